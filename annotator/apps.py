@@ -1,0 +1,11 @@
+"""App configuration."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class AnnotatorConfig(AppConfig):
+    name = "annotator"
+    verbose_name = "Claim and stance annotation"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,137 @@
+"""Shared fixtures: small keyword-only factories (`make_*`) and a cast of users.
+
+Every access test checks both sides: the cast has a manager, a curator, two annotators and
+an outsider who belongs to no corpus.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+
+from annotator.models import (
+    Article,
+    Corpus,
+    Membership,
+    Role,
+    Sentence,
+    StanceTarget,
+    content_hash,
+)
+
+_sequence = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., AbstractUser]:
+    def make(
+        *, username: str | None = None, password: str = "pw", **fields: object
+    ) -> AbstractUser:
+        username = username or f"user{next(_sequence)}"
+        return get_user_model().objects.create_user(username=username, password=password, **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_corpus(db: None) -> Callable[..., Corpus]:
+    def make(
+        *,
+        name: str | None = None,
+        slug: str | None = None,
+        targets: tuple[str, ...] = ("China–North Korea alliance",),
+        **fields: object,
+    ) -> Corpus:
+        number = next(_sequence)
+        corpus = Corpus.objects.create(
+            name=name or f"Corpus {number}", slug=slug or f"corpus-{number}", **fields
+        )
+        corpus.ensure_default_schema()
+        for order, target in enumerate(targets):
+            StanceTarget.objects.create(corpus=corpus, name=target, order=order)
+        corpus.refresh_from_db()
+        return corpus
+
+    return make
+
+
+@pytest.fixture
+def make_member(make_user: Callable[..., AbstractUser]) -> Callable[..., AbstractUser]:
+    def make(*, corpus: Corpus, role: str = Role.ANNOTATOR, **fields: object) -> AbstractUser:
+        user = make_user(**fields)
+        Membership.objects.create(user=user, corpus=corpus, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_article(db: None) -> Callable[..., Article]:
+    """An article segmented with the real segmenter, as an import would store it."""
+
+    def make(
+        *,
+        corpus: Corpus,
+        text: str = "First sentence here. Second one follows.\n\nA new paragraph.",
+        external_id: str | None = None,
+        title: str = "",
+    ) -> Article:
+        from annotator.segmentation import SEGMENTER_VERSION, split_sentences
+
+        article = Article.objects.create(
+            corpus=corpus,
+            external_id=external_id or f"article-{next(_sequence)}.txt",
+            title=title,
+            text=text,
+            content_hash=content_hash(text),
+            segmenter_version=SEGMENTER_VERSION,
+        )
+        Sentence.objects.bulk_create(
+            Sentence(
+                article=article,
+                ordinal=ordinal,
+                paragraph=span.paragraph,
+                start=span.start,
+                end=span.end,
+                text=text[span.start : span.end],
+            )
+            for ordinal, span in enumerate(split_sentences(text))
+        )
+        return article
+
+    return make
+
+
+@pytest.fixture
+def corpus(make_corpus: Callable[..., Corpus]) -> Corpus:
+    return make_corpus(name="Korea coverage", slug="korea")
+
+
+@pytest.fixture
+def manager(corpus: Corpus, make_member: Callable[..., AbstractUser]) -> AbstractUser:
+    return make_member(corpus=corpus, role=Role.MANAGER, username="manager")
+
+
+@pytest.fixture
+def curator(corpus: Corpus, make_member: Callable[..., AbstractUser]) -> AbstractUser:
+    return make_member(corpus=corpus, role=Role.CURATOR, username="curator")
+
+
+@pytest.fixture
+def annotator(corpus: Corpus, make_member: Callable[..., AbstractUser]) -> AbstractUser:
+    return make_member(corpus=corpus, role=Role.ANNOTATOR, username="annotator")
+
+
+@pytest.fixture
+def other_annotator(corpus: Corpus, make_member: Callable[..., AbstractUser]) -> AbstractUser:
+    return make_member(corpus=corpus, role=Role.ANNOTATOR, username="other-annotator")
+
+
+@pytest.fixture
+def outsider(make_user: Callable[..., AbstractUser]) -> AbstractUser:
+    """Signed in, but a member of no corpus."""
+    return make_user(username="outsider")

@@ -1,0 +1,15 @@
+"""Test settings: the real settings, on PostgreSQL by default, with fast password hashing."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator")
+os.environ.setdefault("DEBUG", "1")
+
+from annotator.settings import *  # noqa: E402,F403
+
+# Hashing strength is not under test; a fast hasher keeps user fixtures cheap.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Web uploads run inline in tests so the import path is exercised end to end.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
