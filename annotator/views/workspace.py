@@ -1,4 +1,4 @@
-"""HTML views: thin functions that scope every query to the signed-in member."""
+"""Annotation workspace views: home, corpus page, article page, labelling (htmx + plain POST)."""
 
 from __future__ import annotations
 
