@@ -6,7 +6,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/annotator
 PYTEST_WORKERS ?= auto
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run serve test lint format bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,19 @@ run: install
 	@trap 'kill 0' INT TERM EXIT; \
 	DEBUG=1 $(PY) manage.py db_worker --interval 1 >/dev/null 2>&1 & \
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Production: gunicorn (gunicorn.conf.py) with DEBUG off, static files collected for WhiteNoise,
+# and the background import worker beside it. Needs SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL;
+# see README.md, "Production".
+serve: install
+	@test -n "$$SECRET_KEY" || { echo "make serve: set SECRET_KEY (python -c 'import secrets; print(secrets.token_urlsafe(50))'); see README.md, Production" >&2; exit 1; }
+	DEBUG=0 $(PY) manage.py check --deploy
+	DEBUG=0 $(PY) manage.py migrate --noinput
+	DEBUG=0 $(PY) manage.py collectstatic --noinput
+	@echo "Serving on http://$${HOST:-127.0.0.1}:$(PORT)/ behind your HTTPS proxy (Ctrl-C stops gunicorn and the worker)"
+	@trap 'kill 0' INT TERM EXIT; \
+	DEBUG=0 $(PY) manage.py db_worker --no-reload & \
+	DEBUG=0 PORT=$(PORT) $(VENV)/bin/gunicorn --config gunicorn.conf.py annotator.wsgi
 
 lint: install
 	$(VENV)/bin/ruff format --check .

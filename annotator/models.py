@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Length
+from django.db.models.functions import Coalesce, Length
 from django.urls import reverse
 from django.utils import timezone
 
@@ -218,6 +218,25 @@ class ArticleQuerySet(models.QuerySet["Article"]):
             return self.none()
         return self.filter(corpus__memberships__user=user)
 
+    def needing_annotators(self, annotators_per_article: int) -> ArticleQuerySet:
+        """Articles with a free annotator place, annotated with `places_taken`.
+
+        A subquery rather than a join and GROUP BY, so the assigner can lock the rows.
+        """
+        taken = (
+            Assignment.objects.filter(
+                article=models.OuterRef("pk"),
+                status__in=(AssignmentStatus.ASSIGNED, AssignmentStatus.DONE),
+            )
+            .order_by()
+            .values("article")
+            .annotate(count=models.Count("pk"))
+            .values("count")
+        )
+        return self.annotate(places_taken=Coalesce(models.Subquery(taken), 0)).filter(
+            places_taken__lt=annotators_per_article
+        )
+
 
 class Article(models.Model):
     corpus = models.ForeignKey(Corpus, on_delete=models.PROTECT, related_name="articles")
@@ -259,6 +278,25 @@ class SentenceQuerySet(models.QuerySet["Sentence"]):
         if not user.is_authenticated:
             return self.none()
         return self.filter(article__corpus__memberships__user=user)
+
+    def incomplete_for(self, user: AbstractBaseUser, *, stance_targets: int) -> SentenceQuerySet:
+        """Sentences `user` has not finished: no claim type, or fewer than `stance_targets`
+        stances (pass 0 when the corpus does not require stance)."""
+        mine = Annotation.objects.filter(sentence=models.OuterRef("pk"), annotator=user)
+        incomplete = ~models.Exists(mine.filter(layer=Layer.CLAIM_TYPE))
+        if stance_targets:
+            stances = (
+                mine.filter(layer=Layer.STANCE)
+                .order_by()
+                .values("sentence")
+                .annotate(count=models.Count("pk"))
+                .values("count")
+            )
+            incomplete |= Q(stance_count__lt=stance_targets)
+            return self.annotate(stance_count=Coalesce(models.Subquery(stances), 0)).filter(
+                incomplete
+            )
+        return self.filter(incomplete)
 
 
 class Sentence(models.Model):
@@ -372,6 +410,11 @@ class AnnotationHistory(models.Model):
     changed_at = models.DateTimeField(default=timezone.now)
     old_value = models.CharField(max_length=50, blank=True)
     new_value = models.CharField(max_length=50, blank=True)
+    # Set on the entry an undo writes: the history stays append-only, and repeated undos walk
+    # further back instead of undoing the undo.
+    undo_of = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="undone_by"
+    )
 
     objects = AnnotationHistoryQuerySet.as_manager()
 
@@ -476,6 +519,27 @@ class GoldMethod(models.TextChoices):
     ADJUDICATED = "adjudicated", "Adjudicated"
 
 
+class GoldLabelQuerySet(models.QuerySet["GoldLabel"]):
+    def for_layer(self, layer: str, target: StanceTarget | None) -> GoldLabelQuerySet:
+        return self.filter(layer=layer, target=target)
+
+    def with_staleness(self) -> GoldLabelQuerySet:
+        """Annotate `stale`: an annotation of the same sentence, layer and target changed (or was
+        removed) after the gold label was decided, so a curator should look again.
+
+        Gold is never rewritten by annotating; this flag is how later changes are shown.
+        """
+        same_unit = Q(sentence=models.OuterRef("sentence"), layer=models.OuterRef("layer")) & (
+            Q(target=models.OuterRef("target")) | Q(target__isnull=True)
+        )
+        changed = Annotation.objects.filter(same_unit, updated_at__gt=models.OuterRef("decided_at"))
+        # Undone annotations leave no row behind, only their history.
+        logged = AnnotationHistory.objects.filter(
+            same_unit, changed_at__gt=models.OuterRef("decided_at")
+        )
+        return self.annotate(stale=models.Exists(changed) | models.Exists(logged))
+
+
 class GoldLabel(models.Model):
     """The settled label of a sentence for a layer (and target), kept apart from annotations."""
 
@@ -494,6 +558,8 @@ class GoldLabel(models.Model):
     )
     decided_at = models.DateTimeField(default=timezone.now)
     note = models.CharField(max_length=1000, blank=True)
+
+    objects = GoldLabelQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -7,6 +7,7 @@ without a real SECRET_KEY and turns on the HTTPS-only settings `check --deploy` 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -80,13 +81,21 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
+    "csp",
+    "axes",
     "annotator",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files before anything that touches the session or the database.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "annotator.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -94,6 +103,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: it turns a lockout into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "annotator.urls"
@@ -139,10 +151,22 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
+# Production serves collectstatic's output through WhiteNoise, compressed and with hashed names
+# (cached for a year); development and tests read the source folders and need no collectstatic.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
 
 # Uploaded files waiting for a background import.
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "annotator:home"
@@ -156,12 +180,50 @@ TASKS = {
     }
 }
 
+# REST API: personal bearer tokens for scripts, the session for the browser, never basic auth.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "annotator.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON bodies only; the two upload endpoints add multipart themselves.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["annotator.api.filters.StrictFilterBackend"],
+    # `?format=` belongs to the export endpoint (jsonl|csv), not to renderer selection.
+    "URL_FORMAT_OVERRIDE": None,
+    "DEFAULT_PAGINATION_CLASS": "annotator.api.pagination.IdCursorPagination",
+    "PAGE_SIZE": env_int("API_PAGE_SIZE", 100, minimum=1),
+    "DEFAULT_SCHEMA_CLASS": "annotator.api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "annotator.api.errors.exception_handler",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Claim & stance annotator API",
+    "DESCRIPTION": (
+        "Corpora, articles, sentences, annotations, gold labels, agreement figures and "
+        "streaming dataset exports. Authenticate with `Authorization: Bearer <token>`; "
+        'errors are `{"error": {"code", "message", "fields"}}`.'
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from drf-spectacular-sidecar's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "annotator.api.schema.require_non_empty_query_strings",
+    ],
+}
+# Export: secret for stable annotator pseudonyms (?anonymize=1); defaults to one derived from
+# SECRET_KEY so pseudonyms stay the same across exports of one installation.
+EXPORT_PSEUDONYM_KEY = os.environ.get("EXPORT_PSEUDONYM_KEY", "")
+# Creating tokens is rare; a burst means a script gone wrong or a hijacked session. Counted
+# from the tokens table, so the limit holds across processes without a shared cache.
+API_TOKEN_CREATE_PER_HOUR = env_int("API_TOKEN_CREATE_PER_HOUR", 10, minimum=1)
+EXPORT_CHUNK_SIZE = env_int("EXPORT_CHUNK_SIZE", 1000, minimum=1)
 
 # Import limits: each rejects input before anything is written.
 IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 5 * 1024 * 1024, minimum=1)
@@ -185,9 +247,47 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
+# The CSRF token reaches htmx through the page (hx-headers on <body>), never through
+# JavaScript reading the cookie.
+CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy: every script, style and image comes from our own origin, so an
+# injected <script> or inline handler cannot run. Pages keep scripts in static/ files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT failed sign-ins for one username from
+# one address, that pair is locked out for AXES_COOLOFF_MINUTES and sees the 429 page.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "annotator.middleware.login_locked_out"
+# Behind a reverse proxy (BEHIND_PROXY=1) the client is the right-most X-Forwarded-For entry,
+# the one the proxy appended: entries to its left come from the client and can be forged.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", default=False)
+AXES_IPWARE_PROXY_ORDER = "right-most"
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if BEHIND_PROXY else ["REMOTE_ADDR"]
+)
 
 LOGGING = {
     "version": 1,

@@ -8,25 +8,81 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from annotator.views import workspace
+from annotator.views import curation, statistics, tokens, workspace
 
 # Annotation workspace (issue: annotation workspace).
 workspace_patterns = [
     path("", workspace.home, name="home"),
     path("corpora/<slug:slug>/", workspace.corpus_detail, name="corpus-detail"),
+    path("corpora/<slug:slug>/next/", workspace.corpus_next, name="corpus-next"),
+    path("corpora/<slug:slug>/assign/", workspace.corpus_assign, name="corpus-assign"),
     path("articles/<int:pk>/", workspace.article_detail, name="article-detail"),
+    path("articles/<int:pk>/undo/", workspace.article_undo, name="article-undo"),
+    path("articles/<int:pk>/finish/", workspace.article_finish, name="article-finish"),
+    path("articles/<int:pk>/skip/", workspace.article_skip, name="article-skip"),
+    path("sentences/<int:pk>/label/", workspace.sentence_label, name="sentence-label"),
+    path("sentences/<int:pk>/note/", workspace.sentence_note, name="sentence-note"),
 ]
 
 # Statistics and curation (issue: agreement statistics and adjudication).
-statistics_patterns: list = []
+statistics_patterns = [
+    path(
+        "corpora/<slug:slug>/statistics/",
+        statistics.corpus_statistics_page,
+        name="corpus-statistics",
+    ),
+    path(
+        "corpora/<slug:slug>/statistics.json",
+        statistics.corpus_statistics_json,
+        name="corpus-statistics-json",
+    ),
+    path("corpora/<slug:slug>/curation/", curation.curation_queue, name="curation-queue"),
+    path(
+        "corpora/<slug:slug>/curation/sentences/<int:pk>/",
+        curation.curation_sentence,
+        name="curation-sentence",
+    ),
+    path(
+        "corpora/<slug:slug>/curation/sentences/<int:pk>/settle/",
+        curation.curation_settle,
+        name="curation-settle",
+    ),
+    path(
+        "corpora/<slug:slug>/curation/sentences/<int:pk>/confirm/",
+        curation.curation_confirm,
+        name="curation-confirm",
+    ),
+    path(
+        "corpora/<slug:slug>/curation/accept-unanimous/",
+        curation.curation_accept_unanimous,
+        name="curation-accept-unanimous",
+    ),
+    path(
+        "corpora/<slug:slug>/curation/prefill-majority/",
+        curation.curation_prefill_majority,
+        name="curation-prefill-majority",
+    ),
+]
 
 # Personal API tokens in the web UI (issue: REST API).
-token_patterns: list = []
+token_patterns = [
+    path("account/tokens/", tokens.token_list, name="token-list"),
+    path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
+]
 
 urlpatterns = [
     path("", include((workspace_patterns + statistics_patterns + token_patterns, "annotator"))),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # REST API (issue: REST API and dataset export): versioned resources, schema and docs.
+    path("api/v1/", include("annotator.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+# Production serving (issue: hardening): a lost database answers 503, not 500, even when the
+# error is raised outside a view.
+handler500 = "annotator.middleware.server_error"

@@ -14,8 +14,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 
 from annotator.models import (
+    Annotation,
     Article,
     Corpus,
+    LabelChoice,
+    Layer,
     Membership,
     Role,
     Sentence,
@@ -135,3 +138,27 @@ def other_annotator(corpus: Corpus, make_member: Callable[..., AbstractUser]) ->
 def outsider(make_user: Callable[..., AbstractUser]) -> AbstractUser:
     """Signed in, but a member of no corpus."""
     return make_user(username="outsider")
+
+
+@pytest.fixture
+def make_annotation(db: None) -> Callable[..., Annotation]:
+    """An annotator's label for a sentence by choice value; stance picks the corpus's first target
+    unless one is given."""
+
+    def make(
+        *,
+        sentence: Sentence,
+        annotator: AbstractUser,
+        value: str,
+        layer: str = Layer.CLAIM_TYPE,
+        target: StanceTarget | None = None,
+    ) -> Annotation:
+        corpus = sentence.article.corpus
+        if layer == Layer.STANCE and target is None:
+            target = corpus.stance_targets.order_by("order", "id").first()
+        choice = LabelChoice.objects.get(corpus=corpus, layer=layer, value=value)
+        return Annotation.objects.create(
+            sentence=sentence, annotator=annotator, layer=layer, target=target, choice=choice
+        )
+
+    return make

@@ -13,3 +13,13 @@ from annotator.settings import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Web uploads run inline in tests so the import path is exercised end to end.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Login throttling is off so `client.login` works everywhere (django-axes needs the request);
+# tests/security/test_login_throttling.py turns it on.
+AXES_ENABLED = False
+# Static files come from the source folders: no collectstatic before tests.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# WhiteNoise looks files up per request instead of scanning an absent STATIC_ROOT at start-up.
+WHITENOISE_AUTOREFRESH = True

@@ -1,36 +1,647 @@
-"""Annotation workspace views: home, corpus page, article page, labelling (htmx + plain POST)."""
+"""Annotation workspace views: home, corpus page, next article, the article page, labelling
+(htmx fragment or plain POST and redirect), notes, undo, skip, finish, manager assignment.
+
+Every view looks its object up through a queryset scoped to the signed-in user's corpora, so a
+non-member gets 404, and labels are always read and written as `request.user`.
+"""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
-from annotator.models import Article, Corpus
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
+
+from annotator.annotating import LabelError, save_label, save_note, undo_last_change
+from annotator.assigning import (
+    HOLDING_PLACE,
+    AssignmentError,
+    assign_articles,
+    finish_assignment,
+    next_assignment,
+    reopen_if_incomplete,
+    skip_assignment,
+)
+from annotator.forms import AssignForm, LabelForm, NoteForm, SkipForm, label_value
+from annotator.guidelines import render_guidelines
+from annotator.models import (
+    Annotation,
+    Article,
+    ArticleQuerySet,
+    Assignment,
+    AssignmentStatus,
+    Corpus,
+    LabelChoice,
+    Layer,
+    Membership,
+    Role,
+    Sentence,
+    SentenceNote,
+    SentenceQuerySet,
+    StanceTarget,
+)
+
+# Roles that see everyone's labels; annotators see only their own (blind annotation).
+SEES_ALL = (Role.MANAGER, Role.CURATOR)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading helpers: everything the pages need, in a fixed number of queries.
+
+
+@dataclass
+class LabelButton:
+    value: str
+    choice: LabelChoice
+    selected: bool
+    # The same few buttons repeat on every row: built once per request (see Schema.button).
+    html: SafeString = SafeString("")
+
+
+@dataclass
+class TargetRow:
+    target: StanceTarget
+    buttons: list[LabelButton]
+    current: LabelChoice | None
+
+
+@dataclass
+class SentenceRow:
+    sentence: Sentence
+    claim_buttons: list[LabelButton]
+    claim: LabelChoice | None
+    stances: list[TargetRow]
+    note: SentenceNote | None
+    complete: bool
+    new_paragraph: bool = False
+    missing: bool = False
+    others: list[str] = field(default_factory=list)
+    # Plain strings, so the template (run 300 times a page) does no lookups or reversing.
+    id: str = ""
+    number: str = ""
+    label_url: str = ""
+    note_url: str = ""
+
+
+@dataclass
+class Schema:
+    """A corpus's label schema, read once per request."""
+
+    claim_choices: list[LabelChoice]
+    stance_choices: list[LabelChoice]
+    targets: list[StanceTarget]
+    _buttons: dict[tuple[int, int | None, bool], SafeString] = field(
+        default_factory=dict, repr=False
+    )
+
+    @classmethod
+    def of(cls, corpus: Corpus) -> Schema:
+        choices = list(corpus.choices.order_by("layer", "order", "pk"))
+        return cls(
+            claim_choices=[c for c in choices if c.layer == Layer.CLAIM_TYPE],
+            stance_choices=[c for c in choices if c.layer == Layer.STANCE],
+            targets=list(corpus.stance_targets.order_by("order", "pk")),
+        )
+
+    def button(
+        self, choice: LabelChoice, target: StanceTarget | None, *, selected: bool
+    ) -> LabelButton:
+        """A label button; its HTML depends only on choice, target and state, so it is cached:
+        a 300-sentence page would otherwise render 3,000 near-identical template fragments."""
+        key = (choice.pk, target.pk if target else None, selected)
+        value = label_value(choice, target)
+        if key not in self._buttons:
+            self._buttons[key] = format_html(
+                '<button type="submit" name="label" value="{}" class="choice{}" '
+                'aria-pressed="{}" data-key="{}"><kbd>{}</kbd> {}</button>',
+                value,
+                " selected" if selected else "",
+                "true" if selected else "false",
+                choice.key,
+                choice.key,
+                choice.name,
+            )
+        return LabelButton(value, choice, selected, self._buttons[key])
+
+    @property
+    def choices_by_id(self) -> dict[int, LabelChoice]:
+        return {c.pk: c for c in self.claim_choices + self.stance_choices}
+
+    @property
+    def targets_by_id(self) -> dict[int, StanceTarget]:
+        return {t.pk: t for t in self.targets}
+
+
+def url_maker(name: str) -> Callable[[int], str]:
+    """URLs of one `<int:pk>` pattern for many pks, reversing once instead of per row."""
+    prefix, suffix = reverse(name, kwargs={"pk": 0}).rsplit("/0/", 1)
+    return lambda pk: f"{prefix}/{pk}/{suffix}"
+
+
+def build_rows(
+    *,
+    sentences: Iterable[Sentence],
+    schema: Schema,
+    stance_required: bool,
+    annotations: Iterable[Annotation],
+    notes: Iterable[SentenceNote],
+    others: Iterable[Annotation] = (),
+) -> list[SentenceRow]:
+    """Rows for the page or one fragment from already-fetched rows: no queries here."""
+    choices = schema.choices_by_id
+    claim_of: dict[int, LabelChoice] = {}
+    stance_of: dict[tuple[int, int], LabelChoice] = {}
+    for annotation in annotations:
+        choice = choices[annotation.choice_id]
+        if annotation.target_id is None:
+            claim_of[annotation.sentence_id] = choice
+        else:
+            stance_of[(annotation.sentence_id, annotation.target_id)] = choice
+    note_of = {note.sentence_id: note for note in notes}
+    others_of: dict[int, list[str]] = defaultdict(list)
+    targets = schema.targets_by_id
+    for annotation in others:
+        where = f" on {targets[annotation.target_id]}" if annotation.target_id else ""
+        others_of[annotation.sentence_id].append(
+            f"{annotation.annotator.get_username()}: {choices[annotation.choice_id].name}{where}"
+        )
+
+    label_url = url_maker("annotator:sentence-label")
+    note_url = url_maker("annotator:sentence-note")
+    rows = []
+    previous_paragraph = None
+    for sentence in sentences:
+        claim = claim_of.get(sentence.pk)
+        stances = []
+        for target in schema.targets:
+            current = stance_of.get((sentence.pk, target.pk))
+            buttons = [
+                schema.button(c, target, selected=current is not None and c.pk == current.pk)
+                for c in schema.stance_choices
+            ]
+            stances.append(TargetRow(target, buttons, current))
+        complete = claim is not None and (
+            not stance_required or all(s.current is not None for s in stances)
+        )
+        rows.append(
+            SentenceRow(
+                sentence=sentence,
+                claim_buttons=[
+                    schema.button(c, None, selected=claim is not None and c.pk == claim.pk)
+                    for c in schema.claim_choices
+                ],
+                claim=claim,
+                stances=stances,
+                note=note_of.get(sentence.pk),
+                complete=complete,
+                new_paragraph=previous_paragraph is not None
+                and sentence.paragraph != previous_paragraph,
+                others=others_of.get(sentence.pk, []),
+                id=str(sentence.pk),
+                number=str(sentence.ordinal + 1),
+                label_url=label_url(sentence.pk),
+                note_url=note_url(sentence.pk),
+            )
+        )
+        previous_paragraph = sentence.paragraph
+    return rows
+
+
+def _articles_for(request: HttpRequest) -> ArticleQuerySet:
+    """Articles of the user's corpora, with the user's role and assignment status attached."""
+    user = request.user
+    mine = Assignment.objects.filter(article=OuterRef("pk"), annotator=user)
+    return (
+        Article.objects.visible_to(user)
+        .select_related("corpus")
+        # Reuses the membership join of visible_to: the role of this user in this corpus.
+        .annotate(
+            role=F("corpus__memberships__role"),
+            assignment_id=Subquery(mine.values("pk")[:1]),
+            assignment_status=Subquery(mine.values("status")[:1]),
+        )
+    )
+
+
+def _sentences_for(request: HttpRequest) -> SentenceQuerySet:
+    user = request.user
+    return (
+        Sentence.objects.visible_to(user)
+        .select_related("article__corpus")
+        .annotate(
+            role=F("article__corpus__memberships__role"),
+            can_label=Exists(
+                Assignment.objects.filter(
+                    article=OuterRef("article"), annotator=user, status__in=HOLDING_PLACE
+                )
+            ),
+        )
+    )
+
+
+def _row_for(request: HttpRequest, sentence: Sentence, schema: Schema) -> dict[str, object]:
+    """Template context for one `_sentence_row.html` fragment (three queries at most)."""
+    corpus = sentence.article.corpus
+    annotations = Annotation.objects.filter(sentence=sentence, annotator=request.user)
+    notes = SentenceNote.objects.filter(sentence=sentence, annotator=request.user)
+    others = (
+        Annotation.objects.filter(sentence=sentence)
+        .exclude(annotator=request.user)
+        .select_related("annotator")
+        if sentence.role in SEES_ALL
+        else ()
+    )
+    (row,) = build_rows(
+        sentences=[sentence],
+        schema=schema,
+        stance_required=corpus.stance_required,
+        annotations=annotations,
+        notes=notes,
+        others=others,
+    )
+    return {"row": row, "can_label": sentence.can_label, "csrf_field": csrf_field(request)}
+
+
+def csrf_field(request: HttpRequest) -> SafeString:
+    """The CSRF hidden input, built once per page instead of once per form (600 forms on a
+    300-sentence page); it keeps the no-JavaScript forms working."""
+    return format_html(
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
+    )
+
+
+def _progress(done: int, total: int) -> dict[str, int]:
+    percent = round(100 * done / total) if total else 0
+    return {"done": done, "total": total, "percent": min(percent, 100)}
+
+
+def _corpora_with_progress(request: HttpRequest, **filters: object) -> list[Corpus]:
+    """The user's corpora (narrowed by `filters`) with their progress figures, in one query."""
+    user = request.user
+    done_here = Assignment.objects.filter(
+        article__corpus=OuterRef("pk"), status=AssignmentStatus.DONE
+    )
+
+    def count(queryset: object) -> Subquery:
+        return Subquery(
+            queryset.order_by().values("article__corpus").annotate(n=Count("pk")).values("n")
+        )
+
+    corpora = (
+        Corpus.objects.for_user(user)
+        .filter(**filters)
+        .annotate(
+            role=F("memberships__role"),
+            article_count=Subquery(
+                Article.objects.filter(corpus=OuterRef("pk"))
+                .order_by()
+                .values("corpus")
+                .annotate(n=Count("pk"))
+                .values("n")
+            ),
+            annotator_count=Subquery(
+                Membership.objects.filter(corpus=OuterRef("pk"), role=Role.ANNOTATOR)
+                .order_by()
+                .values("corpus")
+                .annotate(n=Count("pk"))
+                .values("n")
+            ),
+            done_count=count(done_here),
+            my_done=count(done_here.filter(annotator=user)),
+            my_open=count(
+                Assignment.objects.filter(
+                    article__corpus=OuterRef("pk"),
+                    status=AssignmentStatus.ASSIGNED,
+                    annotator=user,
+                )
+            ),
+        )
+        .order_by("name")
+    )
+    result = list(corpora)
+    for corpus in result:
+        articles = corpus.article_count or 0
+        needed = articles * corpus.annotators_per_article
+        corpus.corpus_progress = _progress(corpus.done_count or 0, needed)
+        # A fair share: the needed annotations spread evenly over the corpus's annotators.
+        share = math.ceil(needed / corpus.annotator_count) if corpus.annotator_count else articles
+        corpus.my_progress = _progress(corpus.my_done or 0, min(share, articles))
+        corpus.my_open = corpus.my_open or 0
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages
 
 
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    corpora = Corpus.objects.for_user(request.user).order_by("name")
-    return render(request, "annotator/home.html", {"corpora": corpora})
+    return render(request, "annotator/home.html", {"corpora": _corpora_with_progress(request)})
 
 
 @login_required
 @require_GET
 def corpus_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    corpora = _corpora_with_progress(request, slug=slug)
+    if not corpora:
+        raise Http404("No such corpus among yours.")
+    corpus = corpora[0]
+    assignments = (
+        Assignment.objects.filter(annotator=request.user, article__corpus=corpus)
+        .select_related("article")
+        .order_by("status", "-assigned_at")
+    )
+    context = {"corpus": corpus, "assignments": assignments, "is_manager": False}
+    if corpus.role == Role.MANAGER:
+        context["is_manager"] = True
+        context["members"] = (
+            Membership.objects.filter(corpus=corpus)
+            .select_related("user")
+            .annotate(
+                open=Count(
+                    "user__assignments",
+                    filter=Q(
+                        user__assignments__article__corpus=corpus,
+                        user__assignments__status=AssignmentStatus.ASSIGNED,
+                    ),
+                ),
+                done=Count(
+                    "user__assignments",
+                    filter=Q(
+                        user__assignments__article__corpus=corpus,
+                        user__assignments__status=AssignmentStatus.DONE,
+                    ),
+                ),
+                skipped=Count(
+                    "user__assignments",
+                    filter=Q(
+                        user__assignments__article__corpus=corpus,
+                        user__assignments__status=AssignmentStatus.SKIPPED,
+                    ),
+                ),
+            )
+            .order_by("role", "user__username")
+        )
+    return render(request, "annotator/corpus_detail.html", context)
+
+
+@login_required
+@require_POST
+def corpus_next(request: HttpRequest, slug: str) -> HttpResponse:
     corpus = get_object_or_404(Corpus.objects.for_user(request.user), slug=slug)
-    return render(request, "annotator/corpus_detail.html", {"corpus": corpus})
+    assignment = next_assignment(corpus=corpus, annotator=request.user)
+    if assignment is None:
+        messages.info(request, "Nothing left for you here: every article has its annotators.")
+        return redirect(corpus.get_absolute_url())
+    return redirect(assignment.article.get_absolute_url())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def corpus_assign(request: HttpRequest, slug: str) -> HttpResponse:
+    corpus = get_object_or_404(Corpus.objects.with_role(request.user, (Role.MANAGER,)), slug=slug)
+    form = AssignForm(request.POST or None, corpus=corpus)
+    if request.method == "POST" and form.is_valid():
+        result = assign_articles(
+            corpus=corpus,
+            articles=list(form.cleaned_data["articles"]),
+            annotator=form.cleaned_data["annotator"],
+            assigned_by=request.user,
+        )
+        who = form.cleaned_data["annotator"].get_username()
+        if result.assigned:
+            messages.success(request, f"Assigned {len(result.assigned)} article(s) to {who}.")
+        for article, reason in result.refused:
+            messages.warning(request, f"Not assigned: #{article.pk} {article}: {reason}.")
+        return redirect("annotator:corpus-assign", slug=corpus.slug)
+    return render(request, "annotator/corpus_assign.html", {"corpus": corpus, "form": form})
 
 
 @login_required
 @require_GET
 def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    article = get_object_or_404(
-        Article.objects.visible_to(request.user).select_related("corpus"), pk=pk
+    article = get_object_or_404(_articles_for(request), pk=pk)
+    corpus = article.corpus
+    schema = Schema.of(corpus)
+    sentences = list(article.sentences.order_by("ordinal"))
+    mine = Annotation.objects.filter(sentence__article=article, annotator=request.user)
+    notes = SentenceNote.objects.filter(sentence__article=article, annotator=request.user)
+    others = (
+        Annotation.objects.filter(sentence__article=article)
+        .exclude(annotator=request.user)
+        .select_related("annotator")
+        if article.role in SEES_ALL
+        else ()
     )
-    sentences = article.sentences.order_by("ordinal")
+    rows = build_rows(
+        sentences=sentences,
+        schema=schema,
+        stance_required=corpus.stance_required,
+        annotations=mine,
+        notes=notes,
+        others=others,
+    )
+    can_label = article.assignment_status in HOLDING_PLACE
+    # After a refused "done", the page points out what is left (from rows already in memory).
+    missing = [row for row in rows if not row.complete] if "missing" in request.GET else []
+    for row in missing:
+        row.missing = True
+    corpus.role = article.role  # for the corpus links in the nav
+    (corpus_with_progress,) = _corpora_with_progress(request, pk=corpus.pk)
     return render(
-        request, "annotator/article_detail.html", {"article": article, "sentences": sentences}
+        request,
+        "annotator/article_detail.html",
+        {
+            "article": article,
+            "corpus": corpus,
+            "schema": schema,
+            "rows": rows,
+            "can_label": can_label,
+            "missing": missing,
+            "article_progress": _progress(sum(row.complete for row in rows), len(rows)),
+            "my_progress": corpus_with_progress.my_progress,
+            "guidelines": render_guidelines(corpus.guidelines),
+            "sees_all": article.role in SEES_ALL,
+            "skip_form": SkipForm(),
+            "csrf_field": csrf_field(request),
+        },
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Writes: each answers htmx with the changed fragment and a plain POST with a redirect.
+
+
+def _sentence_url(sentence: Sentence) -> str:
+    return f"{sentence.article.get_absolute_url()}#s-{sentence.pk}"
+
+
+@login_required
+@require_POST
+def sentence_label(request: HttpRequest, pk: int) -> HttpResponse:
+    sentence = get_object_or_404(_sentences_for(request), pk=pk)
+    if not sentence.can_label:
+        return _not_yours(request, sentence)
+    schema = Schema.of(sentence.article.corpus)
+    form = LabelForm(request.POST, choices=schema.choices_by_id, targets=schema.targets_by_id)
+    status = 200
+    if form.is_valid():
+        choice, target = form.cleaned_data["label"]
+        try:
+            save_label(
+                sentence=sentence,
+                annotator=request.user,
+                layer=choice.layer,
+                target=target,
+                choice=choice,
+                seconds=form.cleaned_data["seconds"],
+            )
+        except LabelError as error:
+            form.add_error("label", str(error))
+    if form.errors:
+        status = 400
+        if not request.htmx:
+            messages.error(request, f"Label not saved: {form.errors.as_text()}")
+    if request.htmx:
+        return render(
+            request,
+            "annotator/_sentence_row.html",
+            _row_for(request, sentence, schema),
+            status=status,
+        )
+    return redirect(_sentence_url(sentence))
+
+
+@login_required
+@require_POST
+def sentence_note(request: HttpRequest, pk: int) -> HttpResponse:
+    sentence = get_object_or_404(_sentences_for(request), pk=pk)
+    if not sentence.can_label:
+        return _not_yours(request, sentence)
+    form = NoteForm(request.POST)
+    status = 200
+    if form.is_valid():
+        save_note(
+            sentence=sentence,
+            annotator=request.user,
+            unsure=form.cleaned_data["unsure"],
+            note=form.cleaned_data["note"],
+        )
+    else:
+        status = 400
+        if not request.htmx:
+            messages.error(request, f"Note not saved: {form.errors.as_text()}")
+    if request.htmx:
+        schema = Schema.of(sentence.article.corpus)
+        return render(
+            request,
+            "annotator/_sentence_row.html",
+            _row_for(request, sentence, schema),
+            status=status,
+        )
+    return redirect(_sentence_url(sentence))
+
+
+def _not_yours(request: HttpRequest, sentence: Sentence) -> HttpResponse:
+    """Members may read any article of their corpus, but label only those assigned to them."""
+    text = "This article is not assigned to you; take it with “Next article” first."
+    if request.htmx:
+        return HttpResponse(text, status=403)
+    messages.error(request, text)
+    return redirect(_sentence_url(sentence))
+
+
+@login_required
+@require_POST
+def article_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    article = get_object_or_404(_articles_for(request), pk=pk)
+    if article.assignment_status not in HOLDING_PLACE:
+        raise Http404("Not your article.")
+    changed = undo_last_change(article=article, annotator=request.user)
+    if changed is not None and article.assignment_status == AssignmentStatus.DONE:
+        assignment = Assignment.objects.select_related("article__corpus", "annotator").get(
+            pk=article.assignment_id
+        )
+        if reopen_if_incomplete(assignment=assignment):
+            messages.info(request, "The article is in progress again: a sentence lost its label.")
+    if not request.htmx:
+        if changed is None:
+            messages.info(request, "Nothing to undo.")
+            return redirect(article.get_absolute_url())
+        return redirect(f"{article.get_absolute_url()}#s-{changed.pk}")
+    if changed is None:
+        return HttpResponse(status=204)
+    sentence = get_object_or_404(_sentences_for(request), pk=changed.pk)
+    response = render(
+        request,
+        "annotator/_sentence_row.html",
+        _row_for(request, sentence, Schema.of(article.corpus)),
+    )
+    # The undone row is only known now, so the response names its own target.
+    return reswap(retarget(response, f"#s-{sentence.pk}"), "outerHTML")
+
+
+@login_required
+@require_POST
+def article_finish(request: HttpRequest, pk: int) -> HttpResponse:
+    article = get_object_or_404(_articles_for(request), pk=pk)
+    assignment = get_object_or_404(
+        Assignment.objects.filter(annotator=request.user).select_related("article__corpus"),
+        pk=article.assignment_id or 0,
+    )
+    try:
+        missing = finish_assignment(assignment=assignment)
+    except AssignmentError as error:
+        messages.error(request, str(error))
+        return _go(request, article.get_absolute_url())
+    if missing:
+        ordinals = ", ".join(str(s.ordinal + 1) for s in missing[:20])
+        more = "…" if len(missing) > 20 else ""
+        messages.error(
+            request,
+            f"Not done yet: {len(missing)} sentence(s) still need labels "
+            f"(sentence {ordinals}{more}).",
+        )
+        return _go(request, f"{article.get_absolute_url()}?missing=1#s-{missing[0].pk}")
+    messages.success(request, f"Article “{article}” is done. Thank you!")
+    return _go(request, article.corpus.get_absolute_url())
+
+
+@login_required
+@require_POST
+def article_skip(request: HttpRequest, pk: int) -> HttpResponse:
+    article = get_object_or_404(_articles_for(request), pk=pk)
+    assignment = get_object_or_404(
+        Assignment.objects.filter(annotator=request.user), pk=article.assignment_id or 0
+    )
+    form = SkipForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why you skip this article.")
+        return _go(request, article.get_absolute_url())
+    try:
+        skip_assignment(assignment=assignment, reason=form.cleaned_data["reason"])
+    except AssignmentError as error:
+        messages.error(request, str(error))
+        return _go(request, article.get_absolute_url())
+    messages.info(request, f"Skipped “{article}”. It goes back to the pool.")
+    return _go(request, article.corpus.get_absolute_url())
+
+
+def _go(request: HttpRequest, url: str) -> HttpResponse:
+    """Redirect, as htmx expects it when the request came from htmx."""
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)

@@ -1,0 +1,1 @@
+"""The REST API under /api/v1/: token auth, permissions, serializers, filters, views, errors."""

@@ -1,0 +1,70 @@
+"""Who may see and do what in the API: corpus membership and role, checked per request.
+
+Lists and details are scoped querysets (a non-member gets an empty list or a 404, never a 403
+that would confirm the object exists); roles inside a corpus the caller can see answer 403.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from rest_framework.exceptions import PermissionDenied
+
+from annotator.models import Corpus, Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+# Managers and curators see every annotator's labels and the gold labels; annotators only
+# their own labels.
+REVIEWER_ROLES = (Role.MANAGER, Role.CURATOR)
+MANAGER_ROLES = (Role.MANAGER,)
+ANNOTATOR_ROLES = (Role.ANNOTATOR,)
+
+ROLE_NAMES = {
+    MANAGER_ROLES: "managers",
+    REVIEWER_ROLES: "managers and curators",
+    ANNOTATOR_ROLES: "annotators",
+}
+
+
+def member_corpus(
+    user: AbstractBaseUser | AnonymousUser, slug: str, *, roles: tuple[str, ...] | None = None
+) -> Corpus:
+    """The corpus `slug` if `user` is a member (else 404) with one of `roles` (else 403)."""
+    corpus = get_object_or_404(Corpus.objects.for_user(user), slug=slug)
+    require_role(corpus, user, roles)
+    return corpus
+
+
+def require_role(
+    corpus: Corpus, user: AbstractBaseUser | AnonymousUser, roles: tuple[str, ...] | None
+) -> None:
+    if roles is None:
+        return
+    if corpus.role_of(user) not in roles:
+        who = ROLE_NAMES.get(roles, "other roles")
+        raise PermissionDenied(f"Only {who} of corpus {corpus.slug!r} may do this.")
+
+
+def corpus_ids_with_role(user: AbstractBaseUser | AnonymousUser, roles: tuple[str, ...]) -> object:
+    """A subquery of the ids of corpora where `user` has one of `roles`."""
+    return Corpus.objects.with_role(user, roles).values("id")
+
+
+def annotations_visible_to(user: AbstractBaseUser | AnonymousUser) -> Q:
+    """Own labels in corpora the user belongs to, everyone's where they manage or curate."""
+    member_of = Corpus.objects.for_user(user).values("id")
+    return Q(sentence__article__corpus__in=member_of) & (
+        Q(annotator=user)
+        | Q(sentence__article__corpus__in=corpus_ids_with_role(user, REVIEWER_ROLES))
+    )
+
+
+def can_create_corpora(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Staff, and anyone who already manages a corpus, may start a new one."""
+    if not user.is_authenticated:
+        return False
+    return bool(user.is_staff) or Corpus.objects.with_role(user, MANAGER_ROLES).exists()

@@ -1,0 +1,24 @@
+"""API routes under /api/v1/: one DefaultRouter, explicit basenames."""
+
+from __future__ import annotations
+
+from django.urls import re_path
+from rest_framework.routers import DefaultRouter
+
+from annotator.api import views
+
+router = DefaultRouter()
+# No `.json` suffix routes: JSON is the only rendering, and `format` is the export's parameter.
+router.include_format_suffixes = False
+router.register("corpora", views.CorpusViewSet, basename="corpus")
+router.register("memberships", views.MembershipViewSet, basename="membership")
+router.register("articles", views.ArticleViewSet, basename="article")
+router.register("sentences", views.SentenceViewSet, basename="sentence")
+router.register("annotations", views.AnnotationViewSet, basename="annotation")
+router.register("gold-labels", views.GoldLabelViewSet, basename="gold-label")
+
+urlpatterns = [
+    *router.urls,
+    # Last: any other address under /api/v1/ answers a JSON 404 in the API's error format.
+    re_path(r"^(?P<path>.*)$", views.api_not_found),
+]

@@ -1,0 +1,129 @@
+"""Answers for requests that cannot be served normally: a lost database, a login lockout.
+
+A lost database answers 503 and heals on the next request.
+
+A PostgreSQL restart, a failover or a killed backend raises OperationalError or InterfaceError
+in whatever request holds the connection. Instead of a generic 500, that request answers
+503 Service Unavailable with a Retry-After header and a page (or, for the API, a JSON error)
+that says to try again; the broken connection is closed so the next request opens a fresh one.
+Between requests Django's CONN_HEALTH_CHECKS already replaces a connection that died while idle,
+so a restart costs at most the requests that were in flight.
+
+The 503 page is rendered without a request context: no user, no session, nothing that needs
+the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.template import loader
+from django.views import defaults
+
+logger = logging.getLogger(__name__)
+
+# Long enough for a PostgreSQL restart, short enough that a person retrying by hand is not
+# kept waiting.
+RETRY_AFTER_SECONDS = 10
+UNAVAILABLE_MESSAGE = "The database is unavailable for a moment. Nothing was lost: try again."
+
+
+def is_database_unavailable(error: BaseException | None) -> bool:
+    """Whether `error` means the database could not be reached or dropped the connection."""
+    return isinstance(error, OperationalError | InterfaceError)
+
+
+def close_broken_connections() -> None:
+    """Close every open connection that no longer answers, so the next use reconnects.
+
+    A healthy connection is left alone: a query-level OperationalError (a lock timeout, say)
+    does not call for a new connection, and closing one inside a transaction would lose it.
+    """
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is None:
+            continue
+        try:
+            usable = connection.is_usable()
+        except DatabaseError:
+            usable = False
+        if not usable:
+            connection.close()
+
+
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: JSON in the API's error shape under /api/, the 503 page elsewhere."""
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            {
+                "error": {
+                    "code": "database_unavailable",
+                    "message": UNAVAILABLE_MESSAGE,
+                    "fields": {},
+                }
+            },
+            status=503,
+        )
+    else:
+        # Only a GET can be repeated by reloading; a failed POST must be redone by the person.
+        retry_url = request.get_full_path() if request.method == "GET" else None
+        body = loader.get_template("503.html").render(
+            {"retry_after": RETRY_AFTER_SECONDS, "retry_url": retry_url}
+        )
+        response = HttpResponse(body, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    # A proxy or browser must not keep the outage page once the database is back.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Turns a lost database during a view into the 503 answer (see the module docstring)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_database_unavailable(exception):
+            return None
+        logger.error(
+            "Database unavailable during %s %s; answering 503",
+            request.method,
+            request.path,
+            exc_info=exception,
+        )
+        close_broken_connections()
+        return database_unavailable_response(request)
+
+
+def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpResponse:
+    """handler500: the 503 answer when the error was a lost database, the generic 500 otherwise.
+
+    Covers database errors raised outside a view (by middleware, say), which
+    `DatabaseUnavailableMiddleware.process_exception` never sees. Django calls this handler
+    while it handles the exception, so `sys.exc_info()` still holds it.
+    """
+    if is_database_unavailable(sys.exc_info()[1]):
+        close_broken_connections()
+        return database_unavailable_response(request)
+    return defaults.server_error(request, template_name=template_name)
+
+
+def login_locked_out(
+    request: HttpRequest, original_response: HttpResponseBase | None, credentials: dict | None
+) -> HttpResponse:
+    """django-axes lockout answer: the friendly 429 page, rendered without the database."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    body = loader.get_template("429.html").render(
+        {"failure_limit": settings.AXES_FAILURE_LIMIT, "cooloff_minutes": minutes}
+    )
+    response = HttpResponse(body, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response

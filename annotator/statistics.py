@@ -1,0 +1,283 @@
+"""Agreement statistics of stored annotations: database rows in, JSON-ready dictionaries out.
+
+Reads each layer (claim type; stance per target) as integer triples (sentence id, annotator id,
+choice id) with one `values_list` query, hands them to the pure `agreement.summarize`, and only
+then maps ids to usernames and choice values. Used by the statistics page, its JSON endpoint,
+the API and `manage.py agreement --corpus`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
+
+from annotator.agreement import LEVELS, Level, summarize
+from annotator.curating import Unit
+from annotator.models import (
+    Annotation,
+    Corpus,
+    GoldLabel,
+    LabelChoice,
+    Layer,
+    Sentence,
+)
+
+# How many of the least agreed sentences and articles the page lists.
+RANKED_SENTENCES = 50
+RANKED_ARTICLES = 20
+
+
+def units_of(corpus: Corpus) -> list[Unit]:
+    """Every layer the statistics cover: claim type, then stance for each target in order."""
+    return [Unit(layer=Layer.CLAIM_TYPE, target=None)] + [
+        Unit(layer=Layer.STANCE, target=target) for target in corpus.stance_targets.all()
+    ]
+
+
+def default_level(unit: Unit, choices: list[LabelChoice]) -> Level:
+    """Stance is a scale (against < neutral < favor) when every choice has a numeric code."""
+    if unit.layer == Layer.STANCE and all(c.numeric_code is not None for c in choices):
+        return "interval"
+    return "nominal"
+
+
+def read_ratings(unit: Unit, choices: list[LabelChoice]) -> list[tuple[int, int, int]]:
+    """(sentence id, annotator id, choice id) for one layer of a corpus.
+
+    Filtering on the corpus's own choice ids (and the target, which belongs to one corpus)
+    scopes the rows without joining sentences and articles.
+    """
+    rows = Annotation.objects.filter(
+        layer=unit.layer, target=unit.target, choice_id__in=[c.pk for c in choices]
+    ).values_list("sentence_id", "annotator_id", "choice_id")
+    # order_by(): the model's default ordering would make PostgreSQL sort a million rows that
+    # summarize() does not need in any order.
+    return list(rows.order_by())
+
+
+def read_gold(unit: Unit, choices: list[LabelChoice]) -> dict[int, int]:
+    """Confirmed gold as {sentence id: choice id}; unconfirmed pre-fills are not gold yet."""
+    rows = GoldLabel.objects.filter(
+        layer=unit.layer,
+        target=unit.target,
+        choice_id__in=[c.pk for c in choices],
+        confirmed=True,
+    ).values_list("sentence_id", "choice_id")
+    return dict(rows.order_by())
+
+
+def read_alpha(value: float | None, reason: str | None) -> str:
+    """Krippendorff's own guideline (2004): 0.8 reliable, 0.667 the floor for tentative use."""
+    if value is None:
+        return f"not defined: {reason}"
+    if value >= 0.8:
+        return "reliable: conclusions can be drawn from these labels"
+    if value >= 0.667:
+        return "tentative: good enough for tentative conclusions only"
+    if value > 0:
+        return "unreliable: annotators agree little beyond chance"
+    return "no agreement beyond chance"
+
+
+def read_kappa(value: float | None, reason: str | None) -> str:
+    """Landis & Koch's (1977) bands."""
+    if value is None:
+        return f"not defined: {reason}"
+    for floor, words in (
+        (0.8, "almost perfect"),
+        (0.6, "substantial"),
+        (0.4, "moderate"),
+        (0.2, "fair"),
+        (0.0, "slight"),
+    ):
+        if value > floor:
+            return f"{words} agreement beyond chance"
+    return "no agreement beyond chance"
+
+
+def read_percent(value: float | None, reason: str | None) -> str:
+    if value is None:
+        return f"not defined: {reason}"
+    return (
+        f"two annotators of the same sentence chose the same label {value:.0%} of the time"
+        " (chance agreement included)"
+    )
+
+
+def _rename(summary: dict[str, Any], users: Mapping[int, str], values: Mapping[int, str]) -> None:
+    """Swap ids for usernames and choice values, in place, once the numbers are done."""
+    summary["categories"] = [values[c] for c in summary["categories"]]
+    for pair in summary["pairwise"]:
+        pair["annotators"] = [users[a] for a in pair["annotators"]]
+        pair["categories"] = [values[c] for c in pair["categories"]]
+    for category in summary["per_category"]:
+        category["category"] = values[category["category"]]
+    for annotator in summary["per_annotator"]:
+        annotator["annotator"] = users[annotator["annotator"]]
+    for annotator in summary["accuracy"] or ():
+        annotator["annotator"] = users[annotator["annotator"]]
+
+
+def _rank_articles(
+    per_unit: Mapping[Hashable, float], article_of: Mapping[int, int]
+) -> list[dict[str, Any]]:
+    disagreement: defaultdict[int, float] = defaultdict(float)
+    units: Counter[int] = Counter()
+    disputed: Counter[int] = Counter()
+    for sentence_id, share in per_unit.items():
+        article_id = article_of[sentence_id]
+        disagreement[article_id] += 1 - share
+        units[article_id] += 1
+        disputed[article_id] += share < 1
+    ranked = sorted(
+        (a for a in units if disputed[a]),
+        key=lambda a: (-disagreement[a] / units[a], a),
+    )[:RANKED_ARTICLES]
+    return [
+        {
+            "article_id": a,
+            "n_units": units[a],
+            "n_disputed": disputed[a],
+            "mean_disagreement": disagreement[a] / units[a],
+        }
+        for a in ranked
+    ]
+
+
+def layer_statistics(
+    corpus: Corpus,
+    unit: Unit,
+    *,
+    choices: list[LabelChoice],
+    level: Level | None = None,
+    replicates: int = 1000,
+    seed: int = 0,
+    article_of: Mapping[int, int] | None = None,
+) -> dict[str, Any]:
+    """One layer's figures with ids still in place (see `corpus_statistics` for names)."""
+    level = level or default_level(unit, choices)
+    ratings = read_ratings(unit, choices)
+    codes = {c.pk: c.numeric_code for c in choices} if level == "interval" else None
+    summary = summarize(
+        ratings,
+        level=level,
+        order=[c.pk for c in choices],
+        codes=codes,
+        replicates=replicates,
+        seed=seed,
+        gold=read_gold(unit, choices),
+    ).to_dict()
+    per_unit = {row["unit"]: row["agreement"] for row in summary.pop("per_unit")}
+    distribution: Counter[tuple[int, int]] = Counter((a, c) for _, a, c in ratings)
+    result = {
+        "layer": unit.layer,
+        "target": None if unit.target is None else {"id": unit.target.pk, "name": unit.target.name},
+        "label": unit.label,
+        "choices": [
+            {"id": c.pk, "value": c.value, "name": c.name, "key": c.key, "code": c.numeric_code}
+            for c in choices
+        ],
+        **summary,
+        "n_ratings_total": len(ratings),
+        "distribution": [
+            {"annotator": a, "choice": c, "n": n} for (a, c), n in sorted(distribution.items())
+        ],
+        "least_agreed_sentences": [
+            {"sentence_id": s, "agreement": share}
+            for s, share in list(per_unit.items())[:RANKED_SENTENCES]
+            if share < 1
+        ],
+        "least_agreed_articles": [] if article_of is None else _rank_articles(per_unit, article_of),
+        "gold": GoldLabel.objects.for_layer(unit.layer, unit.target)
+        .filter(sentence__article__corpus=corpus)
+        .with_staleness()
+        .aggregate(
+            n_confirmed=Count("id", filter=Q(confirmed=True)),
+            n_unconfirmed=Count("id", filter=Q(confirmed=False)),
+            n_stale=Count("id", filter=Q(stale=True)),
+        ),
+    }
+    for name, read in (
+        ("krippendorff_alpha", read_alpha),
+        ("fleiss_kappa", read_kappa),
+        ("mean_pairwise_kappa", read_kappa),
+        ("percent_agreement", read_percent),
+    ):
+        result[f"{name}_reading"] = read(result[name], result[f"{name}_reason"])
+    return result
+
+
+def corpus_statistics(
+    corpus: Corpus,
+    *,
+    level: Level | None = None,
+    replicates: int = 1000,
+    seed: int = 0,
+    units: list[Unit] | None = None,
+) -> dict[str, Any]:
+    """Every layer's agreement figures for a corpus, JSON-ready, with usernames and values.
+
+    `level` overrides each layer's default (nominal for claim type; interval for stance when
+    every stance choice has a numeric code). Ordinal uses the choices' display order.
+    """
+    if level is not None and level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    units = units_of(corpus) if units is None else units
+    choices_of: defaultdict[str, list[LabelChoice]] = defaultdict(list)
+    for choice in corpus.choices.order_by("order", "id"):
+        choices_of[choice.layer].append(choice)
+    article_of = dict(
+        Sentence.objects.filter(article__corpus=corpus).order_by().values_list("id", "article_id")
+    )
+    layers = [
+        layer_statistics(
+            corpus,
+            unit,
+            choices=choices_of[unit.layer],
+            level=level,
+            replicates=replicates,
+            seed=seed,
+            article_of=article_of,
+        )
+        for unit in units
+    ]
+
+    user_ids = {row["annotator"] for layer in layers for row in layer["distribution"]}
+    users = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
+    values = {c.pk: c.value for choices in choices_of.values() for c in choices}
+    sentence_ids = {
+        row["sentence_id"] for layer in layers for row in layer["least_agreed_sentences"]
+    }
+    sentences = {
+        s.pk: s
+        for s in Sentence.objects.filter(pk__in=sentence_ids)
+        .select_related("article")
+        .only("id", "text", "ordinal", "article__id", "article__title", "article__external_id")
+    }
+    article_ids = {row["article_id"] for layer in layers for row in layer["least_agreed_articles"]}
+    titles = {
+        pk: title or external_id
+        for pk, title, external_id in corpus.articles.filter(pk__in=article_ids).values_list(
+            "pk", "title", "external_id"
+        )
+    }
+    for layer in layers:
+        _rename(layer, users, values)
+        for row in layer["distribution"]:
+            row["annotator"] = users[row["annotator"]]
+            row["choice"] = values[row["choice"]]
+        for row in layer["least_agreed_sentences"]:
+            sentence = sentences[row["sentence_id"]]
+            row.update(
+                article_id=sentence.article_id,
+                article_title=str(sentence.article),
+                ordinal=sentence.ordinal,
+                text=sentence.text,
+            )
+        for row in layer["least_agreed_articles"]:
+            row["title"] = titles[row["article_id"]]
+    return {"corpus": corpus.slug, "name": corpus.name, "layers": layers}

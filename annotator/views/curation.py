@@ -1,0 +1,230 @@
+"""Curation views: the queue of disputed sentences, settling one (htmx or plain POST), confirming
+a majority pre-fill, and the bulk rules (accept unanimous, pre-fill by majority).
+
+Managers and curators only; everyone else gets 404. Writes go through annotator.curating.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from annotator import curating
+from annotator.curating import CurationError, CurationItem, Unit
+from annotator.models import Corpus, GoldLabel, LabelChoice, Role, Sentence
+from annotator.views.statistics import curated_corpus
+
+PAGE_SIZE = 20
+STATUSES = (("open", "To settle"), ("settled", "Settled"), ("all", "All disputed"))
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise CurationError(f"expected a number, got {raw!r}") from None
+
+
+def _unit(corpus: Corpus, data: dict) -> Unit:
+    return curating.resolve_unit(
+        corpus, layer=data.get("layer") or "claim_type", target_id=data.get("target")
+    )
+
+
+def _unit_query(unit: Unit) -> dict[str, str | int]:
+    query: dict[str, str | int] = {"layer": unit.layer}
+    if unit.target is not None:
+        query["target"] = unit.target.pk
+    return query
+
+
+def _item_context(corpus: Corpus, unit: Unit, item: CurationItem, **extra: object) -> dict:
+    return {
+        "corpus": corpus,
+        "unit": unit,
+        "unit_query": urlencode(_unit_query(unit)),
+        "item": item,
+        "choices": list(corpus.choices.filter(layer=unit.layer).order_by("order", "id")),
+        **extra,
+    }
+
+
+def _back(request: HttpRequest, corpus: Corpus, unit: Unit) -> HttpResponse:
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
+    url = reverse("annotator:curation-queue", kwargs={"slug": corpus.slug})
+    return redirect(f"{url}?{urlencode(_unit_query(unit))}")
+
+
+@login_required
+@require_GET
+def curation_queue(request: HttpRequest, slug: str) -> HttpResponse:
+    corpus = curated_corpus(request, slug)
+    try:
+        unit = _unit(corpus, request.GET)
+        article_id = _int_or_none(request.GET.get("article"))
+        annotator_id = _int_or_none(request.GET.get("annotator"))
+        status = request.GET.get("status") or "open"
+        sentences = curating.disputed_sentences(
+            corpus, unit, article_id=article_id, annotator_id=annotator_id, status=status
+        )
+    except CurationError as error:
+        return HttpResponseBadRequest(str(error))
+    page = Paginator(sentences, PAGE_SIZE).get_page(request.GET.get("page"))
+    items = curating.curation_items(list(page.object_list), unit)
+    filters = {**_unit_query(unit), "status": status}
+    if article_id is not None:
+        filters["article"] = article_id
+    if annotator_id is not None:
+        filters["annotator"] = annotator_id
+    return render(
+        request,
+        "annotator/curation.html",
+        {
+            "corpus": corpus,
+            "unit": unit,
+            "unit_query": urlencode(_unit_query(unit)),
+            "items": items,
+            "page": page,
+            "filters": filters,
+            "filter_query": urlencode(filters),
+            "status": status,
+            "statuses": STATUSES,
+            "article": corpus.articles.filter(pk=article_id).first() if article_id else None,
+            "annotator_id": annotator_id,
+            "annotators": corpus.memberships.filter(role=Role.ANNOTATOR)
+            .select_related("user")
+            .order_by("user__username"),
+            "targets": list(corpus.stance_targets.all()),
+            "choices": list(corpus.choices.filter(layer=unit.layer).order_by("order", "id")),
+            "next": request.get_full_path(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def curation_sentence(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    corpus = curated_corpus(request, slug)
+    sentence = get_object_or_404(
+        Sentence.objects.filter(article__corpus=corpus).select_related("article"), pk=pk
+    )
+    try:
+        unit = _unit(corpus, request.GET)
+    except CurationError as error:
+        return HttpResponseBadRequest(str(error))
+    [item] = curating.curation_items([sentence], unit)
+    template = (
+        "annotator/_curation_item.html" if request.htmx else "annotator/curation_sentence.html"
+    )
+    return render(
+        request, template, _item_context(corpus, unit, item, next=request.get_full_path())
+    )
+
+
+@login_required
+@require_POST
+def curation_settle(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    corpus = curated_corpus(request, slug)
+    sentence = get_object_or_404(
+        Sentence.objects.filter(article__corpus=corpus).select_related("article__corpus"), pk=pk
+    )
+    try:
+        unit = _unit(corpus, request.POST)
+        choice_id = _int_or_none(request.POST.get("choice"))
+        choice = LabelChoice.objects.filter(corpus=corpus, pk=choice_id).first()
+        if choice is None:
+            raise CurationError("choose one of the corpus's labels")
+        curating.settle(
+            sentence=sentence,
+            unit=unit,
+            choice=choice,
+            curator=request.user,
+            note=request.POST.get("note", ""),
+        )
+    except CurationError as error:
+        return HttpResponseBadRequest(str(error))
+    if request.htmx:
+        [item] = curating.curation_items([sentence], unit)
+        return render(
+            request,
+            "annotator/_curation_item.html",
+            _item_context(corpus, unit, item, next=request.POST.get("next", "")),
+        )
+    messages.success(request, f"Settled: {choice.name}.")
+    return _back(request, corpus, unit)
+
+
+@login_required
+@require_POST
+def curation_confirm(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    corpus = curated_corpus(request, slug)
+    sentence = get_object_or_404(
+        Sentence.objects.filter(article__corpus=corpus).select_related("article"), pk=pk
+    )
+    try:
+        unit = _unit(corpus, request.POST)
+    except CurationError as error:
+        return HttpResponseBadRequest(str(error))
+    gold = get_object_or_404(
+        GoldLabel.objects.for_layer(unit.layer, unit.target), sentence=sentence
+    )
+    curating.confirm(gold=gold, curator=request.user)
+    if request.htmx:
+        [item] = curating.curation_items([sentence], unit)
+        return render(
+            request,
+            "annotator/_curation_item.html",
+            _item_context(corpus, unit, item, next=request.POST.get("next", "")),
+        )
+    messages.success(request, "Gold label confirmed.")
+    return _back(request, corpus, unit)
+
+
+@login_required
+@require_POST
+def curation_accept_unanimous(request: HttpRequest, slug: str) -> HttpResponse:
+    corpus = curated_corpus(request, slug)
+    try:
+        unit = _unit(corpus, request.POST)
+        created = curating.accept_unanimous(corpus=corpus, unit=unit, curator=request.user)
+    except CurationError as error:
+        return HttpResponseBadRequest(str(error))
+    messages.success(
+        request, f"{created} unanimous sentence(s) accepted as gold for {unit.label.lower()}."
+    )
+    return _back(request, corpus, unit)
+
+
+@login_required
+@require_POST
+def curation_prefill_majority(request: HttpRequest, slug: str) -> HttpResponse:
+    corpus = curated_corpus(request, slug)
+    try:
+        unit = _unit(corpus, request.POST)
+        try:
+            threshold = float(request.POST.get("threshold") or curating.DEFAULT_MAJORITY_THRESHOLD)
+        except ValueError:
+            raise CurationError("threshold must be a number such as 0.67") from None
+        created = curating.prefill_majority(
+            corpus=corpus, unit=unit, curator=request.user, threshold=threshold
+        )
+    except CurationError as error:
+        return HttpResponseBadRequest(str(error))
+    messages.success(
+        request,
+        f"{created} sentence(s) pre-filled by majority (at least {threshold:.0%}); "
+        "confirm each with Enter in the queue.",
+    )
+    return _back(request, corpus, unit)

@@ -1,0 +1,80 @@
+"""Parameters that try to reach other fields or rows: unknown filters and orderings are 400s."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import AbstractUser
+from rest_framework.test import APIClient
+
+from annotator.models import Article
+
+pytestmark = pytest.mark.django_db
+
+LIST_URLS = [
+    "/api/v1/corpora/",
+    "/api/v1/memberships/",
+    "/api/v1/articles/",
+    "/api/v1/sentences/",
+    "/api/v1/annotations/",
+    "/api/v1/gold-labels/",
+]
+PROBES = [
+    "annotator__password__startswith=pbkdf2",
+    "ordering=annotator__password",
+    "ordering=-id",
+    "user__password=x",
+    "sentence__article__corpus__memberships__user__username=manager",
+    "search=x",
+]
+
+
+@pytest.mark.parametrize("url", LIST_URLS)
+@pytest.mark.parametrize("probe", PROBES)
+def test_unknown_filter_and_ordering_params_are_400(
+    url: str,
+    probe: str,
+    labelled_article: Article,
+    manager: AbstractUser,
+    token_client: Callable[[AbstractUser], APIClient],
+) -> None:
+    response = token_client(manager).get(f"{url}?{probe}")
+
+    assert response.status_code == 400
+    name = probe.split("=")[0]
+    assert name in response.json()["error"]["fields"]
+
+
+def test_known_filter_with_bad_value_is_400(
+    manager: AbstractUser, token_client: Callable[[AbstractUser], APIClient]
+) -> None:
+    response = token_client(manager).get("/api/v1/annotations/?layer=password")
+
+    assert response.status_code == 400
+    assert "layer" in response.json()["error"]["fields"]
+
+
+def test_filtering_by_another_users_name_never_widens_an_annotators_view(
+    labelled_article: Article,
+    annotator: AbstractUser,
+    token_client: Callable[[AbstractUser], APIClient],
+) -> None:
+    response = token_client(annotator).get("/api/v1/annotations/?annotator=other-annotator")
+
+    assert response.status_code == 200 and response.json()["results"] == []
+
+
+def test_page_size_is_capped_and_cursor_tampering_is_rejected(
+    labelled_article: Article,
+    manager: AbstractUser,
+    token_client: Callable[[AbstractUser], APIClient],
+) -> None:
+    client = token_client(manager)
+
+    capped = client.get("/api/v1/sentences/?page_size=100000")
+    tampered = client.get("/api/v1/sentences/?cursor=not-a-cursor")
+
+    assert capped.status_code == 200
+    assert tampered.status_code == 404
+    assert tampered.json()["error"]["code"] == "not_found"

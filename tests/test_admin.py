@@ -1,0 +1,267 @@
+"""The admin: changelists with counts at a fixed query cost, and the import upload pages."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import AbstractUser
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from annotator.models import (
+    Article,
+    Assignment,
+    AssignmentStatus,
+    Corpus,
+    ImportJob,
+    ImportStatus,
+    Role,
+)
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings: object, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def superuser(make_user: Callable[..., AbstractUser]) -> AbstractUser:
+    return make_user(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_manager(manager: AbstractUser) -> AbstractUser:
+    manager.is_staff = True
+    manager.save()
+    return manager
+
+
+def fill(
+    corpus: Corpus,
+    make_article: Callable[..., Article],
+    annotator: AbstractUser,
+    *,
+    articles: int,
+) -> None:
+    for number in range(articles):
+        article = make_article(corpus=corpus, text=f"Article {corpus.slug} {number}. Two.")
+        Assignment.objects.create(
+            article=article, annotator=annotator, status=AssignmentStatus.DONE
+        )
+
+
+def zip_upload(name: str, members: dict[str, bytes]) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="application/zip")
+
+
+# Changelists: counts without N+1 -------------------------------------------------------------
+
+
+def test_corpus_changelist_query_count_does_not_grow_with_rows(
+    client: Client,
+    superuser: AbstractUser,
+    corpus: Corpus,
+    make_corpus: Callable[..., Corpus],
+    make_article: Callable[..., Article],
+    annotator: AbstractUser,
+    django_assert_num_queries: Callable,
+) -> None:
+    client.force_login(superuser)
+    url = reverse("admin:annotator_corpus_changelist")
+    fill(corpus, make_article, annotator, articles=2)
+    # session, user, COUNT(*) filtered, COUNT(*) total, the page of corpora with their four
+    # counts as subqueries.
+    with django_assert_num_queries(5):
+        response = client.get(url)
+    assert response.status_code == 200
+    for _ in range(3):
+        fill(make_corpus(), make_article, annotator, articles=3)
+    with django_assert_num_queries(5):
+        response = client.get(url)
+    assert response.context["cl"].result_count == 4
+    row = next(c for c in response.context["cl"].result_list if c.pk == corpus.pk)
+    assert (row.article_count, row.sentence_count, row.member_count, row.done_count) == (2, 4, 1, 2)
+    # 2 articles x 2 annotators per article needed, 2 done.
+    assert "50%" in response.content.decode()
+
+
+def test_article_changelist_query_count_does_not_grow_with_rows(
+    client: Client,
+    superuser: AbstractUser,
+    corpus: Corpus,
+    make_corpus: Callable[..., Corpus],
+    make_article: Callable[..., Article],
+    annotator: AbstractUser,
+    django_assert_num_queries: Callable,
+) -> None:
+    client.force_login(superuser)
+    url = reverse("admin:annotator_article_changelist")
+    fill(corpus, make_article, annotator, articles=3)
+    # session, user, the corpora for the corpus filter, COUNT(*) filtered, COUNT(*) total, the
+    # page of articles joined to their corpus with three counts as subqueries, the distinct
+    # segmenter versions for their filter.
+    with django_assert_num_queries(7):
+        response = client.get(url)
+    assert response.status_code == 200
+    fill(make_corpus(), make_article, annotator, articles=5)
+    with django_assert_num_queries(7):
+        response = client.get(url)
+    assert response.context["cl"].result_count == 8
+    assert all(row.sentence_count == 2 for row in response.context["cl"].result_list)
+
+
+def test_article_change_page_shows_sentences_read_only(
+    client: Client, superuser: AbstractUser, corpus: Corpus, make_article: Callable[..., Article]
+) -> None:
+    article = make_article(corpus=corpus, text="One <b>bold</b> claim. Another.")
+    client.force_login(superuser)
+    response = client.get(reverse("admin:annotator_article_change", args=[article.pk]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "One &lt;b&gt;bold&lt;/b&gt; claim." in body
+    assert 'name="sentences-0-text"' not in body  # read-only: no input to edit a sentence
+
+
+def test_every_model_changelist_loads(client: Client, superuser: AbstractUser) -> None:
+    client.force_login(superuser)
+    for model in admin.site._registry:
+        opts = model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        assert client.get(url).status_code == 200, url
+
+
+def test_staff_manager_sees_only_the_corpora_they_manage(
+    client: Client, staff_manager: AbstractUser, corpus: Corpus, make_corpus: Callable[..., Corpus]
+) -> None:
+    make_corpus(name="Someone else's")
+    client.force_login(staff_manager)
+    response = client.get(reverse("admin:annotator_corpus_changelist"))
+    assert response.status_code == 200
+    assert [row.pk for row in response.context["cl"].result_list] == [corpus.pk]
+
+
+# Import upload ------------------------------------------------------------------------------
+
+
+def test_manager_uploads_zip_and_job_completes(
+    client: Client, staff_manager: AbstractUser, corpus: Corpus
+) -> None:
+    client.force_login(staff_manager)
+    upload = zip_upload("batch.zip", {"a.txt": b"First article. Two.", "b.txt": b"Second one."})
+    response = client.post(
+        reverse("admin:annotator_corpus_import", args=[corpus.pk]), {"files": upload}
+    )
+    job = ImportJob.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("admin:annotator_importjob_progress", args=[job.pk])
+    assert job.status == ImportStatus.DONE
+    assert (job.processed, job.total, job.summary["imported"]) == (2, 2, 2)
+    assert job.created_by == staff_manager
+    assert set(corpus.articles.values_list("external_id", flat=True)) == {"a.txt", "b.txt"}
+    page = client.get(response.url)
+    assert "Imported 2 article(s) (3 sentences)" in page.content.decode()
+
+
+def test_several_files_are_imported_as_one_batch(
+    client: Client, staff_manager: AbstractUser, corpus: Corpus
+) -> None:
+    client.force_login(staff_manager)
+    files = [
+        SimpleUploadedFile("one.txt", b"One."),
+        SimpleUploadedFile("two.jsonl", b'{"id": "j1", "text": "From JSONL."}\n'),
+    ]
+    client.post(reverse("admin:annotator_corpus_import", args=[corpus.pk]), {"files": files})
+    assert ImportJob.objects.get().status == ImportStatus.DONE
+    assert set(corpus.articles.values_list("external_id", flat=True)) == {"one.txt", "j1"}
+
+
+def test_rejected_upload_lists_problems_and_imports_nothing(
+    client: Client, staff_manager: AbstractUser, corpus: Corpus
+) -> None:
+    client.force_login(staff_manager)
+    upload = zip_upload("bad.zip", {"ok.txt": b"Fine.", "../evil.txt": b"Evil."})
+    response = client.post(
+        reverse("admin:annotator_corpus_import", args=[corpus.pk]), {"files": upload}
+    )
+    job = ImportJob.objects.get()
+    assert job.status == ImportStatus.FAILED
+    assert corpus.articles.count() == 0
+    page = client.get(response.url).content.decode()
+    assert "bad.zip:../evil.txt" in page
+    assert "unsafe path in archive" in page
+    assert "media" not in job.summary["rejected"][0]["source"]  # no server paths leak
+
+
+def test_unsupported_upload_type_is_refused_by_the_form(
+    client: Client, staff_manager: AbstractUser, corpus: Corpus
+) -> None:
+    client.force_login(staff_manager)
+    response = client.post(
+        reverse("admin:annotator_corpus_import", args=[corpus.pk]),
+        {"files": SimpleUploadedFile("report.pdf", b"%PDF")},
+    )
+    assert response.status_code == 200
+    assert "report.pdf: unsupported file type" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_progress_fragment_polls_while_running(
+    client: Client, staff_manager: AbstractUser, corpus: Corpus
+) -> None:
+    job = ImportJob.objects.create(
+        corpus=corpus, file_name="x.zip", status=ImportStatus.RUNNING, total=10, processed=4
+    )
+    client.force_login(staff_manager)
+    url = reverse("admin:annotator_importjob_progress", args=[job.pk])
+    fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert fragment.lstrip().startswith("{#") is False
+    assert 'hx-trigger="every 1s"' in fragment
+    assert 'value="40"' in fragment
+    assert "<html" not in fragment
+    page = client.get(url).content.decode()
+    assert "<html" in page and 'id="import-progress"' in page
+
+
+@pytest.mark.parametrize("role", [Role.ANNOTATOR, Role.CURATOR])
+def test_staff_member_without_manager_role_cannot_reach_upload(
+    client: Client,
+    corpus: Corpus,
+    make_member: Callable[..., AbstractUser],
+    role: str,
+) -> None:
+    member = make_member(corpus=corpus, role=role, is_staff=True)
+    job = ImportJob.objects.create(corpus=corpus, file_name="x.zip")
+    client.force_login(member)
+    assert client.get(reverse("admin:annotator_corpus_import", args=[corpus.pk])).status_code == 404
+    progress = reverse("admin:annotator_importjob_progress", args=[job.pk])
+    assert client.get(progress).status_code == 404
+
+
+def test_manager_of_another_corpus_cannot_upload_here(
+    client: Client, corpus: Corpus, make_corpus: Callable[..., Corpus], make_member: Callable
+) -> None:
+    stranger = make_member(corpus=make_corpus(), role=Role.MANAGER, is_staff=True)
+    client.force_login(stranger)
+    url = reverse("admin:annotator_corpus_import", args=[corpus.pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"files": SimpleUploadedFile("a.txt", b"A.")}).status_code == 404
+    assert not ImportJob.objects.exists()
+
+
+def test_non_staff_user_is_sent_to_admin_login(
+    client: Client, annotator: AbstractUser, corpus: Corpus
+) -> None:
+    client.force_login(annotator)
+    response = client.get(reverse("admin:annotator_corpus_import", args=[corpus.pk]))
+    assert response.status_code == 302
+    assert reverse("admin:login") in response.url

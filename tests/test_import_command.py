@@ -1,0 +1,62 @@
+"""`manage.py import_corpus`: summary, exit status, --create, and all-or-nothing from the shell."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from annotator.models import Article, Corpus, LabelChoice, Sentence
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def run(*args: str) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_corpus", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_create_makes_corpus_with_default_schema_and_imports(db: None) -> None:
+    out, err = run("fresh", str(SAMPLES), "--create")
+    corpus = Corpus.objects.get(slug="fresh")
+    assert LabelChoice.objects.filter(corpus=corpus).count() == 7
+    assert corpus.articles.count() == 5
+    sentences = Sentence.objects.filter(article__corpus=corpus).count()
+    assert f"Imported 5 article(s) ({sentences} sentences); skipped 0 already present" in out
+    assert "5/5" in err  # the progress bar went to stderr
+
+
+def test_missing_corpus_without_create_names_the_slug(db: None) -> None:
+    with pytest.raises(CommandError, match="No corpus with slug 'nope'; pass --create"):
+        run("nope", str(SAMPLES))
+    assert not Corpus.objects.exists()
+
+
+def test_second_import_skips_everything(corpus: Corpus) -> None:
+    run(corpus.slug, str(SAMPLES))
+    out, _ = run(corpus.slug, str(SAMPLES))
+    assert "Imported 0 article(s) (0 sentences); skipped 5 already present; rejected 0." in out
+    assert corpus.articles.count() == 5
+
+
+def test_rejection_lists_file_and_reason_and_fails(corpus: Corpus, tmp_path: Path) -> None:
+    (tmp_path / "bad.jsonl").write_text('{"id": 1}\n')
+    with pytest.raises(CommandError, match="1 problem"):
+        out = io.StringIO()
+        try:
+            call_command(
+                "import_corpus",
+                corpus.slug,
+                str(SAMPLES),
+                str(tmp_path / "bad.jsonl"),
+                stdout=out,
+                stderr=io.StringIO(),
+            )
+        finally:
+            text = out.getvalue()
+    assert f"{tmp_path / 'bad.jsonl'}, line 1: missing field 'text'" in text
+    assert "nothing was imported" in text
+    assert Article.objects.count() == 0

@@ -1,0 +1,173 @@
+"""Statistics of stored annotations: hand-computed figures, names in place of ids, gold, levels."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotator import curating
+from annotator.agreement import summarize
+from annotator.curating import Unit
+from annotator.models import LabelChoice, Layer
+from annotator.statistics import corpus_statistics, read_alpha, read_kappa
+
+TEXT = (
+    "The minister said the plan works. Critics disagree with him. "
+    "Officials met on Monday. Talks ended late at night."
+)
+
+
+@pytest.fixture
+def labelled(corpus, make_article, annotator, other_annotator, make_annotation):
+    """Annotator: factual, factual, opinion, opinion; other: factual, opinion, opinion, opinion.
+
+    By hand: 3 of 4 pairs agree; Cohen's p_o = .75, p_e = .5*.25 + .5*.75 = .5, kappa = .5;
+    coincidences o_FF = 2, o_FO = o_OF = 1, o_OO = 4, n = 8, n_F = 3, n_O = 5, so nominal
+    alpha = 1 - 7 * 2 / (2 * 3 * 5) = 8/15.
+    """
+    sentences = list(make_article(corpus=corpus, text=TEXT).sentences.order_by("ordinal"))
+    first = ["factual_claim", "factual_claim", "opinion", "opinion"]
+    second = ["factual_claim", "opinion", "opinion", "opinion"]
+    for sentence, a, b in zip(sentences, first, second, strict=True):
+        make_annotation(sentence=sentence, annotator=annotator, value=a)
+        make_annotation(sentence=sentence, annotator=other_annotator, value=b)
+    return sentences
+
+
+def claim_layer(stats: dict) -> dict:
+    return next(layer for layer in stats["layers"] if layer["layer"] == Layer.CLAIM_TYPE)
+
+
+def test_claim_type_figures_match_the_hand_computation(corpus, labelled):
+    layer = claim_layer(corpus_statistics(corpus, replicates=200))
+
+    assert (layer["n_units"], layer["n_annotators"], layer["n_ratings"]) == (4, 2, 8)
+    assert layer["percent_agreement"] == pytest.approx(0.75)
+    assert layer["krippendorff_alpha"] == pytest.approx(8 / 15)
+    low, high = layer["krippendorff_alpha_ci"]
+    assert low <= high
+    assert layer["mean_pairwise_kappa"] == pytest.approx(0.5)
+    [pair] = layer["pairwise"]
+    assert pair["annotators"] == ["annotator", "other-annotator"]
+    assert pair["cohen_kappa"] == pytest.approx(0.5)
+    assert pair["n_units"] == 4
+
+
+def test_ids_become_usernames_and_choice_values(corpus, labelled):
+    layer = claim_layer(corpus_statistics(corpus, replicates=50))
+
+    assert layer["categories"] == ["factual_claim", "opinion", "user_comment", "not_a_claim"]
+    [pair] = layer["pairwise"]
+    # Rows: annotator's labels, columns: other-annotator's, in the schema's display order.
+    assert pair["confusion"][:2] == [[1, 1, 0, 0], [0, 2, 0, 0]]
+    assert {(row["annotator"], row["choice"], row["n"]) for row in layer["distribution"]} == {
+        ("annotator", "factual_claim", 2),
+        ("annotator", "opinion", 2),
+        ("other-annotator", "factual_claim", 1),
+        ("other-annotator", "opinion", 3),
+    }
+    assert [c["category"] for c in layer["per_category"]][:2] == ["factual_claim", "opinion"]
+
+
+def test_same_figures_as_summarize_on_the_same_triples(corpus, labelled):
+    """The Django side adds no arithmetic of its own: ids in, summarize's numbers out."""
+    layer = claim_layer(corpus_statistics(corpus, replicates=100))
+    triples = [
+        (a.sentence_id, a.annotator.username, a.choice.value)
+        for s in labelled
+        for a in s.annotations.select_related("annotator", "choice")
+    ]
+    order = list(
+        LabelChoice.objects.filter(corpus=corpus, layer=Layer.CLAIM_TYPE)
+        .order_by("order")
+        .values_list("value", flat=True)
+    )
+    expected = summarize(triples, order=order, replicates=100).to_dict()
+    for name in ("krippendorff_alpha", "fleiss_kappa", "percent_agreement", "mean_pairwise_kappa"):
+        assert layer[name] == pytest.approx(expected[name])
+    assert layer["krippendorff_alpha_ci"] == pytest.approx(expected["krippendorff_alpha_ci"])
+
+
+def test_least_agreed_sentence_and_article_are_listed(corpus, labelled):
+    layer = claim_layer(corpus_statistics(corpus, replicates=50))
+    [sentence] = layer["least_agreed_sentences"]
+    assert (sentence["sentence_id"], sentence["agreement"]) == (labelled[1].pk, 0.0)
+    assert sentence["text"] == "Critics disagree with him."
+    [article] = layer["least_agreed_articles"]
+    assert (article["article_id"], article["n_units"], article["n_disputed"]) == (
+        labelled[0].article_id,
+        4,
+        1,
+    )
+    assert article["mean_disagreement"] == pytest.approx(0.25)
+
+
+def test_accuracy_against_confirmed_gold_only(corpus, labelled, curator):
+    opinion = LabelChoice.objects.get(corpus=corpus, layer=Layer.CLAIM_TYPE, value="opinion")
+    claim = Unit(layer=Layer.CLAIM_TYPE, target=None)
+    curating.settle(sentence=labelled[1], unit=claim, choice=opinion, curator=curator)
+
+    layer = claim_layer(corpus_statistics(corpus, replicates=50))
+
+    accuracy = {row["annotator"]: row for row in layer["accuracy"]}
+    assert (accuracy["annotator"]["n_compared"], accuracy["annotator"]["accuracy"]) == (1, 0.0)
+    assert accuracy["other-annotator"]["accuracy"] == 1.0
+    assert layer["gold"] == {"n_confirmed": 1, "n_unconfirmed": 0, "n_stale": 0}
+
+
+def test_stance_defaults_to_interval_on_numeric_codes(
+    corpus, labelled, annotator, other_annotator, make_annotation
+):
+    # favor (1) vs neutral (0) is a smaller disagreement than favor vs against (-1) at interval
+    # level; at nominal level both count the same.
+    for sentence, a, b in zip(
+        labelled,
+        ["favor", "favor", "against", "neutral"],
+        ["favor", "neutral", "against", "neutral"],
+        strict=True,
+    ):
+        make_annotation(sentence=sentence, annotator=annotator, value=a, layer=Layer.STANCE)
+        make_annotation(sentence=sentence, annotator=other_annotator, value=b, layer=Layer.STANCE)
+
+    stance = corpus_statistics(corpus, replicates=50)["layers"][1]
+    nominal = corpus_statistics(corpus, replicates=50, level="nominal")["layers"][1]
+
+    assert stance["label"] == "Stance: China–North Korea alliance"
+    assert (stance["level"], nominal["level"]) == ("interval", "nominal")
+    assert stance["krippendorff_alpha"] > nominal["krippendorff_alpha"]
+
+
+def test_a_layer_with_no_annotations_is_undefined_with_reasons(corpus, labelled):
+    stance = corpus_statistics(corpus, replicates=50)["layers"][1]
+    assert stance["n_ratings"] == 0
+    assert stance["krippendorff_alpha"] is None
+    assert stance["krippendorff_alpha_reading"].startswith("not defined: ")
+    assert stance["fleiss_kappa_reading"].startswith("not defined: ")
+
+
+def test_fleiss_undefined_reading_names_the_reason(corpus, labelled, make_member, make_annotation):
+    # A third annotator on one sentence only: units have 2 and 3 ratings.
+    third = make_member(corpus=corpus)
+    make_annotation(sentence=labelled[0], annotator=third, value="opinion")
+    layer = claim_layer(corpus_statistics(corpus, replicates=50))
+    assert layer["fleiss_kappa"] is None
+    assert "same number of ratings" in layer["fleiss_kappa_reading"]
+
+
+def test_other_corpora_annotations_are_not_counted(corpus, labelled, make_corpus, make_article):
+    elsewhere = make_corpus()
+    make_article(corpus=elsewhere, text=TEXT)
+    layer = claim_layer(corpus_statistics(elsewhere, replicates=50))
+    assert layer["n_ratings_total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "reading"),
+    [(0.85, "reliable"), (0.7, "tentative"), (0.3, "unreliable"), (-0.1, "no agreement")],
+)
+def test_alpha_reading_follows_krippendorffs_thresholds(value, reading):
+    assert read_alpha(value, None).startswith(reading)
+
+
+def test_kappa_reading_follows_landis_and_koch():
+    assert read_kappa(0.5, None) == "moderate agreement beyond chance"
+    assert read_kappa(None, "only one category") == "not defined: only one category"
