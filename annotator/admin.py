@@ -20,7 +20,7 @@ from django.contrib import admin
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.files.base import File
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery, URLField
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
@@ -28,6 +28,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from annotator import models
+from annotator.api.admin import ApiTokenAdmin
 from annotator.models import (
     Annotation,
     Article,
@@ -258,6 +259,8 @@ class SentenceInline(admin.TabularInline):
 
 @admin.register(Article)
 class ArticleAdmin(ManagerScopedAdmin):
+    # Django 6 makes https the default scheme for typed-in URLs; take it now.
+    formfield_overrides = {URLField: {"assume_scheme": "https"}}
     list_display = [
         "external_id",
         "title",
@@ -463,10 +466,5 @@ class ImportJobAdmin(ManagerScopedAdmin):
         return TemplateResponse(request, "admin/annotator/importjob/progress.html", context)
 
 
-@admin.register(models.ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
-    list_filter = ["revoked_at", "created_at"]
-    list_select_related = ["user"]
-    search_fields = ["name", "prefix", "user__username"]
-    readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at"]
+# Tokens: staff list and revoke them; nobody can add one here (it could never be shown).
+admin.site.register(models.ApiToken, ApiTokenAdmin)

@@ -23,6 +23,7 @@ from annotator.models import (
     ImportStatus,
     Role,
 )
+from annotator.tokens import create_token, find_active_token
 
 
 @pytest.fixture(autouse=True)
@@ -265,3 +266,21 @@ def test_non_staff_user_is_sent_to_admin_login(
     response = client.get(reverse("admin:annotator_corpus_import", args=[corpus.pk]))
     assert response.status_code == 302
     assert reverse("admin:login") in response.url
+
+
+def test_admin_revokes_tokens_in_bulk_and_cannot_create_one(
+    client: Client, superuser: AbstractUser, annotator: AbstractUser
+) -> None:
+    token, raw = create_token(user=annotator, name="laptop")
+    client.force_login(superuser)
+
+    response = client.post(
+        reverse("admin:annotator_apitoken_changelist"),
+        {"action": "revoke_tokens", "_selected_action": [token.pk]},
+    )
+
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert find_active_token(raw) is None
+    assert client.get(reverse("admin:annotator_apitoken_add")).status_code == 403

@@ -1,6 +1,6 @@
 """Admin for API tokens: managers (staff) see and revoke tokens; the raw token is never shown.
 
-Registered from annotator/admin.py (`from annotator.api.admin import ApiTokenAdmin`).
+Registered in annotator/admin.py.
 """
 
 from __future__ import annotations

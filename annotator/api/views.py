@@ -398,13 +398,21 @@ class ArticleViewSet(
         started = timezone.now()
         with tempfile.TemporaryDirectory(prefix="api-import-") as folder:
             path = _write_import_source(Path(folder), fields)
+
+            # Messages name the uploaded file as the client sent it, never the server's folder.
+            def as_sent(text: object) -> str:
+                return str(text).replace(f"{folder}/", "")
+
             try:
                 summary = import_articles(corpus=corpus, sources=[path], workers=1)
             except ImportRejected as rejected:
-                problems = [str(problem) for problem in rejected.summary.rejected]
+                problems = [as_sent(problem) for problem in rejected.summary.rejected]
                 raise ValidationError({"problems": problems}) from None
             except SourceRejected as rejected:
-                raise ValidationError({"problems": [str(p) for p in rejected.problems]}) from None
+                raise ValidationError(
+                    {"problems": [as_sent(p) for p in rejected.problems]}
+                ) from None
+            summary.skipped_names = [as_sent(name) for name in summary.skipped_names]
         created = list(
             corpus.articles.filter(imported_at__gte=started)
             .order_by("id")
