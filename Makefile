@@ -6,7 +6,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/annotator
 PYTEST_WORKERS ?= auto
 
-.PHONY: install run serve test lint format bench clean
+.PHONY: install run serve test lint format bench load-test clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,13 @@ test: lint
 
 bench: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) bench/run_all.py
+
+# Load test (bench/load/): LOAD_USERS Locust annotators against gunicorn for LOAD_DURATION, in a
+# scratch database; LOAD_ARGS=--with-background adds a concurrent import and export. See README.md.
+LOAD_USERS ?= 50
+LOAD_DURATION ?= 120s
+load-test: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) bench/load/run.py --users $(LOAD_USERS) --duration $(LOAD_DURATION) $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

@@ -2,7 +2,9 @@
 
 Counts (sentences, annotations, progress) are correlated subqueries annotated on the changelist
 query, so a page costs the same number of queries whatever it shows. Superusers see everything;
-staff who manage a corpus see that corpus's rows read-only and can import articles into it.
+staff who manage a corpus see that corpus's rows and can import articles into it; they edit its
+settings, stance targets, label choices and memberships, while labels, history, notes and gold
+stay read-only for them.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.files.base import File
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery, URLField
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -68,6 +72,10 @@ def _manages_any(request: HttpRequest) -> bool:
     return request._manages_any_corpus
 
 
+# Filters list only the corpora of the rows the user may see, never every corpus's name.
+ScopedCorpusFilter = admin.RelatedOnlyFieldListFilter
+
+
 class ManagerScopedAdmin(admin.ModelAdmin):
     """Superusers see all rows; staff managers see their corpora's rows, read-only."""
 
@@ -84,6 +92,42 @@ class ManagerScopedAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_view_permission(request, obj) or _manages_any(request)
+
+
+class ManagerEditableAdmin(ManagerScopedAdmin):
+    """Staff managers also add, change and delete their corpora's rows.
+
+    Objects reach the change and delete views through `get_queryset`, which is already scoped,
+    and the corpus dropdown offers only managed corpora, so a row never moves to another corpus.
+    """
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) or _manages_any(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) or _manages_any(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) or _manages_any(request)
+
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> forms.Field | None:
+        if db_field.name == "corpus" and not request.user.is_superuser:
+            kwargs["queryset"] = managed_corpora(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class SchemaAdmin(ManagerEditableAdmin):
+    """Label choices and stance targets: a bulk delete bumps the schema version as a single
+    delete does (QuerySet.delete skips the model's delete)."""
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        corpora = list(Corpus.objects.filter(pk__in=queryset.values("corpus")))
+        with transaction.atomic():
+            super().delete_queryset(request, queryset)
+            for corpus in corpora:
+                corpus.bump_schema_version()
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -143,8 +187,23 @@ def _bundled(files: list[UploadedFile]) -> Iterator[tuple[str, File]]:
 
 
 class StanceTargetInline(admin.TabularInline):
+    """Editable by the corpus's managers: the parent corpus was reached through the scoped
+    CorpusAdmin queryset. Deleting a target in use shows Django's protected-objects error."""
+
     model = models.StanceTarget
     extra = 0
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_view_permission(request, obj) or _manages_any(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_add_permission(request, obj) or _manages_any(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) or _manages_any(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) or _manages_any(request)
 
 
 @admin.register(Corpus)
@@ -164,6 +223,19 @@ class CorpusAdmin(ManagerScopedAdmin):
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["schema_version", "created_at"]
     inlines = [StanceTargetInline]
+
+    # Managers change their corpora; creating and deleting corpora stays with superusers.
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) or _manages_any(request)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if request.user.is_superuser:
+            return self.readonly_fields
+        # The slug is in every URL and export path of the corpus.
+        return [*self.readonly_fields, "slug"]
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict:
+        return self.prepopulated_fields if request.user.is_superuser else {}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Corpus]:
         return (
@@ -270,7 +342,7 @@ class ArticleAdmin(ManagerScopedAdmin):
         "progress",
         "imported_at",
     ]
-    list_filter = ["corpus", "segmenter_version", "imported_at"]
+    list_filter = [("corpus", ScopedCorpusFilter), "segmenter_version", "imported_at"]
     list_select_related = ["corpus"]
     search_fields = ["external_id", "title", "url"]
     readonly_fields = ["content_hash", "segmenter_version", "imported_at"]
@@ -307,7 +379,7 @@ class ArticleAdmin(ManagerScopedAdmin):
 class SentenceAdmin(ManagerScopedAdmin):
     corpus_lookup = "article__corpus"
     list_display = ["__str__", "article", "ordinal", "paragraph", "annotation_count"]
-    list_filter = ["article__corpus"]
+    list_filter = [("article__corpus", ScopedCorpusFilter)]
     list_select_related = ["article"]
     search_fields = ["text", "article__external_id"]
     raw_id_fields = ["article"]
@@ -325,35 +397,102 @@ class SentenceAdmin(ManagerScopedAdmin):
 
 
 @admin.register(models.StanceTarget)
-class StanceTargetAdmin(ManagerScopedAdmin):
+class StanceTargetAdmin(SchemaAdmin):
     list_display = ["name", "corpus", "order"]
-    list_filter = ["corpus"]
+    list_filter = [("corpus", ScopedCorpusFilter)]
     list_select_related = ["corpus"]
     search_fields = ["name", "description"]
 
 
 @admin.register(models.LabelChoice)
-class LabelChoiceAdmin(ManagerScopedAdmin):
+class LabelChoiceAdmin(SchemaAdmin):
     list_display = ["name", "value", "layer", "key", "order", "numeric_code", "corpus"]
-    list_filter = ["corpus", "layer"]
+    list_filter = [("corpus", ScopedCorpusFilter), "layer"]
     list_select_related = ["corpus"]
     search_fields = ["name", "value"]
 
 
+class MembershipAdminForm(forms.ModelForm):
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        membership = self.instance
+        if (
+            membership.pk is not None
+            and cleaned.get("role", Role.MANAGER) != Role.MANAGER
+            and is_last_manager(membership)
+        ):
+            raise forms.ValidationError(
+                f"{membership.user} is the last manager of {membership.corpus}; make someone "
+                "else a manager first."
+            )
+        return cleaned
+
+
+def is_last_manager(membership: models.Membership) -> bool:
+    stored = models.Membership.objects.filter(pk=membership.pk).values_list("role", flat=True)
+    return (
+        stored.first() == Role.MANAGER
+        and not models.Membership.objects.filter(corpus_id=membership.corpus_id, role=Role.MANAGER)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
 @admin.register(models.Membership)
-class MembershipAdmin(ManagerScopedAdmin):
+class MembershipAdmin(ManagerEditableAdmin):
+    form = MembershipAdminForm
     list_display = ["user", "corpus", "role", "created_at"]
-    list_filter = ["corpus", "role"]
+    list_filter = [("corpus", ScopedCorpusFilter), "role"]
     list_select_related = ["user", "corpus"]
     search_fields = ["user__username", "user__email", "corpus__name"]
     autocomplete_fields = ["user"]
+
+    def get_autocomplete_fields(self, request: HttpRequest) -> list[str]:
+        # User autocomplete needs view permission on all users; managers type a username.
+        return self.autocomplete_fields if request.user.is_superuser else []
+
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> forms.Field | None:
+        if db_field.name == "user" and not request.user.is_superuser:
+            # A username box rather than a dropdown of every account on the site.
+            return forms.ModelChoiceField(
+                queryset=get_user_model().objects.all(),
+                to_field_name=get_user_model().USERNAME_FIELD,
+                widget=forms.TextInput,
+                label="Username",
+                help_text="The username of an existing account.",
+                error_messages={"invalid_choice": "There is no account with that username."},
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is not None and not request.user.is_superuser:
+            return ["user", "corpus"]
+        return list(self.readonly_fields)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
+        """Deleting the last manager of a corpus is listed as protected, so Django refuses it
+        (single delete and the bulk action alike) instead of leaving a corpus nobody manages."""
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        chosen = {membership.pk for membership in objs}
+        for membership in objs:
+            others = models.Membership.objects.filter(
+                corpus_id=membership.corpus_id, role=Role.MANAGER
+            ).exclude(pk__in=chosen)
+            if membership.role == Role.MANAGER and not others.exists():
+                protected = [
+                    *protected,
+                    f"{membership.user} is the last manager of {membership.corpus}",
+                ]
+        return to_delete, model_count, perms_needed, protected
 
 
 @admin.register(Annotation)
 class AnnotationAdmin(ManagerScopedAdmin):
     corpus_lookup = "sentence__article__corpus"
     list_display = ["sentence", "annotator", "layer", "target", "choice", "updated_at"]
-    list_filter = ["sentence__article__corpus", "layer", "updated_at"]
+    list_filter = [("sentence__article__corpus", ScopedCorpusFilter), "layer", "updated_at"]
     list_select_related = ["sentence", "annotator", "target", "choice"]
     search_fields = ["annotator__username", "sentence__text"]
     raw_id_fields = ["sentence"]
@@ -363,7 +502,7 @@ class AnnotationAdmin(ManagerScopedAdmin):
 class AnnotationHistoryAdmin(ManagerScopedAdmin):
     corpus_lookup = "sentence__article__corpus"
     list_display = ["changed_at", "sentence", "annotator", "layer", "old_value", "new_value"]
-    list_filter = ["sentence__article__corpus", "layer", "changed_at"]
+    list_filter = [("sentence__article__corpus", ScopedCorpusFilter), "layer", "changed_at"]
     list_select_related = ["sentence", "annotator"]
     search_fields = ["annotator__username", "changed_by__username"]
 
@@ -382,7 +521,7 @@ class AnnotationHistoryAdmin(ManagerScopedAdmin):
 class SentenceNoteAdmin(ManagerScopedAdmin):
     corpus_lookup = "sentence__article__corpus"
     list_display = ["sentence", "annotator", "unsure", "note", "updated_at"]
-    list_filter = ["unsure", "sentence__article__corpus"]
+    list_filter = ["unsure", ("sentence__article__corpus", ScopedCorpusFilter)]
     list_select_related = ["sentence", "annotator"]
     search_fields = ["note", "annotator__username"]
     raw_id_fields = ["sentence"]
@@ -392,7 +531,7 @@ class SentenceNoteAdmin(ManagerScopedAdmin):
 class AssignmentAdmin(ManagerScopedAdmin):
     corpus_lookup = "article__corpus"
     list_display = ["article", "annotator", "status", "assigned_at", "finished_at"]
-    list_filter = ["status", "article__corpus"]
+    list_filter = ["status", ("article__corpus", ScopedCorpusFilter)]
     list_select_related = ["article", "annotator"]
     search_fields = ["annotator__username", "article__title", "article__external_id"]
     raw_id_fields = ["article"]
@@ -402,7 +541,12 @@ class AssignmentAdmin(ManagerScopedAdmin):
 class GoldLabelAdmin(ManagerScopedAdmin):
     corpus_lookup = "sentence__article__corpus"
     list_display = ["sentence", "layer", "target", "choice", "method", "confirmed", "decided_by"]
-    list_filter = ["sentence__article__corpus", "layer", "method", "confirmed"]
+    list_filter = [
+        ("sentence__article__corpus", ScopedCorpusFilter),
+        "layer",
+        "method",
+        "confirmed",
+    ]
     list_select_related = ["sentence", "target", "choice", "decided_by"]
     search_fields = ["sentence__text", "note"]
     raw_id_fields = ["sentence"]
@@ -411,7 +555,7 @@ class GoldLabelAdmin(ManagerScopedAdmin):
 @admin.register(ImportJob)
 class ImportJobAdmin(ManagerScopedAdmin):
     list_display = ["file_name", "corpus", "status", "progress", "created_by", "created_at"]
-    list_filter = ["status", "corpus"]
+    list_filter = ["status", ("corpus", ScopedCorpusFilter)]
     list_select_related = ["corpus", "created_by"]
     search_fields = ["file_name", "error"]
     readonly_fields = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from annotator.models import (
@@ -65,10 +66,16 @@ def _current(
     *, sentence: Sentence, annotator: AbstractBaseUser, layer: str, target: StanceTarget | None
 ) -> Annotation | None:
     # Lock only the annotation: locking its choice too would queue every annotator on the
-    # few LabelChoice rows.
+    # few LabelChoice rows. The current value comes from a subquery, not a join: when a
+    # concurrent save changes the row's choice, PostgreSQL rechecks a locked row's join against
+    # the old choice row, the join fails and the row silently drops out of the result.
     return (
         Annotation.objects.select_for_update(of=("self",))
-        .select_related("choice")
+        .annotate(
+            current_value=Subquery(
+                LabelChoice.objects.filter(pk=OuterRef("choice_id")).values("value")[:1]
+            )
+        )
         .filter(sentence=sentence, annotator=annotator, layer=layer, target=target)
         .first()
     )
@@ -85,8 +92,10 @@ def _write(
     undo_of: AnnotationHistory | None = None,
 ) -> tuple[Annotation | None, AnnotationHistory | None]:
     """Set (or with choice=None remove) one label; must run inside a transaction."""
-    now = timezone.now()
     current = _current(sentence=sentence, annotator=annotator, layer=layer, target=target)
+    # Read the clock only once the row is locked, so the history's times follow the order in
+    # which concurrent changes really happened (undo picks the newest by time).
+    now = timezone.now()
     if current is None and choice is not None:
         try:
             with transaction.atomic():
@@ -105,12 +114,13 @@ def _write(
             current = _current(sentence=sentence, annotator=annotator, layer=layer, target=target)
             if current is None:
                 raise
+            now = timezone.now()
         else:
             return current, _log(current, old="", new=choice.value, at=now, undo_of=undo_of)
 
     if current is None:  # removing a label that is not there
         return None, None
-    old_value = current.choice.value
+    old_value = current.current_value
     if choice is None:
         history = _log(current, old=old_value, new="", at=now, undo_of=undo_of)
         current.delete()

@@ -10,6 +10,7 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce, Length
@@ -147,6 +148,12 @@ class StanceTarget(models.Model):
         super().save(*args, **kwargs)
         self.corpus.bump_schema_version()
 
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        corpus = self.corpus
+        deleted = super().delete(*args, **kwargs)
+        corpus.bump_schema_version()
+        return deleted
+
 
 class LabelChoice(models.Model):
     """One option of a layer of a corpus's label schema.
@@ -184,6 +191,28 @@ class LabelChoice(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         super().save(*args, **kwargs)
         self.corpus.bump_schema_version()
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        corpus = self.corpus
+        deleted = super().delete(*args, **kwargs)
+        corpus.bump_schema_version()
+        return deleted
+
+    def clean(self) -> None:
+        # Exports and stored gold name choices by value: a value in use stays what it is.
+        if self.pk is None:
+            return
+        stored = LabelChoice.objects.filter(pk=self.pk).values_list("value", flat=True).first()
+        if stored is not None and stored != self.value and self.is_used():
+            raise ValidationError(
+                {
+                    "value": f"“{stored}” is used by annotations or gold labels and exports "
+                    "name it; it cannot change. Edit the display name instead."
+                }
+            )
+
+    def is_used(self) -> bool:
+        return self.annotations.exists() or self.gold_labels.exists()
 
 
 class MembershipQuerySet(models.QuerySet["Membership"]):

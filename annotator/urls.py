@@ -10,7 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from annotator.views import curation, statistics, tokens, workspace
+from annotator.views import curation, manage, statistics, tokens, workspace
 
 # Annotation workspace (issue: annotation workspace).
 workspace_patterns = [
@@ -72,8 +72,56 @@ token_patterns = [
     path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
 ]
 
+# Corpus settings for its managers (issue: corpus management): settings, members, schema.
+management_patterns = [
+    path("corpora/<slug:slug>/settings/", manage.corpus_settings, name="corpus-settings"),
+    path("corpora/<slug:slug>/members/", manage.corpus_members, name="corpus-members"),
+    path("corpora/<slug:slug>/members/add/", manage.member_add, name="corpus-member-add"),
+    path("corpora/<slug:slug>/members/create/", manage.member_create, name="corpus-member-create"),
+    path(
+        "corpora/<slug:slug>/members/<int:pk>/role/",
+        manage.member_role,
+        name="corpus-member-role",
+    ),
+    path(
+        "corpora/<slug:slug>/members/<int:pk>/remove/",
+        manage.member_remove,
+        name="corpus-member-remove",
+    ),
+    path("corpora/<slug:slug>/schema/", manage.corpus_schema, name="corpus-schema"),
+    path("corpora/<slug:slug>/schema/add/", manage.choice_add, name="corpus-choice-add"),
+    path("corpora/<slug:slug>/schema/<int:pk>/", manage.choice_edit, name="corpus-choice-edit"),
+    path(
+        "corpora/<slug:slug>/schema/<int:pk>/move/", manage.choice_move, name="corpus-choice-move"
+    ),
+    path(
+        "corpora/<slug:slug>/schema/<int:pk>/delete/",
+        manage.choice_delete,
+        name="corpus-choice-delete",
+    ),
+    path("corpora/<slug:slug>/targets/", manage.corpus_targets, name="corpus-targets"),
+    path("corpora/<slug:slug>/targets/add/", manage.target_add, name="corpus-target-add"),
+    path("corpora/<slug:slug>/targets/<int:pk>/", manage.target_edit, name="corpus-target-edit"),
+    path(
+        "corpora/<slug:slug>/targets/<int:pk>/move/", manage.target_move, name="corpus-target-move"
+    ),
+    path(
+        "corpora/<slug:slug>/targets/<int:pk>/delete/",
+        manage.target_delete,
+        name="corpus-target-delete",
+    ),
+]
+
 urlpatterns = [
-    path("", include((workspace_patterns + statistics_patterns + token_patterns, "annotator"))),
+    path(
+        "",
+        include(
+            (
+                workspace_patterns + statistics_patterns + token_patterns + management_patterns,
+                "annotator",
+            )
+        ),
+    ),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -151,6 +151,35 @@ def test_staff_manager_sees_only_the_corpora_they_manage(
     assert [row.pk for row in response.context["cl"].result_list] == [corpus.pk]
 
 
+@pytest.mark.parametrize(
+    "changelist",
+    [
+        "annotator_article_changelist",
+        "annotator_membership_changelist",
+        "annotator_annotation_changelist",
+    ],
+)
+def test_corpus_filter_names_no_corpus_the_manager_does_not_manage(
+    client: Client,
+    staff_manager: AbstractUser,
+    corpus: Corpus,
+    make_corpus: Callable[..., Corpus],
+    make_article: Callable[..., Article],
+    make_member: Callable[..., AbstractUser],
+    changelist: str,
+) -> None:
+    hidden = make_corpus(name="Hidden corpus name")
+    make_article(corpus=hidden, text="Nobody here should see this corpus.")
+    make_member(corpus=hidden)
+    make_article(corpus=corpus)
+    client.force_login(staff_manager)
+
+    response = client.get(reverse(f"admin:{changelist}"))
+
+    assert response.status_code == 200
+    assert "Hidden corpus name" not in response.content.decode()
+
+
 # Import upload ------------------------------------------------------------------------------
 
 

@@ -127,7 +127,10 @@ def test_concurrent_edits_end_on_a_submitted_value_with_every_change_in_the_hist
     assert all(response.status_code == 200 for response in responses)
     final = Annotation.objects.get(sentence=sentence)
     assert final.choice in submitted
-    history = list(AnnotationHistory.objects.filter(sentence=sentence).order_by("changed_at", "id"))
+    history = list(AnnotationHistory.objects.filter(sentence=sentence).order_by("id"))
+    # Times follow the order the changes were made in (undo relies on it).
+    by_time = AnnotationHistory.objects.filter(sentence=sentence).order_by("changed_at", "id")
+    assert [h.pk for h in by_time] == [h.pk for h in history]
     # The history is one unbroken chain from "no label" to the final value: each change starts
     # where the previous one ended, so no change was lost or recorded twice.
     assert history[0].old_value == ""

@@ -1,0 +1,168 @@
+"""Forms of a manager's corpus settings pages: settings, members, label schema, stance targets.
+
+Each form checks its input against the corpus it is bound to before anything is written (a key
+or value already taken, an account that does not exist), so a person reads a form error rather
+than a database error; the writes themselves live in corpora.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+
+from annotator.models import Corpus, LabelChoice, Layer, Membership, Role, StanceTarget
+
+# Keys the article and curation pages already use for moving around (workspace.js, curation.js).
+RESERVED_KEYS = {"j", "k", "u", "?", "/", " "}
+
+
+class CorpusSettingsForm(forms.ModelForm):
+    annotators_per_article = forms.IntegerField(
+        min_value=1,
+        max_value=100,
+        help_text=(
+            "How many people label each article. Lowering it keeps the annotators an article "
+            "already has (nobody's work is removed); new assignments stop at the new number."
+        ),
+    )
+
+    class Meta:
+        model = Corpus
+        fields = ["name", "description", "guidelines", "annotators_per_article", "stance_required"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "guidelines": forms.Textarea(attrs={"rows": 14}),
+        }
+        help_texts = {
+            "guidelines": "Markdown. Shown to annotators beside every article; HTML and scripts "
+            "are removed.",
+        }
+
+
+class RoleField(forms.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", Role.ANNOTATOR)
+        super().__init__(choices=Role.choices, **kwargs)
+
+
+class AddMemberForm(forms.Form):
+    """An existing account joins the corpus."""
+
+    username = forms.CharField(max_length=150)
+    role = RoleField()
+
+    def __init__(self, *args: Any, corpus: Corpus, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.corpus = corpus
+
+    def clean_username(self) -> AbstractBaseUser:
+        username = self.cleaned_data["username"].strip()
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise forms.ValidationError(
+                f"There is no account named “{username}”. Create a new account below instead."
+            )
+        if Membership.objects.filter(corpus=self.corpus, user=user).exists():
+            raise forms.ValidationError(
+                f"{username} is already a member; change their role in the list."
+            )
+        return user
+
+
+class CreateAccountForm(forms.Form):
+    """A new account; its random password is shown once to the manager who creates it."""
+
+    username = forms.CharField(
+        max_length=150,
+        validators=[get_user_model().username_validator],
+        help_text="Letters, digits and @ . + - _ only.",
+    )
+    email = forms.EmailField(required=False, help_text="Optional; nothing is sent to it.")
+    role = RoleField()
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        # Case-insensitive: "Ana" and "ana" as two people would be a sign-in trap.
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(
+                f"The username “{username}” is already taken. To add that person, use "
+                "“Add an existing account”."
+            )
+        return username
+
+
+class RoleForm(forms.Form):
+    role = RoleField()
+
+
+class ChoiceForm(forms.ModelForm):
+    """Add a choice to one layer, or edit one; keys are unique across both layers."""
+
+    class Meta:
+        model = LabelChoice
+        fields = ["value", "name", "key", "numeric_code"]
+        help_texts = {
+            "value": "Lower-case letters, digits, - and _; exports use it, so it cannot change "
+            "once the choice is used.",
+            "key": "One character, unique in the corpus (both layers share the keyboard).",
+            "numeric_code": "Optional number for interval-level agreement (e.g. against -1, "
+            "neutral 0, favor 1).",
+        }
+
+    def __init__(self, *args: Any, corpus: Corpus, layer: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.corpus = corpus
+        self.layer = layer
+        self.instance.corpus = corpus
+        self.instance.layer = layer
+        self.fields["key"].strip = False
+
+    def _others(self) -> Any:
+        others = LabelChoice.objects.filter(corpus=self.corpus)
+        if self.instance.pk is not None:
+            others = others.exclude(pk=self.instance.pk)
+        return others
+
+    def clean_value(self) -> str:
+        value = self.cleaned_data["value"]
+        if self._others().filter(layer=self.layer, value=value).exists():
+            raise forms.ValidationError(
+                f"The value “{value}” is already used in {Layer(self.layer).label.lower()}."
+            )
+        return value
+
+    def clean_key(self) -> str:
+        key = self.cleaned_data["key"]
+        if key in RESERVED_KEYS:
+            shown = "space" if key == " " else key
+            raise forms.ValidationError(
+                f"The key “{shown}” moves through sentences or opens help; pick another."
+            )
+        taken = self._others().filter(key=key).first()
+        if taken is not None:
+            raise forms.ValidationError(f"The key “{key}” is already used by {taken}.")
+        return key
+
+
+class TargetForm(forms.ModelForm):
+    class Meta:
+        model = StanceTarget
+        fields = ["name", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, corpus: Corpus, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.corpus = corpus
+        self.instance.corpus = corpus
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        others = StanceTarget.objects.filter(corpus=self.corpus, name__iexact=name)
+        if self.instance.pk is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError(f"A stance target named “{name}” already exists.")
+        return name

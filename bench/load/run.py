@@ -1,0 +1,585 @@
+"""Load test: Locust annotators against gunicorn on loopback, then a reconciliation of every label.
+
+One run: (re)creates the scratch database `annotator_load` on the server of `DATABASE_URL`,
+migrates it, imports a corpus of news-like articles built from `samples/` (sentences reshuffled
+into new articles), creates the annotator accounts with random passwords (written to a private
+file in the run's folder), collects static files and starts gunicorn as `make serve` does
+(DEBUG off, a random SECRET_KEY; only HTTPS redirects and secure cookies are off, since loopback
+is plain HTTP), then runs Locust headless (bench/load/locustfile.py) for the given time. Then it
+stops gunicorn and checks:
+
+- no server errors (5xx or dropped connections) in any request;
+- reconciliation: every acknowledged label save is in the database exactly once with the last
+  acknowledged value for its (sentence, annotator, layer, target); a save that was cut off without
+  an answer may or may not be there, and no label exists that was never sent;
+- latency targets: label save p95 ≤ 100 ms and p99 ≤ 250 ms, pages (corpus page, next, article
+  page) p95 ≤ 300 ms;
+
+and prints p50/p95/p99 per request type with PASS/FAIL. `--with-background` also runs, during the
+load, an import of a generated batch (`manage.py import_corpus`) and a full JSONL export through
+the API, each repeated until the end, and checks that no p95 more than doubles against a plain run
+(run first, or read from `--baseline` summary.json).
+
+Run: `make load-test` or `.venv/bin/python bench/load/run.py --users 50 --duration 10m`.
+Exit status 0 when every check passes. Figures are recorded in bench/README.md, "Load test".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
+
+CORPUS_SLUG = "load"
+STANCE_TARGET = "China–North Korea alliance"
+# Targets from the hardening issue, in milliseconds.
+LABEL_P95, LABEL_P99, PAGE_P95 = 100.0, 250.0, 300.0
+PAGES = ("corpus page", "next", "article page")
+REPORTED = ("label save", *PAGES, "finish", "login")
+BACKGROUND_IMPORT_ARTICLES = 100
+
+
+def parse_duration(raw: str) -> int:
+    """'120', '120s', '10m' or '1h' as seconds."""
+    match = re.fullmatch(r"\s*(\d+)\s*([smh]?)\s*", raw)
+    if not match:
+        raise argparse.ArgumentTypeError(f"not a duration: {raw!r} (e.g. 120s, 10m)")
+    return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
+
+
+def database_url(name: str) -> str:
+    base = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator"))
+    return urlunsplit(base._replace(path=f"/{name}"))
+
+
+def recreate_database(name: str, *, drop_only: bool = False) -> None:
+    import psycopg2
+
+    connection = psycopg2.connect(database_url("postgres"))
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop_only:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def sample_sentences() -> list[str]:
+    """Every sentence of the real scraped articles in samples/, the material for the corpus."""
+    from annotator.segmentation import split_sentences
+
+    pool = []
+    for path in sorted((ROOT / "samples").glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        pool += [" ".join(text[s.start : s.end].split()) for s in split_sentences(text)]
+    return [sentence for sentence in pool if 20 <= len(sentence) <= 400]
+
+
+def write_articles(path: Path, *, count: int, prefix: str, seed: int) -> None:
+    """`count` articles of ~25 sentences as JSONL; a numbered headline keeps each text unique."""
+    rng = random.Random(seed)
+    pool = sample_sentences()
+    with path.open("w", encoding="utf-8") as out:
+        for number in range(count):
+            title = f"{prefix} {number}: {rng.choice(pool)[:60].rstrip()}"
+            body = rng.sample(pool, 24)
+            paragraphs, start = [], 0
+            while start < len(body):
+                size = rng.randint(2, 5)
+                paragraphs.append(" ".join(body[start : start + size]))
+                start += size
+            record = {
+                "id": f"{prefix}-{number}",
+                "title": title,
+                "text": "\n\n".join([title, *paragraphs]),
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def seed(*, folder: Path, articles: int, users: int) -> tuple[Path, str, int]:
+    """Corpus, articles and accounts; returns (accounts file, export token, sentence count)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from annotator.importing import import_articles
+    from annotator.models import Corpus, Membership, Role, StanceTarget
+    from annotator.tokens import create_token
+
+    corpus = Corpus.objects.create(name="Load test", slug=CORPUS_SLUG, annotators_per_article=3)
+    corpus.ensure_default_schema()
+    StanceTarget.objects.create(corpus=corpus, name=STANCE_TARGET, order=0)
+    source = folder / "articles.jsonl"
+    write_articles(source, count=articles, prefix="Load article", seed=2026)
+    summary = import_articles(corpus=corpus, sources=[source])
+
+    User = get_user_model()
+    passwords = [secrets.token_urlsafe(12) for _ in range(users)]
+    # The production hasher (PBKDF2, ~0.2 s each) on both cores: hashlib releases the GIL.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        hashes = list(pool.map(make_password, passwords))
+    accounts = User.objects.bulk_create(
+        User(username=f"load-annotator-{n:03d}", password=hashes[n]) for n in range(users)
+    )
+    Membership.objects.bulk_create(
+        Membership(user=user, corpus=corpus, role=Role.ANNOTATOR) for user in accounts
+    )
+    manager = User.objects.create_user(username="load-manager", password=secrets.token_urlsafe(16))
+    Membership.objects.create(user=manager, corpus=corpus, role=Role.MANAGER)
+    _, token = create_token(user=manager, name="load test export")
+
+    accounts_file = folder / "accounts.tsv"
+    accounts_file.touch(mode=0o600)
+    accounts_file.write_text(
+        "".join(
+            f"{user.username}\t{password}\n"
+            for user, password in zip(accounts, passwords, strict=True)
+        )
+    )
+    return accounts_file, token, summary.sentences
+
+
+@dataclass
+class Background:
+    """An import and an export, each repeated until stopped; they count runs and failures."""
+
+    host: str
+    token: str
+    folder: Path
+    env: dict[str, str]
+    stop: threading.Event = field(default_factory=threading.Event)
+    imports: list[float] = field(default_factory=list)
+    exports: list[float] = field(default_factory=list)
+    export_bytes: int = 0
+    failures: list[str] = field(default_factory=list)
+    server_errors: int = 0
+
+    def start(self) -> list[threading.Thread]:
+        threads = [
+            threading.Thread(target=self._import_loop, daemon=True),
+            threading.Thread(target=self._export_loop, daemon=True),
+        ]
+        for thread in threads:
+            thread.start()
+        return threads
+
+    def _import_loop(self) -> None:
+        batch = 0
+        while not self.stop.is_set():
+            path = self.folder / f"background-{batch}.jsonl"
+            write_articles(
+                path, count=BACKGROUND_IMPORT_ARTICLES, prefix=f"Background {batch}", seed=batch
+            )
+            started = time.perf_counter()
+            result = subprocess.run(
+                [sys.executable, "manage.py", "import_corpus", CORPUS_SLUG, str(path)],
+                cwd=ROOT,
+                env=self.env,
+                capture_output=True,
+                text=True,
+            )
+            if result.returncode:
+                self.failures.append(f"import {batch}: {result.stderr.strip()[-500:]}")
+            else:
+                self.imports.append(time.perf_counter() - started)
+            batch += 1
+
+    def _export_loop(self) -> None:
+        import requests
+
+        url = f"{self.host}/api/v1/corpora/{CORPUS_SLUG}/export/?format=jsonl"
+        while not self.stop.is_set():
+            started = time.perf_counter()
+            try:
+                with requests.get(
+                    url, headers={"Authorization": f"Bearer {self.token}"}, stream=True, timeout=120
+                ) as response:
+                    size = sum(len(chunk) for chunk in response.iter_content(65536))
+                    if response.status_code >= 500:
+                        self.server_errors += 1
+                    if response.status_code != 200:
+                        self.failures.append(f"export answered {response.status_code}")
+                        time.sleep(1)
+                        continue
+            except requests.RequestException as error:
+                self.server_errors += 1
+                self.failures.append(f"export failed: {error}")
+                continue
+            self.exports.append(time.perf_counter() - started)
+            self.export_bytes += size
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    if len(samples) < 2:
+        value = samples[0] if samples else float("nan")
+        return {"n": len(samples), "p50": value, "p95": value, "p99": value, "max": value}
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return {
+        "n": len(samples),
+        "p50": statistics.median(samples),
+        "p95": cuts[94],
+        "p99": cuts[98],
+        "max": max(samples),
+    }
+
+
+def reconcile(folder: Path) -> dict[str, object]:
+    """Compare the label logs of the simulated annotators with the Annotation table."""
+    from annotator.models import Annotation
+
+    # (username, sentence, target or 0) -> [last acknowledged choice, choices sent unanswered]
+    state: dict[tuple[str, int, int], list[object]] = {}
+    acknowledged = sent = 0
+    for log in sorted(folder.glob("labels-*.jsonl")):
+        username = log.stem.removeprefix("labels-")
+        for line in log.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            key = (username, record["sentence"], record["target"])
+            entry = state.setdefault(key, [None, set()])
+            if record["event"] == "sent":
+                sent += 1
+                entry[1].add(record["choice"])
+            else:
+                acknowledged += 1
+                # Saves are sequential per annotator: this ack answers the send just before it.
+                entry[0] = record["choice"]
+                entry[1] = set()
+
+    stored: dict[tuple[str, int, int], list[int]] = defaultdict(list)
+    rows = Annotation.objects.filter(annotator__username__startswith="load-annotator-")
+    for username, sentence, target, choice in rows.values_list(
+        "annotator__username", "sentence_id", "target_id", "choice_id"
+    ):
+        stored[(username, sentence, target or 0)].append(choice)
+
+    missing, duplicated, wrong, never_sent = [], [], [], []
+    for key, (last_ack, unanswered) in state.items():
+        choices = stored.get(key, [])
+        if len(choices) > 1:
+            duplicated.append(key)
+        elif last_ack is not None and not choices:
+            missing.append(key)
+        elif choices and choices[0] != last_ack and choices[0] not in unanswered:
+            wrong.append(key)
+    never_sent = [key for key in stored if key not in state]
+    return {
+        "labels_sent": sent,
+        "labels_acknowledged": acknowledged,
+        "keys_acknowledged": sum(1 for last, _ in state.values() if last is not None),
+        "rows_in_database": sum(len(choices) for choices in stored.values()),
+        "unanswered_at_end": sum(1 for _, unanswered in state.values() if unanswered),
+        "missing": len(missing),
+        "duplicated": len(duplicated),
+        "wrong_value": len(wrong),
+        "never_sent": len(never_sent),
+        "examples": [str(key) for key in (missing + duplicated + wrong + never_sent)[:10]],
+        "ok": bool(acknowledged) and not (missing or duplicated or wrong or never_sent),
+    }
+
+
+def run_once(args: argparse.Namespace, *, background: bool, static_root: Path) -> dict:
+    from django.core.management import call_command
+    from django.db import connections
+    from tqdm import tqdm
+
+    folder = Path(tempfile.mkdtemp(prefix="annotator-load-"))
+    os.chmod(folder, 0o700)
+    label = "with background import + export" if background else "plain"
+    print(f"\n== Load test ({label}): {args.users} users, {args.duration} s; files in {folder}")
+    recreate_database(args.database)
+    call_command("migrate", verbosity=0, interactive=False)
+    accounts, token, sentences = seed(folder=folder, articles=args.articles, users=args.users)
+    connections.close_all()
+    print(f"   seeded {args.articles} articles ({sentences} sentences), {args.users} annotators")
+
+    port = free_port()
+    host = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PORT": str(port), "WEB_CONCURRENCY": str(args.workers)}
+    env["GUNICORN_THREADS"] = str(args.threads)
+    with (folder / "gunicorn.log").open("w") as server_log:
+        server = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "annotator.wsgi"],
+            cwd=ROOT,
+            env=env,
+            stdout=server_log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_up(host, server)
+        extra = Background(host=host, token=token, folder=folder, env=env)
+        threads = extra.start() if background else []
+        locust_env = {
+            **os.environ,
+            "LOAD_ACCOUNTS": str(accounts),
+            "LOAD_CORPUS": CORPUS_SLUG,
+            "LOAD_OUT": str(folder),
+            "LOAD_THINK_MIN": str(args.think_min),
+            "LOAD_THINK_MAX": str(args.think_max),
+        }
+        with (folder / "locust.log").open("w") as locust_log:
+            locust = subprocess.Popen(
+                [
+                    str(BIN / "locust"),
+                    "-f",
+                    str(LOCUSTFILE),
+                    "--headless",
+                    "--users",
+                    str(args.users),
+                    "--spawn-rate",
+                    str(args.spawn_rate),
+                    "--run-time",
+                    f"{args.duration}s",
+                    "--host",
+                    host,
+                    "--csv",
+                    str(folder / "locust"),
+                    "--loglevel",
+                    "WARNING",
+                ],
+                cwd=ROOT,
+                env=locust_env,
+                stdout=locust_log,
+                stderr=subprocess.STDOUT,
+            )
+            with tqdm(
+                total=args.duration, unit="s", desc="   load", file=sys.stderr, mininterval=5
+            ) as bar:
+                while locust.poll() is None:
+                    time.sleep(1)
+                    if bar.n < bar.total:
+                        bar.update(1)
+            locust.wait()
+        extra.stop.set()
+        for thread in threads:
+            thread.join(timeout=180)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+    timings_file = folder / "timings.json"
+    if not timings_file.exists():
+        raise SystemExit(f"Locust wrote no timings; see {folder / 'locust.log'}")
+    timings = json.loads(timings_file.read_text())
+    figures = {name: percentiles(times) for name, times in timings["times_ms"].items()}
+    server_errors = sum(timings["server_errors"].values()) + extra.server_errors
+    reconciliation = reconcile(folder)
+    connections.close_all()
+    summary = {
+        "mode": "background" if background else "plain",
+        "users": args.users,
+        "duration_s": args.duration,
+        "workers": args.workers,
+        "threads": args.threads,
+        "think_s": [args.think_min, args.think_max],
+        "figures_ms": figures,
+        "statuses": timings["statuses"],
+        "server_errors": server_errors,
+        "server_errors_by_request": timings["server_errors"],
+        "reconciliation": reconciliation,
+        "background": {
+            "imports": len(extra.imports),
+            "import_articles_each": BACKGROUND_IMPORT_ARTICLES,
+            "import_seconds_median": statistics.median(extra.imports) if extra.imports else None,
+            "exports": len(extra.exports),
+            "export_seconds_median": statistics.median(extra.exports) if extra.exports else None,
+            "export_megabytes_each": round(extra.export_bytes / len(extra.exports) / 1e6, 1)
+            if extra.exports
+            else None,
+            "failures": extra.failures[:10],
+        }
+        if background
+        else None,
+        "folder": str(folder),
+    }
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def wait_until_up(host: str, server: subprocess.Popen) -> None:
+    import requests
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with status {server.returncode}; see gunicorn.log")
+        try:
+            if requests.get(f"{host}/accounts/login/", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("gunicorn did not answer within 60 s; see gunicorn.log")
+
+
+def checks(summary: dict, baseline: dict | None) -> list[tuple[str, bool]]:
+    figures = summary["figures_ms"]
+    empty = {"p95": float("nan"), "p99": float("nan")}
+    label = figures.get("label save", empty)
+    result = [
+        (f"server errors: {summary['server_errors']} (target 0)", summary["server_errors"] == 0),
+        (
+            "reconciliation: every acknowledged label stored exactly once with its last value "
+            f"({summary['reconciliation']['keys_acknowledged']} labels)",
+            summary["reconciliation"]["ok"],
+        ),
+        (
+            f"label save p95 {label['p95']:.0f} ms (target ≤ {LABEL_P95:.0f})",
+            label["p95"] <= LABEL_P95,
+        ),
+        (
+            f"label save p99 {label['p99']:.0f} ms (target ≤ {LABEL_P99:.0f})",
+            label["p99"] <= LABEL_P99,
+        ),
+    ]
+    for name in PAGES:
+        p95 = figures.get(name, empty)["p95"]
+        result.append((f"{name} p95 {p95:.0f} ms (target ≤ {PAGE_P95:.0f})", p95 <= PAGE_P95))
+    if baseline is not None:
+        for name in ("label save", *PAGES):
+            before = baseline["figures_ms"].get(name, empty)["p95"]
+            after = figures.get(name, empty)["p95"]
+            result.append(
+                (
+                    f"{name} p95 with background {after:.0f} ms vs plain {before:.0f} ms "
+                    f"(×{after / before:.2f}, target ≤ ×2)",
+                    after <= 2 * before,
+                )
+            )
+    return result
+
+
+def report(summary: dict, baseline: dict | None) -> bool:
+    print(f"\n== Results ({summary['mode']}, {summary['users']} users, {summary['duration_s']} s)")
+    print(f"   {'request':<14}{'n':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}")
+    for name in REPORTED:
+        if name in summary["figures_ms"]:
+            f = summary["figures_ms"][name]
+            print(
+                f"   {name:<14}{f['n']:>8}{f['p50']:>10.1f}{f['p95']:>10.1f}{f['p99']:>10.1f}"
+                f"{f['max']:>10.1f}"
+            )
+    rec = summary["reconciliation"]
+    print(
+        f"   labels: {rec['labels_sent']} sent, {rec['labels_acknowledged']} acknowledged, "
+        f"{rec['keys_acknowledged']} distinct labels, {rec['rows_in_database']} rows in the "
+        f"database, {rec['unanswered_at_end']} cut off unanswered at the end; missing "
+        f"{rec['missing']}, duplicated {rec['duplicated']}, wrong value {rec['wrong_value']}, "
+        f"never sent {rec['never_sent']}"
+    )
+    if summary["background"]:
+        print(f"   background: {json.dumps(summary['background'])}")
+    passed = True
+    for text, ok in checks(summary, baseline):
+        print(f"   {'PASS' if ok else 'FAIL'}  {text}")
+        passed = passed and ok
+    print(f"   files: {summary['folder']}")
+    return passed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--duration", type=parse_duration, default=120, help="e.g. 120s, 10m")
+    parser.add_argument("--spawn-rate", type=float, default=5, help="users started per second")
+    parser.add_argument("--articles", type=int, default=400)
+    parser.add_argument("--database", default="annotator_load")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WEB_CONCURRENCY", 3)),
+        help="gunicorn processes",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("GUNICORN_THREADS", 4)),
+        help="threads per gunicorn process",
+    )
+    parser.add_argument("--think-min", type=float, default=0.5, help="seconds between labels")
+    parser.add_argument("--think-max", type=float, default=1.5)
+    parser.add_argument("--with-background", action="store_true")
+    parser.add_argument("--baseline", type=Path, help="summary.json of a plain run to compare to")
+    parser.add_argument("--summary", type=Path, help="also write the (last) summary here")
+    parser.add_argument("--keep-database", action="store_true")
+    args = parser.parse_args()
+
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "annotator.settings",
+            "DATABASE_URL": database_url(args.database),
+            "DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            # Plain HTTP on loopback: no redirect to HTTPS, cookies without the Secure flag.
+            "SECURE_SSL_REDIRECT": "0",
+            "SESSION_COOKIE_SECURE": "0",
+            "CSRF_COOKIE_SECURE": "0",
+            "LOG_LEVEL": "WARNING",
+            "GUNICORN_LOG_LEVEL": "warning",
+        }
+    )
+    static_root = Path(tempfile.mkdtemp(prefix="annotator-load-static-"))
+    os.environ["STATIC_ROOT"] = str(static_root)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+    passed = True
+    try:
+        baseline = None
+        if args.with_background:
+            if args.baseline:
+                baseline = json.loads(args.baseline.read_text())
+            else:
+                baseline = run_once(args, background=False, static_root=static_root)
+                passed = report(baseline, None)
+        summary = run_once(args, background=args.with_background, static_root=static_root)
+        passed = report(summary, baseline) and passed
+        if args.summary:
+            args.summary.write_text(json.dumps(summary, indent=2))
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep_database:
+            recreate_database(args.database, drop_only=True)
+    print("\nLoad test: PASS" if passed else "\nLoad test: FAIL")
+    sys.exit(0 if passed else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Short version of the load test (bench/load/run.py) for CI: 10 annotators for 20 seconds.
+
+It runs the real harness (its own scratch database, gunicorn with DEBUG off, Locust) and checks
+correctness only: no server error and every acknowledged label stored exactly once with its last
+value. Latency is a benchmark figure (bench/README.md, "Load test"), never asserted in a test.
+The harness's reconciliation is itself tested on hand-made logs and rows, so it can fail.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from urllib.parse import urlsplit
+
+import pytest
+from django.contrib.auth.models import AbstractUser
+
+from annotator.models import Article, Corpus, LabelChoice, Layer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_harness() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("load_run", ROOT / "bench/load/run.py")
+    module = importlib.util.module_from_spec(spec)
+    # Its dataclasses look their module up in sys.modules while being defined.
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_log(folder: Path, username: str, records: list[tuple[str, int, int, int]]) -> None:
+    with (folder / f"labels-{username}.jsonl").open("w") as log:
+        for event, sentence, choice, target in records:
+            entry = {"event": event, "sentence": sentence, "choice": choice, "target": target}
+            log.write(json.dumps(entry) + "\n")
+
+
+@pytest.mark.django_db
+def test_reconciliation_finds_lost_wrong_and_unsent_labels(
+    tmp_path: Path,
+    corpus: Corpus,
+    make_member: Callable[..., AbstractUser],
+    make_article: Callable[..., Article],
+    make_annotation: Callable[..., object],
+) -> None:
+    reconcile = load_harness().reconcile
+    user = make_member(corpus=corpus, username="load-annotator-001")
+    first, second, third = make_article(corpus=corpus).sentences.order_by("ordinal")
+    choice = {
+        c.value: c.pk for c in LabelChoice.objects.filter(corpus=corpus, layer=Layer.CLAIM_TYPE)
+    }
+    target = corpus.stance_targets.get().pk
+    against = LabelChoice.objects.get(corpus=corpus, layer=Layer.STANCE, value="against").pk
+    # Claim of `first` acknowledged twice (last: opinion); stance of `first` acknowledged;
+    # claim of `second` sent at the end without an answer (either outcome is fine).
+    write_log(
+        tmp_path,
+        user.username,
+        [
+            ("sent", first.pk, choice["factual_claim"], 0),
+            ("ack", first.pk, choice["factual_claim"], 0),
+            ("sent", first.pk, against, target),
+            ("ack", first.pk, against, target),
+            ("sent", first.pk, choice["opinion"], 0),
+            ("ack", first.pk, choice["opinion"], 0),
+            ("sent", second.pk, choice["not_a_claim"], 0),
+        ],
+    )
+    make_annotation(sentence=first, annotator=user, value="opinion")
+    make_annotation(sentence=first, annotator=user, value="against", layer=Layer.STANCE)
+    assert reconcile(tmp_path)["ok"]
+
+    make_annotation(sentence=second, annotator=user, value="not_a_claim")
+    assert reconcile(tmp_path)["ok"], "an unanswered save may have been stored"
+
+    first.annotations.filter(layer=Layer.CLAIM_TYPE).update(choice=choice["factual_claim"])
+    result = reconcile(tmp_path)
+    assert (result["wrong_value"], result["ok"]) == (1, False)
+
+    first.annotations.filter(layer=Layer.STANCE).delete()
+    assert reconcile(tmp_path)["missing"] == 1
+
+    make_annotation(sentence=third, annotator=user, value="opinion")
+    assert reconcile(tmp_path)["never_sent"] == 1
+
+
+@pytest.mark.slow
+def test_short_load_run_has_no_server_errors_and_loses_no_label(tmp_path: Path) -> None:
+    # A database name of its own on the same server, so parallel suites do not collide.
+    base = urlsplit(os.environ["DATABASE_URL"]).path.strip("/") or "annotator"
+    summary_file = tmp_path / "summary.json"
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/load/run.py",
+            "--users=10",
+            "--duration=20s",
+            "--spawn-rate=5",
+            "--articles=40",
+            f"--database={base}_load_smoke",
+            f"--summary={summary_file}",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    # Exit status 1 may only mean a missed latency target on a busy machine: not checked here.
+    assert summary_file.exists(), result.stdout[-3000:] + result.stderr[-3000:]
+    summary = json.loads(summary_file.read_text())
+    reconciliation = summary["reconciliation"]
+
+    assert summary["server_errors"] == 0, summary["server_errors_by_request"]
+    # Every step of the flow ran: annotators signed in, took articles, opened and labelled them.
+    for request in ("login", "next", "article page", "label save"):
+        assert summary["figures_ms"][request]["n"] > 0, request
+    assert reconciliation["labels_acknowledged"] > 0
+    assert reconciliation["missing"] == 0, reconciliation["examples"]
+    assert reconciliation["duplicated"] == 0, reconciliation["examples"]
+    assert reconciliation["wrong_value"] == 0, reconciliation["examples"]
+    assert reconciliation["never_sent"] == 0, reconciliation["examples"]
+    assert reconciliation["ok"]
