@@ -6,7 +6,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/annotator
 PYTEST_WORKERS ?= auto
 
-.PHONY: install run serve test lint format bench load-test clean
+.PHONY: install run serve test lint format bench load-test audit clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,12 @@ LOAD_USERS ?= 50
 LOAD_DURATION ?= 120s
 load-test: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) bench/load/run.py --users $(LOAD_USERS) --duration $(LOAD_DURATION) $(LOAD_ARGS)
+
+# Known vulnerabilities in the pinned requirements (needs the PyPI JSON API or OSV to be reachable;
+# --strict fails when a package could not be checked rather than calling it clean).
+audit: install
+	$(VENV)/bin/pip install --quiet pip-audit==2.10.1
+	$(VENV)/bin/pip-audit --strict --requirement requirements.txt
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

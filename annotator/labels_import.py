@@ -55,6 +55,11 @@ def _parse(number: int, raw: str, caller_name: str) -> tuple[_Line | None, list[
         return None, [f"not valid JSON ({error.msg})"]
     if not isinstance(record, dict):
         return None, ["expected a JSON object"]
+    try:
+        # JSON may escape a lone surrogate ("\ud800"): no text, and the database refuses it.
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return None, ["not valid Unicode: a lone surrogate escape"]
     problems = [f"unknown field {name!r}" for name in sorted(set(record) - LINE_FIELDS)]
     for name in ("external_id", "sentence_index", "layer", "label"):
         if name not in record:

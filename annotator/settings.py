@@ -215,6 +215,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "annotator.api.schema.require_non_empty_query_strings",
+        "annotator.api.schema.add_links",
     ],
 }
 # Export: secret for stable annotator pseudonyms (?anonymize=1); defaults to one derived from
@@ -234,6 +235,12 @@ IMPORT_MAX_ARTICLES = env_int("IMPORT_MAX_ARTICLES", 100_000, minimum=1)
 # Django's own upload ceilings follow the import limit so an oversized upload fails early.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024, minimum=1)
+# A body larger than any import may be is refused from its Content-Length, before it is read.
+FILE_UPLOAD_HANDLERS = [
+    "annotator.uploads.UploadSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # How long an unfinished assignment holds an article before it returns to the pool.
 ASSIGNMENT_TIMEOUT_MINUTES = env_int("ASSIGNMENT_TIMEOUT_MINUTES", 24 * 60, minimum=1)

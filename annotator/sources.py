@@ -125,6 +125,13 @@ def article_from_record(
     if not isinstance(record, dict):
         kind = type(record).__name__
         raise SourceRejected([Problem(source, line, f"expected a JSON object, got {kind}")])
+    try:
+        # JSON may escape a lone surrogate ("\ud800"); it is no text and cannot be stored.
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as error:
+        code = ord(error.object[error.start])
+        reason = f"not valid Unicode: a lone surrogate \\u{code:04x} (a broken escape)"
+        raise SourceRejected([Problem(source, line, reason)]) from None
     problems: list[str] = []
     unknown = sorted(set(record) - JSONL_FIELDS)
     if unknown:

@@ -160,6 +160,12 @@ def layer_statistics(
 ) -> dict[str, Any]:
     """One layer's figures with ids still in place (see `corpus_statistics` for names)."""
     level = level or default_level(unit, choices)
+    level_note = ""
+    if level == "interval" and any(c.numeric_code is None for c in choices):
+        # Claim types (or stance choices without codes) have no distances between them: an
+        # interval request for every layer falls back to the layer's own level, and says so.
+        level = default_level(unit, choices)
+        level_note = "interval level needs a numeric code on every choice of this layer"
     ratings = read_ratings(unit, choices)
     codes = {c.pk: c.numeric_code for c in choices} if level == "interval" else None
     summary = summarize(
@@ -182,6 +188,7 @@ def layer_statistics(
             for c in choices
         ],
         **summary,
+        "level_note": level_note,
         "n_ratings_total": len(ratings),
         "distribution": [
             {"annotator": a, "choice": c, "n": n} for (a, c), n in sorted(distribution.items())

@@ -7,11 +7,13 @@ an outsider who belongs to no corpus.
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
+from hypothesis import settings as hypothesis_settings
 
 from annotator.models import (
     Annotation,
@@ -27,6 +29,12 @@ from annotator.models import (
 )
 
 _sequence = itertools.count(1)
+
+# CI replays the same generated examples on every run, so a red build points at a change in the
+# code, not at a new random draw; locally each run explores new inputs.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture

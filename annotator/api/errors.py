@@ -4,7 +4,7 @@ Every error answer is `{"error": {"code": str, "message": str, "fields": {...}}}
 appears only for validation errors and maps a field name (or "non_field_errors", or a query
 parameter) to a list of messages. `code` is stable and machine-readable (`not_found`,
 `not_authenticated`, `authentication_failed`, `permission_denied`, `invalid`, `throttled`,
-`method_not_allowed`, `unsupported_media_type`, `parse_error`, ...).
+`method_not_allowed`, `unsupported_media_type`, `parse_error`, `too_large`, ...).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -36,8 +37,17 @@ def error_body(code: str, message: str, fields: dict[str, Any] | None = None) ->
     return {"error": error}
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = 413
+    default_code = "too_large"
+    default_detail = "The request body is too large."
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, Http404):
+    if isinstance(exc, RequestDataTooBig):
+        # An upload refused from its size (annotator/uploads.py) before its body was read.
+        exc = RequestTooLarge(str(exc))
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()

@@ -57,3 +57,65 @@ def require_non_empty_query_strings(result: dict[str, Any], **kwargs: Any) -> di
                 if parameter.get("in") == "query" and schema.get("type") == "string":
                     schema.setdefault("minLength", 1)
     return result
+
+
+# OpenAPI links: how one answer's ids feed the next request (create an article, read it, read
+# a sentence, label it, read and remove the label). Clients and stateful testing
+# (tests/api/test_schemathesis_stateful.py) follow them.
+def _link(operation_id: str, **parameters: str) -> dict[str, Any]:
+    return {
+        "operationId": operation_id,
+        "parameters": {name: f"$response.body#/{pointer}" for name, pointer in parameters.items()},
+    }
+
+
+def _label_link(pointer: str) -> dict[str, Any]:
+    """Set the caller's claim type of the sentence whose id is at `pointer`."""
+    body = {"sentence": f"$response.body#/{pointer}", "layer": "claim_type", "label": "opinion"}
+    return {"operationId": "annotations_create", "requestBody": body}
+
+
+LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
+    ("corpora_create", "201"): {
+        "GetCorpus": _link("corpora_retrieve", slug="slug"),
+        "GetCorpusSchema": _link("corpora_schema_retrieve", slug="slug"),
+        "ChangeCorpus": _link("corpora_partial_update", slug="slug"),
+    },
+    ("corpora_list", "200"): {"GetCorpus": _link("corpora_retrieve", slug="results/0/slug")},
+    ("articles_create", "201"): {
+        "GetArticle": _link("articles_retrieve", id="articles/0"),
+        "ListSentences": _link("sentences_list", article="articles/0"),
+    },
+    ("articles_list", "200"): {"GetArticle": _link("articles_retrieve", id="results/0/id")},
+    ("articles_retrieve", "200"): {
+        "GetSentence": _link("sentences_retrieve", id="sentences/0/id"),
+        "LabelSentence": _label_link("sentences/0/id"),
+    },
+    ("sentences_list", "200"): {"GetSentence": _link("sentences_retrieve", id="results/0/id")},
+    ("sentences_retrieve", "200"): {
+        "LabelSentence": _label_link("id"),
+        "ListLabels": _link("annotations_list", sentence="id"),
+    },
+    ("annotations_create", "201"): {
+        "GetLabel": _link("annotations_retrieve", id="id"),
+        "RemoveLabel": _link("annotations_destroy", id="id"),
+    },
+    ("annotations_create", "200"): {"GetLabel": _link("annotations_retrieve", id="id")},
+    ("annotations_list", "200"): {"GetLabel": _link("annotations_retrieve", id="results/0/id")},
+    ("memberships_create", "201"): {
+        "GetMember": _link("memberships_retrieve", id="id"),
+        "ChangeRole": _link("memberships_partial_update", id="id"),
+        "RemoveMember": _link("memberships_destroy", id="id"),
+    },
+}
+
+
+def add_links(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Attach LINKS to the responses they start from."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for code, response in operation.get("responses", {}).items():
+                links = LINKS.get((operation.get("operationId"), code))
+                if links:
+                    response["links"] = links
+    return result

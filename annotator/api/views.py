@@ -451,7 +451,9 @@ def _write_import_source(folder: Path, fields: dict[str, Any]) -> Path:
         "metadata": fields.get("metadata", {}),
     }
     path = folder / "request.jsonl"
-    path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    # ASCII escapes: a lone surrogate in the metadata reaches the importer, which rejects it
+    # with a reason, instead of failing to encode here.
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
     return path
 
 

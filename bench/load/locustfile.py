@@ -21,6 +21,7 @@ import json
 import os
 import random
 import re
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ CORRECTION_RATE = 0.1
 
 _next_account = itertools.count()
 # Exact response times (ms) and counts of server errors per request type, dumped at the end.
-_times: dict[str, list[float]] = defaultdict(list)
+_times: dict[str, list[tuple[float, float]]] = defaultdict(list)
 _server_errors: dict[str, int] = defaultdict(int)
 _statuses: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
@@ -59,7 +60,8 @@ def _record(
     name: str, response_time: float, response: Any = None, exception: Any = None, **_: Any
 ) -> None:
     status = getattr(response, "status_code", 0) or 0
-    _times[name].append(response_time)
+    # With the time it ended, so run.py can tell a steady tail from a burst (e.g. a restart).
+    _times[name].append((round(time.time(), 3), response_time))
     _statuses[name][str(status)] += 1
     # A dropped connection (status 0) counts as a server error too: the server did not answer.
     if status >= 500 or (status == 0 and exception is not None):

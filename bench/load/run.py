@@ -250,6 +250,22 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     }
 
 
+def per_minute(samples: dict[str, list[list[float]]]) -> dict[str, list[float]]:
+    """p95 of label saves and of pages (corpus page, next, article page) in each minute."""
+    start = min(at for times in samples.values() for at, _ in times)
+    groups = {"label save": ("label save",), "pages": PAGES}
+    result = {}
+    for group, names in groups.items():
+        minutes: dict[int, list[float]] = defaultdict(list)
+        for name in names:
+            for at, ms in samples.get(name, []):
+                minutes[int((at - start) // 60)].append(ms)
+        result[group] = [
+            round(percentiles(minutes[minute])["p95"], 1) for minute in sorted(minutes)
+        ]
+    return result
+
+
 def reconcile(folder: Path) -> dict[str, object]:
     """Compare the label logs of the simulated annotators with the Annotation table."""
     from annotator.models import Annotation
@@ -343,6 +359,7 @@ def run_once(args: argparse.Namespace, *, background: bool, static_root: Path) -
             "LOAD_THINK_MIN": str(args.think_min),
             "LOAD_THINK_MAX": str(args.think_max),
         }
+        load_average: list[float] = []
         with (folder / "locust.log").open("w") as locust_log:
             locust = subprocess.Popen(
                 [
@@ -375,6 +392,9 @@ def run_once(args: argparse.Namespace, *, background: bool, static_root: Path) -
                     time.sleep(1)
                     if bar.n < bar.total:
                         bar.update(1)
+                    if bar.n % 10 == 0:
+                        # The machine is shared: the load average shows who else used the CPU.
+                        load_average.append(round(os.getloadavg()[0], 2))
             locust.wait()
         extra.stop.set()
         for thread in threads:
@@ -391,7 +411,11 @@ def run_once(args: argparse.Namespace, *, background: bool, static_root: Path) -
     if not timings_file.exists():
         raise SystemExit(f"Locust wrote no timings; see {folder / 'locust.log'}")
     timings = json.loads(timings_file.read_text())
-    figures = {name: percentiles(times) for name, times in timings["times_ms"].items()}
+    figures = {
+        name: percentiles([ms for _, ms in samples])
+        for name, samples in timings["times_ms"].items()
+    }
+    timeline = per_minute(timings["times_ms"])
     server_errors = sum(timings["server_errors"].values()) + extra.server_errors
     reconciliation = reconcile(folder)
     connections.close_all()
@@ -403,6 +427,8 @@ def run_once(args: argparse.Namespace, *, background: bool, static_root: Path) -
         "threads": args.threads,
         "think_s": [args.think_min, args.think_max],
         "figures_ms": figures,
+        "p95_per_minute_ms": timeline,
+        "load_average_every_10s": load_average,
         "statuses": timings["statuses"],
         "server_errors": server_errors,
         "server_errors_by_request": timings["server_errors"],
@@ -497,6 +523,9 @@ def report(summary: dict, baseline: dict | None) -> bool:
         f"{rec['missing']}, duplicated {rec['duplicated']}, wrong value {rec['wrong_value']}, "
         f"never sent {rec['never_sent']}"
     )
+    for group, values in summary["p95_per_minute_ms"].items():
+        print(f"   {group} p95 per minute (ms): {', '.join(f'{v:.0f}' for v in values)}")
+    print(f"   1-minute load average every 10 s: {summary['load_average_every_10s']}")
     if summary["background"]:
         print(f"   background: {json.dumps(summary['background'])}")
     passed = True
@@ -511,7 +540,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--duration", type=parse_duration, default=120, help="e.g. 120s, 10m")
-    parser.add_argument("--spawn-rate", type=float, default=5, help="users started per second")
+    parser.add_argument(
+        "--spawn-rate",
+        type=float,
+        default=1,
+        help="annotators arriving per second (each sign-in costs ~0.2 s of CPU: PBKDF2)",
+    )
     parser.add_argument("--articles", type=int, default=400)
     parser.add_argument("--database", default="annotator_load")
     parser.add_argument(
@@ -546,7 +580,8 @@ def main() -> None:
             "SESSION_COOKIE_SECURE": "0",
             "CSRF_COOKIE_SECURE": "0",
             "LOG_LEVEL": "WARNING",
-            "GUNICORN_LOG_LEVEL": "warning",
+            # info: gunicorn.log then shows worker restarts (max_requests) beside the access log.
+            "GUNICORN_LOG_LEVEL": "info",
         }
     )
     static_root = Path(tempfile.mkdtemp(prefix="annotator-load-static-"))

@@ -15,6 +15,7 @@ memory growing by anything near its size (uploads spool to disk).
 from __future__ import annotations
 
 import io
+import json
 import resource
 import struct
 import zipfile
@@ -353,3 +354,81 @@ def _named(name: str, data: bytes) -> io.BytesIO:
     upload = io.BytesIO(data)
     upload.name = name
     return upload
+
+
+@pytest.mark.parametrize("field", ["text", "title", "metadata"])
+def test_api_json_article_with_a_lone_surrogate_is_a_400_not_a_crash(
+    field: str, corpus: object, manager: AbstractUser, counts: Callable
+) -> None:
+    """JSON can escape a lone surrogate; it is not text and cannot be stored."""
+    _, raw = create_token(user=manager, name="t")
+    client = Client(headers={"Authorization": f"Bearer {raw}"})
+    fields = {"text": '"Fine text here."', "title": '"Title"', "metadata": '{"source": "x"}'}
+    fields[field] = '{"k": "\\udc80"}' if field == "metadata" else '"bad \\ud800 here"'
+    body = (
+        f'{{"corpus": "{corpus.slug}", "external_id": "s1", "text": {fields["text"]}, '
+        f'"title": {fields["title"]}, "metadata": {fields["metadata"]}}}'
+    )
+
+    response = client.post("/api/v1/articles/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "urrogate" in response.content.decode()
+    assert counts() == (0, 0)
+
+
+@pytest.mark.parametrize("field", ["external_id", "target", "annotator", "label"])
+def test_label_import_with_a_lone_surrogate_is_a_400_naming_the_line(
+    field: str, corpus: object, manager: AbstractUser
+) -> None:
+    _, raw = create_token(user=manager, name="t")
+    client = Client(headers={"Authorization": f"Bearer {raw}"})
+    record = {"external_id": "a.txt", "sentence_index": 0, "layer": "stance", "label": "favor"}
+    record |= {"target": "Alliance", "annotator": "manager", field: "bad \ud800"}
+    data = io.BytesIO(json.dumps(record).encode())
+    data.name = "labels.jsonl"
+
+    response = client.post("/api/v1/annotations/import/", {"corpus": corpus.slug, "file": data})
+
+    assert response.status_code == 400
+    assert "surrogate" in " ".join(response.json()["error"]["fields"]["line 1"])
+
+
+@pytest.mark.parametrize("entry", ["api", "admin"])
+def test_a_body_over_the_upload_limit_is_refused_before_it_is_read(
+    entry: str,
+    corpus: object,
+    manager: AbstractUser,
+    make_user: Callable,
+    upload_settings: object,
+    counts: Callable,
+) -> None:
+    """annotator/uploads.py refuses from the Content-Length: not one byte of the body is read
+    (the test client's input stream is still full afterwards) and nothing is spooled."""
+    upload_settings.IMPORT_MAX_TOTAL_BYTES = 1_000_000
+    upload_settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    data = incompressible_text(1_100_000, 3)
+    if entry == "api":
+        client = Client(
+            headers={"Authorization": f"Bearer {create_token(user=manager, name='t')[1]}"}
+        )
+        url, fields = "/api/v1/articles/", {"corpus": corpus.slug, "file": _named("big.txt", data)}
+    else:
+        client = Client(raise_request_exception=False)
+        client.force_login(make_user(is_staff=True, is_superuser=True))
+        url = reverse("admin:annotator_corpus_import", args=[corpus.pk])
+        fields = {"files": _named("big.txt", data)}
+
+    response = client.post(url, fields)
+
+    body = response.wsgi_request.META["wsgi.input"]
+    assert len(body) == int(response.wsgi_request.META["CONTENT_LENGTH"])  # nothing read
+    if entry == "api":
+        assert response.status_code == 413
+        error = response.json()["error"]
+        assert error["code"] == "too_large" and "1,010,000-byte limit" in error["message"]
+    else:
+        assert response.status_code == 400
+    assert counts() == (0, 0) and not ImportJob.objects.exists()
+    media = Path(upload_settings.MEDIA_ROOT)
+    assert not media.exists() or not any(media.rglob("*"))
