@@ -16,8 +16,9 @@ stops gunicorn and checks:
   page) p95 ≤ 300 ms;
 
 and prints p50/p95/p99 per request type with PASS/FAIL. `--with-background` also runs, during the
-load, an import of a generated batch (`manage.py import_corpus`) and a full JSONL export through
-the API, each repeated until the end, and checks that no p95 more than doubles against a plain run
+load, an import of a generated batch of 100 articles (`manage.py import_corpus`, niced, into a
+second corpus) and a full JSONL export of the annotated corpus through the API, each repeated
+back to back until the end, and checks that no p95 more than doubles against a plain run
 (run first, or read from `--baseline` summary.json).
 
 Run: `make load-test` or `.venv/bin/python bench/load/run.py --users 50 --duration 10m`.
@@ -27,11 +28,13 @@ Exit status 0 when every check passes. Figures are recorded in bench/README.md, 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
 import re
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -51,6 +54,12 @@ BIN = Path(sys.executable).parent
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 
 CORPUS_SLUG = "load"
+# Background imports go to a corpus of their own: growing the annotated corpus 50-fold during the
+# run would slow its pages by itself and make the comparison with the plain run meaningless.
+IMPORT_CORPUS_SLUG = "load-import"
+# A batch import is a background job: it runs niced, as an operator would run it beside the site
+# (the PostgreSQL backend that serves its COPY is not niced).
+IMPORT_NICENESS = 10
 STANCE_TARGET = "China–North Korea alliance"
 # Targets from the hardening issue, in milliseconds.
 LABEL_P95, LABEL_P99, PAGE_P95 = 100.0, 250.0, 300.0
@@ -199,12 +208,22 @@ class Background:
             )
             started = time.perf_counter()
             result = subprocess.run(
-                [sys.executable, "manage.py", "import_corpus", CORPUS_SLUG, str(path)],
+                [
+                    "nice",
+                    f"-n{IMPORT_NICENESS}",
+                    sys.executable,
+                    "manage.py",
+                    "import_corpus",
+                    IMPORT_CORPUS_SLUG,
+                    str(path),
+                    "--create",
+                ],
                 cwd=ROOT,
                 env=self.env,
                 capture_output=True,
                 text=True,
             )
+            path.unlink()
             if result.returncode:
                 self.failures.append(f"import {batch}: {result.stderr.strip()[-500:]}")
             else:
@@ -320,7 +339,7 @@ def reconcile(folder: Path) -> dict[str, object]:
     }
 
 
-def run_once(args: argparse.Namespace, *, background: bool, static_root: Path) -> dict:
+def run_once(args: argparse.Namespace, *, background: bool) -> dict:
     from django.core.management import call_command
     from django.db import connections
     from tqdm import tqdm
@@ -388,11 +407,13 @@ def run_once(args: argparse.Namespace, *, background: bool, static_root: Path) -
             with tqdm(
                 total=args.duration, unit="s", desc="   load", file=sys.stderr, mininterval=5
             ) as bar:
-                while locust.poll() is None:
+                for elapsed in itertools.count(1):
                     time.sleep(1)
+                    if locust.poll() is not None:
+                        break
                     if bar.n < bar.total:
                         bar.update(1)
-                    if bar.n % 10 == 0:
+                    if elapsed % 10 == 0:
                         # The machine is shared: the load average shows who else used the CPU.
                         load_average.append(round(os.getloadavg()[0], 2))
             locust.wait()
@@ -548,16 +569,17 @@ def main() -> None:
     )
     parser.add_argument("--articles", type=int, default=400)
     parser.add_argument("--database", default="annotator_load")
+    # Defaults as in production: gunicorn.conf.py's (2 × cores + 1 processes, 2 threads each).
     parser.add_argument(
         "--workers",
         type=int,
-        default=int(os.environ.get("WEB_CONCURRENCY", 3)),
+        default=int(os.environ.get("WEB_CONCURRENCY", min(2 * (os.cpu_count() or 1) + 1, 8))),
         help="gunicorn processes",
     )
     parser.add_argument(
         "--threads",
         type=int,
-        default=int(os.environ.get("GUNICORN_THREADS", 4)),
+        default=int(os.environ.get("GUNICORN_THREADS", 2)),
         help="threads per gunicorn process",
     )
     parser.add_argument("--think-min", type=float, default=0.5, help="seconds between labels")
@@ -600,9 +622,9 @@ def main() -> None:
             if args.baseline:
                 baseline = json.loads(args.baseline.read_text())
             else:
-                baseline = run_once(args, background=False, static_root=static_root)
+                baseline = run_once(args, background=False)
                 passed = report(baseline, None)
-        summary = run_once(args, background=args.with_background, static_root=static_root)
+        summary = run_once(args, background=args.with_background)
         passed = report(summary, baseline) and passed
         if args.summary:
             args.summary.write_text(json.dumps(summary, indent=2))
@@ -610,6 +632,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
+        shutil.rmtree(static_root, ignore_errors=True)
         if not args.keep_database:
             recreate_database(args.database, drop_only=True)
     print("\nLoad test: PASS" if passed else "\nLoad test: FAIL")
