@@ -36,7 +36,7 @@ serve: install
 	DEBUG=0 $(PY) manage.py collectstatic --noinput
 	@echo "Serving on http://$${HOST:-127.0.0.1}:$(PORT)/ behind your HTTPS proxy (Ctrl-C stops gunicorn and the worker)"
 	@trap 'kill 0' INT TERM EXIT; \
-	DEBUG=0 $(PY) manage.py db_worker --no-reload & \
+	DEBUG=0 nice -n 19 $(PY) manage.py db_worker --no-reload & \
 	DEBUG=0 PORT=$(PORT) $(VENV)/bin/gunicorn --config gunicorn.conf.py annotator.wsgi
 
 lint: install

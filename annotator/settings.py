@@ -225,6 +225,9 @@ EXPORT_PSEUDONYM_KEY = os.environ.get("EXPORT_PSEUDONYM_KEY", "")
 # from the tokens table, so the limit holds across processes without a shared cache.
 API_TOKEN_CREATE_PER_HOUR = env_int("API_TOKEN_CREATE_PER_HOUR", 10, minimum=1)
 EXPORT_CHUNK_SIZE = env_int("EXPORT_CHUNK_SIZE", 1000, minimum=1)
+# Exports stream from a thread this much nicer than the request threads (Linux), so a big export
+# takes only the CPU that annotators' requests leave over. 0 streams from the request thread.
+EXPORT_NICENESS = env_int("EXPORT_NICENESS", 19, minimum=0)
 
 # Import limits: each rejects input before anything is written.
 IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 5 * 1024 * 1024, minimum=1)

@@ -23,3 +23,6 @@ STORAGES = {
 }
 # WhiteNoise looks files up per request instead of scanning an absent STATIC_ROOT at start-up.
 WHITENOISE_AUTOREFRESH = True
+# The export's low-priority thread has its own connection and would not see a test's
+# uncommitted rows; tests/test_background_stream.py covers that path with committed data.
+EXPORT_NICENESS = 0

@@ -49,6 +49,7 @@ from annotator.api.permissions import (
     member_corpus,
     require_role,
 )
+from annotator.background_stream import at_low_priority
 from annotator.corpora import create_corpus
 from annotator.export_queries import ExportRequest, dataset_card, stream_export
 from annotator.importing import ImportRejected, import_articles
@@ -248,7 +249,8 @@ class CorpusViewSet(
         content_type = (
             "text/csv; charset=utf-8" if export.encoding == "csv" else "application/x-ndjson"
         )
-        response = StreamingHttpResponse(stream_export(corpus, export), content_type=content_type)
+        body = at_low_priority(stream_export(corpus, export), niceness=settings.EXPORT_NICENESS)
+        response = StreamingHttpResponse(body, content_type=content_type)
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         filename = f"{corpus.slug}-{export.shape}-{stamp}.{export.encoding}"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'

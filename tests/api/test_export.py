@@ -286,3 +286,23 @@ def test_date_range_keeps_sentences_with_labels_changed_in_it(
     assert [row["sentence_index"] for row in recent] == [0, 1]
     assert future == []
     assert backwards.status_code == 400 and "until" in backwards.json()["error"]["fields"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_export_from_the_niced_thread_matches_the_inline_export(
+    settings: object,
+    corpus: Corpus,
+    manager: AbstractUser,
+    labelled_article: Article,
+    token_client: Callable[[AbstractUser], APIClient],
+) -> None:
+    client = token_client(manager)
+    url = f"/api/v1/corpora/{corpus.slug}/export/?format=jsonl"
+
+    settings.EXPORT_NICENESS = 0
+    inline = b"".join(client.get(url).streaming_content)
+    settings.EXPORT_NICENESS = 10
+    niced = b"".join(client.get(url).streaming_content)
+
+    assert niced == inline
+    assert niced.count(b"\n") == labelled_article.sentences.count()
