@@ -25,8 +25,8 @@ from annotator.models import (
     Role,
     Sentence,
     StanceTarget,
-    content_hash,
 )
+from tests.factories import create_article
 
 _sequence = itertools.count(1)
 
@@ -83,38 +83,7 @@ def make_member(make_user: Callable[..., AbstractUser]) -> Callable[..., Abstrac
 @pytest.fixture
 def make_article(db: None) -> Callable[..., Article]:
     """An article segmented with the real segmenter, as an import would store it."""
-
-    def make(
-        *,
-        corpus: Corpus,
-        text: str = "First sentence here. Second one follows.\n\nA new paragraph.",
-        external_id: str | None = None,
-        title: str = "",
-    ) -> Article:
-        from annotator.segmentation import SEGMENTER_VERSION, split_sentences
-
-        article = Article.objects.create(
-            corpus=corpus,
-            external_id=external_id or f"article-{next(_sequence)}.txt",
-            title=title,
-            text=text,
-            content_hash=content_hash(text),
-            segmenter_version=SEGMENTER_VERSION,
-        )
-        Sentence.objects.bulk_create(
-            Sentence(
-                article=article,
-                ordinal=ordinal,
-                paragraph=span.paragraph,
-                start=span.start,
-                end=span.end,
-                text=text[span.start : span.end],
-            )
-            for ordinal, span in enumerate(split_sentences(text))
-        )
-        return article
-
-    return make
+    return create_article
 
 
 @pytest.fixture

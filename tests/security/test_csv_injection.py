@@ -19,7 +19,6 @@ from django.core.management import call_command
 
 from annotator.annotating import save_label, save_note
 from annotator.models import (
-    Article,
     Assignment,
     Corpus,
     LabelChoice,
@@ -28,10 +27,9 @@ from annotator.models import (
     Role,
     Sentence,
     StanceTarget,
-    content_hash,
 )
-from annotator.segmentation import SEGMENTER_VERSION, split_sentences
 from annotator.tokens import create_token
+from tests.factories import create_article
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 TEXT = (
@@ -59,25 +57,11 @@ def planted(make_user: Callable[..., AbstractUser]) -> tuple[Corpus, AbstractUse
     corpus = Corpus.objects.create(name="Formulas", slug="formulas")
     corpus.ensure_default_schema()
     target = StanceTarget.objects.create(corpus=corpus, name="=cmd|' /C calc'!A0")
-    article = Article.objects.create(
+    article = create_article(
         corpus=corpus,
+        text=TEXT,
         external_id="+evil.txt",
         title="\t=1+1",
-        url="",
-        text=TEXT,
-        content_hash=content_hash(TEXT),
-        segmenter_version=SEGMENTER_VERSION,
-    )
-    Sentence.objects.bulk_create(
-        Sentence(
-            article=article,
-            ordinal=n,
-            paragraph=span.paragraph,
-            start=span.start,
-            end=span.end,
-            text=TEXT[span.start : span.end],
-        )
-        for n, span in enumerate(split_sentences(TEXT))
     )
     manager = make_user(username="boss")
     Membership.objects.create(user=manager, corpus=corpus, role=Role.MANAGER)

@@ -27,10 +27,9 @@ from annotator.models import (
     Role,
     Sentence,
     StanceTarget,
-    content_hash,
 )
-from annotator.segmentation import SEGMENTER_VERSION, split_sentences
 from annotator.tokens import create_token
+from tests.factories import create_article
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -70,24 +69,11 @@ def build_hostile_corpus(make_user: Callable[..., AbstractUser]) -> HostileCorpu
     LabelChoice.objects.filter(corpus=corpus, value="favor").update(name=f"Fv {HTMX}"[:100])
     target = StanceTarget.objects.create(corpus=corpus, name=f"Target {PAYLOAD}"[:200])
     text = f"The article says {PAYLOAD} today. {SVG} was quoted.\n\nA reader wrote {IMG}."
-    article = Article.objects.create(
+    article = create_article(
         corpus=corpus,
+        text=text,
         external_id=f"{SCRIPT}.txt",
         title=f"Title {PAYLOAD}"[:500],
-        text=text,
-        content_hash=content_hash(text),
-        segmenter_version=SEGMENTER_VERSION,
-    )
-    Sentence.objects.bulk_create(
-        Sentence(
-            article=article,
-            ordinal=n,
-            paragraph=span.paragraph,
-            start=span.start,
-            end=span.end,
-            text=text[span.start : span.end],
-        )
-        for n, span in enumerate(split_sentences(text))
     )
     users = {}
     for name, role in (
