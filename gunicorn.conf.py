@@ -28,3 +28,6 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# gunicorn's control socket sits at one fixed path per user, so a second gunicorn on the same
+# machine (a load test beside `make serve`) would clash with the first; nothing here uses it.
+control_socket_disable = True
