@@ -113,13 +113,29 @@ def curation_queue(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def _corpus_sentence(corpus: Corpus, pk: int) -> Sentence:
+    return get_object_or_404(
+        Sentence.objects.filter(article__corpus=corpus).select_related("article__corpus"), pk=pk
+    )
+
+
+def _item_fragment(
+    request: HttpRequest, corpus: Corpus, unit: Unit, sentence: Sentence
+) -> HttpResponse:
+    """The sentence's curation card after a change, for htmx to swap in."""
+    [item] = curating.curation_items([sentence], unit)
+    return render(
+        request,
+        "annotator/_curation_item.html",
+        _item_context(corpus, unit, item, next=request.POST.get("next", "")),
+    )
+
+
 @login_required
 @require_GET
 def curation_sentence(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     corpus = curated_corpus(request, slug)
-    sentence = get_object_or_404(
-        Sentence.objects.filter(article__corpus=corpus).select_related("article"), pk=pk
-    )
+    sentence = _corpus_sentence(corpus, pk)
     try:
         unit = _unit(corpus, request.GET)
     except CurationError as error:
@@ -137,9 +153,7 @@ def curation_sentence(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 def curation_settle(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     corpus = curated_corpus(request, slug)
-    sentence = get_object_or_404(
-        Sentence.objects.filter(article__corpus=corpus).select_related("article__corpus"), pk=pk
-    )
+    sentence = _corpus_sentence(corpus, pk)
     try:
         unit = _unit(corpus, request.POST)
         choice_id = _int_or_none(request.POST.get("choice"))
@@ -156,12 +170,7 @@ def curation_settle(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     except CurationError as error:
         return HttpResponseBadRequest(str(error))
     if request.htmx:
-        [item] = curating.curation_items([sentence], unit)
-        return render(
-            request,
-            "annotator/_curation_item.html",
-            _item_context(corpus, unit, item, next=request.POST.get("next", "")),
-        )
+        return _item_fragment(request, corpus, unit, sentence)
     messages.success(request, f"Settled: {choice.name}.")
     return _back(request, corpus, unit)
 
@@ -170,9 +179,7 @@ def curation_settle(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 def curation_confirm(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     corpus = curated_corpus(request, slug)
-    sentence = get_object_or_404(
-        Sentence.objects.filter(article__corpus=corpus).select_related("article"), pk=pk
-    )
+    sentence = _corpus_sentence(corpus, pk)
     try:
         unit = _unit(corpus, request.POST)
     except CurationError as error:
@@ -182,12 +189,7 @@ def curation_confirm(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     )
     curating.confirm(gold=gold, curator=request.user)
     if request.htmx:
-        [item] = curating.curation_items([sentence], unit)
-        return render(
-            request,
-            "annotator/_curation_item.html",
-            _item_context(corpus, unit, item, next=request.POST.get("next", "")),
-        )
+        return _item_fragment(request, corpus, unit, sentence)
     messages.success(request, "Gold label confirmed.")
     return _back(request, corpus, unit)
 
