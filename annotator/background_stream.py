@@ -5,7 +5,10 @@ annotators' label saves need. Here the body is produced in a thread of its own w
 value is raised, so the kernel gives it only the time the interactive requests leave over; the
 request thread just forwards the finished pieces. The thread is new for each response and ends
 with it, so the lowered priority never leaks into later requests (raising it back would need
-privileges). A bounded queue keeps memory flat when the client reads slowly.
+privileges). Niceness does not reach the PostgreSQL backend that serves the export's reads, so
+the producer also keeps a duty cycle (annotator/throttling.py): it rests after each piece in
+proportion to the time that piece took. A bounded queue keeps memory flat when the client reads
+slowly.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ import contextlib
 import os
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from django.db import connections
+
+from annotator.throttling import DutyCycle
 
 # How many finished pieces may wait for a slow client before the producer pauses.
 QUEUE_PIECES = 8
@@ -37,13 +42,24 @@ def _lower_own_priority(niceness: int) -> None:
         os.setpriority(os.PRIO_PROCESS, thread_id, min(current + niceness, 19))
 
 
-def at_low_priority(pieces: Iterable[bytes], *, niceness: int) -> Iterator[bytes]:
+def at_low_priority(
+    pieces: Iterable[bytes],
+    *,
+    niceness: int,
+    duty_cycle: float = 1.0,
+    busy: Callable[[], bool] | None = None,
+) -> Iterator[bytes]:
     """`pieces`, produced in a thread `niceness` steps nicer (at most 19); 0 produces inline.
+
+    With `duty_cycle` below 1 the producer spends at most that share of wall-clock time
+    producing (database time included) and rests the remainder; the client's reading time is
+    not counted as work. With `busy`, it rests only while `busy()` is true (people are using
+    the site); otherwise it runs at full speed.
 
     The producer opens its own database connection (Django's are per thread), so what it
     reads is what is committed, and it closes that connection when it ends.
     """
-    if niceness <= 0:
+    if niceness <= 0 and duty_cycle >= 1:
         yield from pieces
         return
 
@@ -61,10 +77,13 @@ def at_low_priority(pieces: Iterable[bytes], *, niceness: int) -> Iterator[bytes
 
     def produce() -> None:
         _lower_own_priority(niceness)
+        duty = DutyCycle(duty_cycle, busy=busy)
         try:
             for piece in pieces:
+                duty.tick()
                 if not hand_over(piece):
                     return
+                duty.resume()
         except BaseException as error:  # handed to the request thread, which re-raises it
             hand_over(_Failure(error))
             return

@@ -36,9 +36,13 @@ from annotator.sources import (
     sentence_copy_rows,
     sentence_tuples,
 )
+from annotator.throttling import DutyCycle
 
 # Articles per round trip: big enough to amortise queries, small enough to keep memory flat.
 BATCH_SIZE = 500
+# A throttled import writes smaller batches, so each stretch of segmenting and COPY that runs
+# before it rests stays short.
+THROTTLED_BATCH_SIZE = 50
 # Below this many articles a worker pool costs more to start than it saves.
 POOL_THRESHOLD = 2_000
 SKIPPED_NAMES_SHOWN = 20
@@ -99,11 +103,16 @@ def import_articles(
     limits: Limits | None = None,
     on_progress: ProgressCallback | None = None,
     workers: int | None = None,
+    duty_cycle: float = 1.0,
+    busy: Callable[[], bool] | None = None,
 ) -> ImportSummary:
     """Import .txt files, folders, .zip archives and .jsonl files into `corpus`, all or nothing.
 
     Raises ImportRejected (after rolling back) when anything was rejected. `workers` is the
     number of segmenting processes (default: one per CPU for big PostgreSQL imports).
+    `duty_cycle` below 1 paces the import (annotator/throttling.py) so that it works at most
+    that share of wall-clock time, database time included, beside a busy site; with `busy` it
+    rests only while `busy()` says people are using the site.
     """
     files = expand_paths(sources)
     total = estimate_articles(files)
@@ -113,6 +122,8 @@ def import_articles(
     seen_hashes: set[str] = set()
     if workers is None:
         workers = (os.cpu_count() or 1) if total >= POOL_THRESHOLD else 1
+    duty = DutyCycle(duty_cycle, busy=busy)
+    batch_size = BATCH_SIZE if duty_cycle >= 1 else THROTTLED_BATCH_SIZE
     if on_progress:
         on_progress(0, total)
     with transaction.atomic():
@@ -122,6 +133,7 @@ def import_articles(
         with _SentenceWriter(workers=workers) as writer:
             batch: list[tuple[ArticleData, str]] = []
             for processed, item in enumerate(SourceReader(limits).read(files), start=1):
+                duty.tick()
                 if on_progress:
                     on_progress(processed, max(total, processed))
                 if isinstance(item, Problem):
@@ -141,9 +153,10 @@ def import_articles(
                 if summary.rejected:
                     continue  # keep validating to report every problem, but write no more
                 batch.append((item, digest))
-                if len(batch) >= BATCH_SIZE:
+                if len(batch) >= batch_size:
                     _write_batch(corpus, batch, writer, summary)
                     batch = []
+                    duty.tick()
             if summary.rejected:
                 writer.abandon()
                 # Raising inside atomic() rolls back every article written so far.

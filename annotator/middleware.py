@@ -25,6 +25,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonRespons
 from django.template import loader
 from django.views import defaults
 
+from annotator.activity import ActivityBeacon, is_background_work
+
 logger = logging.getLogger(__name__)
 
 # Long enough for a PostgreSQL restart, short enough that a person retrying by hand is not
@@ -127,3 +129,34 @@ def login_locked_out(
     response = HttpResponse(body, status=429)
     response["Retry-After"] = str(minutes * 60)
     return response
+
+
+_beacons: dict[tuple[str, int], ActivityBeacon] = {}
+
+
+def site_activity() -> ActivityBeacon:
+    """The machine-wide record of interactive requests (settings.ACTIVITY_FILE)."""
+    key = (settings.ACTIVITY_FILE, settings.ACTIVITY_WINDOW_SECONDS)
+    if key not in _beacons:
+        _beacons[key] = ActivityBeacon(key[0], window_seconds=key[1])
+    return _beacons[key]
+
+
+class ActivityMiddleware:
+    """Records that someone is using the site, so background work gives way (activity.py).
+
+    Every request that reaches a view counts, except views marked `background_work` (the
+    dataset export), which would otherwise keep pacing themselves.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict
+    ) -> None:
+        if not is_background_work(view_func, request.method or "GET"):
+            site_activity().touch()

@@ -6,7 +6,9 @@ without a real SECRET_KEY and turns on the HTTPS-only settings `check --deploy` 
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -41,6 +43,20 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
     if value < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def env_fraction(name: str, default: float) -> float:
+    """A share in (0, 1], such as a duty cycle."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+    if not 0 < value <= 1:
+        raise ImproperlyConfigured(f"{name} must be above 0 and at most 1, got {value}")
     return value
 
 
@@ -96,6 +112,7 @@ MIDDLEWARE = [
     # Static files before anything that touches the session or the database.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "annotator.middleware.DatabaseUnavailableMiddleware",
+    "annotator.middleware.ActivityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -228,6 +245,22 @@ EXPORT_CHUNK_SIZE = env_int("EXPORT_CHUNK_SIZE", 1000, minimum=1)
 # Exports stream from a thread this much nicer than the request threads (Linux), so a big export
 # takes only the CPU that annotators' requests leave over. 0 streams from the request thread.
 EXPORT_NICENESS = env_int("EXPORT_NICENESS", 19, minimum=0)
+# Niceness does not reach PostgreSQL, so background work also keeps a duty cycle: an export, and
+# an import running as a background job (web upload), spend at most this share of wall-clock time
+# working (database time included) and rest the remainder. 1 never rests.
+EXPORT_DUTY_CYCLE = env_fraction("EXPORT_DUTY_CYCLE", 0.5)
+IMPORT_DUTY_CYCLE = env_fraction("IMPORT_DUTY_CYCLE", 0.5)
+# ...but only while the site is in use: an interactive request within this many seconds, as
+# recorded in ACTIVITY_FILE by every web process on the machine (annotator/activity.py). With
+# nobody working, exports and imports run at full speed. The default file is per database.
+ACTIVITY_WINDOW_SECONDS = env_int("ACTIVITY_WINDOW_SECONDS", 5, minimum=0)
+_database_key = "{}:{}/{}".format(
+    *(DATABASES["default"].get(key, "") for key in ("HOST", "PORT", "NAME"))
+)
+ACTIVITY_FILE = os.environ.get("ACTIVITY_FILE") or os.path.join(
+    tempfile.gettempdir(),
+    "annotator-activity-" + hashlib.sha256(_database_key.encode()).hexdigest()[:16],
+)
 
 # Import limits: each rejects input before anything is written.
 IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 5 * 1024 * 1024, minimum=1)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import threading
 
+from django.conf import settings
 from django.db import DatabaseError, connection, connections
 from django.utils import timezone
 from django_tasks import task
 
 from annotator.importing import ImportRejected, import_articles
+from annotator.middleware import site_activity
 from annotator.models import ImportJob, ImportStatus
 
 PROGRESS_INTERVAL_SECONDS = 0.5
@@ -28,7 +30,11 @@ def import_upload(job_id: int) -> dict[str, object]:
     try:
         with reporter:
             summary = import_articles(
-                corpus=job.corpus, sources=[job.upload.path], on_progress=reporter.update
+                corpus=job.corpus,
+                sources=[job.upload.path],
+                on_progress=reporter.update,
+                duty_cycle=settings.IMPORT_DUTY_CYCLE,
+                busy=site_activity().recently_active,
             )
     except ImportRejected as rejected:
         summary = rejected.summary

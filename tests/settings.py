@@ -26,3 +26,6 @@ WHITENOISE_AUTOREFRESH = True
 # The export's low-priority thread has its own connection and would not see a test's
 # uncommitted rows; tests/test_background_stream.py covers that path with committed data.
 EXPORT_NICENESS = 0
+# Tests that need the pacing set it themselves; the rest run at full speed.
+EXPORT_DUTY_CYCLE = 1.0
+IMPORT_DUTY_CYCLE = 1.0

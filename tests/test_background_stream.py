@@ -74,3 +74,59 @@ def test_a_reader_that_goes_away_stops_the_producer() -> None:
     time.sleep(0.5)
     assert len(produced) == count
     assert not [t for t in threading.enumerate() if t.name == "low-priority-stream"]
+
+
+def test_duty_cycle_rests_after_each_piece_in_proportion_to_its_work(monkeypatch) -> None:
+    from annotator import background_stream
+    from annotator.throttling import DutyCycle
+
+    rests: list[float] = []
+    monkeypatch.setattr(
+        background_stream,
+        "DutyCycle",
+        lambda fraction, busy: DutyCycle(fraction, sleep=rests.append, busy=busy),
+    )
+
+    def slow_pieces() -> Iterator[bytes]:
+        for number in range(4):
+            time.sleep(0.03)  # stands in for reading and encoding a chunk
+            yield f"{number}\n".encode()
+
+    body = b"".join(at_low_priority(slow_pieces(), niceness=0, duty_cycle=0.25))
+
+    assert body == b"0\n1\n2\n3\n"
+    # Each piece took at least 30 ms of work; at 25 % the producer rests three times as long.
+    assert len(rests) == 4
+    assert all(rest >= 0.09 for rest in rests)
+
+
+def test_full_duty_cycle_and_no_niceness_stream_inline() -> None:
+    threads: set[int] = set()
+
+    def pieces() -> Iterator[bytes]:
+        threads.add(threading.get_native_id())
+        yield b"x"
+
+    assert b"".join(at_low_priority(pieces(), niceness=0, duty_cycle=1.0)) == b"x"
+    assert threads == {threading.get_native_id()}
+
+
+def test_with_nobody_using_the_site_the_export_does_not_rest(monkeypatch) -> None:
+    from annotator import background_stream
+    from annotator.throttling import DutyCycle
+
+    rests: list[float] = []
+    monkeypatch.setattr(
+        background_stream,
+        "DutyCycle",
+        lambda fraction, busy: DutyCycle(fraction, sleep=rests.append, busy=busy),
+    )
+
+    def slow_pieces() -> Iterator[bytes]:
+        for number in range(3):
+            time.sleep(0.03)
+            yield f"{number}\n".encode()
+
+    body = b"".join(at_low_priority(slow_pieces(), niceness=0, duty_cycle=0.25, busy=lambda: False))
+    assert body == b"0\n1\n2\n"
+    assert rests == []

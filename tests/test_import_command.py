@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from annotator.middleware import site_activity
 from annotator.models import Article, Corpus, LabelChoice, Sentence
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -60,3 +61,48 @@ def test_rejection_lists_file_and_reason_and_fails(corpus: Corpus, tmp_path: Pat
     assert f"{tmp_path / 'bad.jsonl'}, line 1: missing field 'text'" in text
     assert "nothing was imported" in text
     assert Article.objects.count() == 0
+
+
+@pytest.mark.parametrize("someone_annotating", [True, False])
+def test_duty_cycle_paces_the_import_only_while_the_site_is_in_use(
+    db: None, monkeypatch: pytest.MonkeyPatch, settings, tmp_path: Path, someone_annotating: bool
+) -> None:
+    from annotator import importing
+    from annotator.throttling import DutyCycle
+
+    cycles: list[DutyCycle] = []
+
+    def recording(fraction: float, busy: object) -> DutyCycle:
+        cycles.append(DutyCycle(fraction, slice_seconds=0, busy=busy))
+        return cycles[-1]
+
+    monkeypatch.setattr(importing, "DutyCycle", recording)
+    settings.ACTIVITY_FILE = str(tmp_path / "activity")
+    if someone_annotating:
+        site_activity().touch()
+    run("full", str(SAMPLES), "--create")
+    run("paced", str(SAMPLES), "--create", "--duty-cycle", "0.5")
+
+    def stored(slug: str) -> list[tuple[str, int, str]]:
+        return list(
+            Sentence.objects.filter(article__corpus__slug=slug)
+            .order_by("article__external_id", "ordinal")
+            .values_list("article__external_id", "ordinal", "text")
+        )
+
+    assert stored("paced") == stored("full") != []
+    full, paced = cycles
+    assert full.rested == 0
+    if someone_annotating:
+        # At 50 % (resting after every stretch) the import rested exactly as long as it worked.
+        assert paced.rested > 0
+        assert paced.rested == pytest.approx(paced.worked)
+    else:
+        assert paced.rested == 0
+
+
+@pytest.mark.parametrize("value", ["0", "1.5", "half"])
+def test_duty_cycle_outside_zero_to_one_is_refused(db: None, value: str) -> None:
+    with pytest.raises(CommandError, match="--duty-cycle"):
+        run("fresh", str(SAMPLES), "--create", "--duty-cycle", value)
+    assert not Corpus.objects.exists()

@@ -29,6 +29,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from annotator.activity import background_work
 from annotator.annotating import LabelError, save_label
 from annotator.api import serializers as s
 from annotator.api.errors import error_body
@@ -54,6 +55,7 @@ from annotator.corpora import create_corpus
 from annotator.export_queries import ExportRequest, dataset_card, stream_export
 from annotator.importing import ImportRejected, import_articles
 from annotator.labels_import import LabelImportRejected, import_labels
+from annotator.middleware import site_activity
 from annotator.models import (
     Annotation,
     Article,
@@ -229,6 +231,7 @@ class CorpusViewSet(
         methods=["get"],
         renderer_classes=[JSONRenderer, JsonLinesRenderer, CsvRenderer],
     )
+    @background_work
     def export(self, request: Request, slug: str) -> StreamingHttpResponse:
         reject_unknown_params(request, set(s.ExportQuerySerializer().fields))
         corpus = self._corpus(slug)
@@ -249,7 +252,12 @@ class CorpusViewSet(
         content_type = (
             "text/csv; charset=utf-8" if export.encoding == "csv" else "application/x-ndjson"
         )
-        body = at_low_priority(stream_export(corpus, export), niceness=settings.EXPORT_NICENESS)
+        body = at_low_priority(
+            stream_export(corpus, export),
+            niceness=settings.EXPORT_NICENESS,
+            duty_cycle=settings.EXPORT_DUTY_CYCLE,
+            busy=site_activity().recently_active,
+        )
         response = StreamingHttpResponse(body, content_type=content_type)
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         filename = f"{corpus.slug}-{export.shape}-{stamp}.{export.encoding}"

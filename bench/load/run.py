@@ -65,7 +65,9 @@ STANCE_TARGET = "China–North Korea alliance"
 LABEL_P95, LABEL_P99, PAGE_P95 = 100.0, 250.0, 300.0
 PAGES = ("corpus page", "next", "article page")
 REPORTED = ("label save", *PAGES, "finish", "login")
-BACKGROUND_IMPORT_ARTICLES = 100
+# One import job runs for a while, as a real one does (1,500 articles, ~35,000 sentences: below
+# the size where the importer starts a worker pool), paced like a background job on the site.
+BACKGROUND_IMPORT_ARTICLES = 1_500
 
 
 def parse_duration(raw: str) -> int:
@@ -217,6 +219,8 @@ class Background:
                     IMPORT_CORPUS_SLUG,
                     str(path),
                     "--create",
+                    "--duty-cycle",
+                    self.env.get("IMPORT_DUTY_CYCLE") or "0.5",
                 ],
                 cwd=ROOT,
                 env=self.env,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from argparse import ArgumentParser
+from argparse import ArgumentParser, ArgumentTypeError
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
 from annotator.importing import ImportRejected, ImportSummary, import_articles
+from annotator.middleware import site_activity
 from annotator.models import Corpus
 
 
@@ -31,6 +32,16 @@ class Command(BaseCommand):
             default=None,
             help="Segmenting processes (default: one per CPU for big PostgreSQL imports).",
         )
+        parser.add_argument(
+            "--duty-cycle",
+            type=duty_cycle,
+            default=1.0,
+            help=(
+                "Share of wall-clock time the import may spend working, database time included, "
+                "while people are using the site on this machine (default 1: full speed). E.g. "
+                "0.5 rests as long as it works whenever someone is annotating."
+            ),
+        )
 
     def handle(
         self, *args: object, slug: str, paths: list[str], create: bool, **options: object
@@ -46,7 +57,12 @@ class Command(BaseCommand):
 
             try:
                 summary = import_articles(
-                    corpus=corpus, sources=paths, on_progress=progress, workers=options["workers"]
+                    corpus=corpus,
+                    sources=paths,
+                    on_progress=progress,
+                    workers=options["workers"],
+                    duty_cycle=options["duty_cycle"],
+                    busy=site_activity().recently_active,
                 )
             except ImportRejected as rejected:
                 bar.close()
@@ -78,3 +94,13 @@ class Command(BaseCommand):
             f"Imported {summary.imported} article(s) ({summary.sentences} sentences); "
             f"skipped {summary.skipped} already present; rejected 0."
         )
+
+
+def duty_cycle(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ArgumentTypeError(f"not a number: {raw!r}") from None
+    if not 0 < value <= 1:
+        raise ArgumentTypeError(f"must be above 0 and at most 1, got {raw}")
+    return value

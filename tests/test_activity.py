@@ -1,0 +1,94 @@
+"""The machine-wide activity record that lets background work give way to annotators."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import AbstractUser
+from django.test import Client
+
+from annotator.activity import ActivityBeacon
+from annotator.middleware import site_activity
+from annotator.models import Corpus, Role
+
+
+class FakeClock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_nobody_active_until_the_first_touch_and_then_for_the_window(tmp_path: Path) -> None:
+    clock = FakeClock(1_000_000.0)
+    beacon = ActivityBeacon(tmp_path / "activity", window_seconds=5, clock=clock)
+    assert not beacon.recently_active()
+    beacon.touch()
+    assert beacon.last_activity() == pytest.approx(1_000_000.0)
+    clock.now += 5
+    assert beacon.recently_active()
+    clock.now += 0.5
+    assert not beacon.recently_active()
+
+
+def test_another_process_sees_the_touch_through_the_file(tmp_path: Path) -> None:
+    clock = FakeClock(2_000_000.0)
+    web = ActivityBeacon(tmp_path / "activity", window_seconds=5, clock=clock)
+    worker = ActivityBeacon(tmp_path / "activity", window_seconds=5, clock=clock)
+    web.touch()
+    assert worker.recently_active()
+
+
+def test_touches_are_rate_limited_per_process(tmp_path: Path) -> None:
+    clock = FakeClock(3_000_000.0)
+    beacon = ActivityBeacon(
+        tmp_path / "activity", window_seconds=5, touch_interval_seconds=1, clock=clock
+    )
+    beacon.touch()
+    clock.now += 0.5
+    beacon.touch()  # within the interval: the file keeps the first time
+    assert beacon.last_activity() == pytest.approx(3_000_000.0)
+    clock.now += 0.6
+    beacon.touch()
+    assert beacon.last_activity() == pytest.approx(3_000_001.1)
+
+
+@pytest.fixture
+def activity_file(tmp_path: Path, settings) -> Path:  # noqa: ANN001 - pytest-django fixture
+    settings.ACTIVITY_FILE = str(tmp_path / "activity")
+    return tmp_path / "activity"
+
+
+@pytest.mark.django_db
+def test_a_page_view_marks_the_site_active(
+    activity_file: Path,
+    corpus: Corpus,
+    make_member: Callable[..., AbstractUser],
+    client: Client,
+) -> None:
+    client.force_login(make_member(corpus=corpus))
+    assert not site_activity().recently_active()
+    assert client.get(corpus.get_absolute_url()).status_code == 200
+    assert activity_file.exists()
+    assert site_activity().recently_active()
+
+
+@pytest.mark.django_db
+def test_an_export_does_not_count_as_activity_but_an_api_list_does(
+    activity_file: Path,
+    corpus: Corpus,
+    make_member: Callable[..., AbstractUser],
+    make_article: Callable[..., object],
+    client: Client,
+) -> None:
+    make_article(corpus=corpus)
+    client.force_login(make_member(corpus=corpus, role=Role.MANAGER))
+    response = client.get(f"/api/v1/corpora/{corpus.slug}/export/?format=jsonl")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content)
+    assert not activity_file.exists()
+    assert client.get(f"/api/v1/articles/?corpus={corpus.slug}").status_code == 200
+    assert activity_file.exists()
