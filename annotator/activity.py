@@ -1,8 +1,9 @@
 """Whether people are using the site right now, shared by every process on the machine.
 
 Background work (an export stream, an import) should give way to annotators while they are
-working, and run at full speed when nobody is. The web processes record each interactive
-request by touching a file (its modification time is the signal: one metadata update at most
+working, and run at full speed when nobody is. The web processes record each request from a
+person (a page or htmx request; API clients are scripts, including the export's own) by
+touching a file (its modification time is the signal: one metadata update at most
 once a second per process, nothing to lock or clean up); background work reads that time.
 Processes on one machine share the CPU that matters here, and they share the file too.
 """
@@ -52,18 +53,3 @@ class ActivityBeacon:
     def recently_active(self) -> bool:
         last = self.last_activity()
         return last is not None and self._clock() - last <= self.window_seconds
-
-
-def background_work(handler: Callable) -> Callable:
-    """Mark a view (or viewset action) whose requests are background work, not activity."""
-    handler.background_work = True
-    return handler
-
-
-def is_background_work(view_func: Callable, method: str) -> bool:
-    """Whether the view about to run is marked with `background_work` (DRF actions included)."""
-    handler = view_func
-    view_class, actions = getattr(view_func, "cls", None), getattr(view_func, "actions", None)
-    if view_class is not None and actions:
-        handler = getattr(view_class, actions.get(method.lower(), ""), None)
-    return bool(getattr(handler, "background_work", False))

@@ -77,7 +77,7 @@ def test_a_page_view_marks_the_site_active(
 
 
 @pytest.mark.django_db
-def test_an_export_does_not_count_as_activity_but_an_api_list_does(
+def test_api_requests_do_not_count_as_people_using_the_site(
     activity_file: Path,
     corpus: Corpus,
     make_member: Callable[..., AbstractUser],
@@ -86,9 +86,10 @@ def test_an_export_does_not_count_as_activity_but_an_api_list_does(
 ) -> None:
     make_article(corpus=corpus)
     client.force_login(make_member(corpus=corpus, role=Role.MANAGER))
+    assert client.get(f"/api/v1/articles/?corpus={corpus.slug}").status_code == 200
     response = client.get(f"/api/v1/corpora/{corpus.slug}/export/?format=jsonl")
     assert response.status_code == 200
     assert b"".join(response.streaming_content)
     assert not activity_file.exists()
-    assert client.get(f"/api/v1/articles/?corpus={corpus.slug}").status_code == 200
+    assert client.get(corpus.get_absolute_url()).status_code == 200
     assert activity_file.exists()

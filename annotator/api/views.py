@@ -29,7 +29,6 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotator.activity import background_work
 from annotator.annotating import LabelError, save_label
 from annotator.api import serializers as s
 from annotator.api.errors import error_body
@@ -231,7 +230,6 @@ class CorpusViewSet(
         methods=["get"],
         renderer_classes=[JSONRenderer, JsonLinesRenderer, CsvRenderer],
     )
-    @background_work
     def export(self, request: Request, slug: str) -> StreamingHttpResponse:
         reject_unknown_params(request, set(s.ExportQuerySerializer().fields))
         corpus = self._corpus(slug)

@@ -16,9 +16,10 @@ stops gunicorn and checks:
   page) p95 ≤ 300 ms;
 
 and prints p50/p95/p99 per request type with PASS/FAIL. `--with-background` also runs, during the
-load, an import of a generated batch of 100 articles (`manage.py import_corpus`, niced, into a
-second corpus) and a full JSONL export of the annotated corpus through the API, each repeated
-back to back until the end, and checks that no p95 more than doubles against a plain run
+load, an import of a generated batch of 1,500 articles (`manage.py import_corpus`, niced and
+paced with `--duty-cycle` at the site's IMPORT_DUTY_CYCLE, into a second corpus) and a full JSONL
+export of the annotated corpus through the API (paced by EXPORT_DUTY_CYCLE, read by a niced
+curl), each repeated back to back until the end, and checks that no p95 more than doubles against a plain run
 (run first, or read from `--baseline` summary.json).
 
 Run: `make load-test` or `.venv/bin/python bench/load/run.py --users 50 --duration 10m`.
@@ -202,6 +203,8 @@ class Background:
         return threads
 
     def _import_loop(self) -> None:
+        from django.conf import settings
+
         batch = 0
         while not self.stop.is_set():
             path = self.folder / f"background-{batch}.jsonl"
@@ -220,7 +223,7 @@ class Background:
                     str(path),
                     "--create",
                     "--duty-cycle",
-                    self.env.get("IMPORT_DUTY_CYCLE") or "0.5",
+                    str(settings.IMPORT_DUTY_CYCLE),
                 ],
                 cwd=ROOT,
                 env=self.env,
