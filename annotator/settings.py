@@ -248,8 +248,8 @@ EXPORT_NICENESS = env_int("EXPORT_NICENESS", 19, minimum=0)
 # Niceness does not reach PostgreSQL, so background work also keeps a duty cycle: an export, and
 # an import running as a background job (web upload), spend at most this share of wall-clock time
 # working (database time included) and rest the remainder. 1 never rests.
-EXPORT_DUTY_CYCLE = env_fraction("EXPORT_DUTY_CYCLE", 0.25)
-IMPORT_DUTY_CYCLE = env_fraction("IMPORT_DUTY_CYCLE", 0.25)
+EXPORT_DUTY_CYCLE = env_fraction("EXPORT_DUTY_CYCLE", 0.1)
+IMPORT_DUTY_CYCLE = env_fraction("IMPORT_DUTY_CYCLE", 0.1)
 # ...but only while the site is in use: a page or htmx request within this many seconds, as
 # recorded in ACTIVITY_FILE by every web process on the machine (annotator/activity.py). With
 # nobody working, exports and imports run at full speed. The default file is per database.

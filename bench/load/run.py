@@ -19,8 +19,8 @@ and prints p50/p95/p99 per request type with PASS/FAIL. `--with-background` also
 load, an import of a generated batch of 1,500 articles (`manage.py import_corpus`, niced and
 paced with `--duty-cycle` at the site's IMPORT_DUTY_CYCLE, into a second corpus) and a full JSONL
 export of the annotated corpus through the API (paced by EXPORT_DUTY_CYCLE, read by a niced
-curl), each repeated back to back until the end, and checks that no p95 more than doubles against a plain run
-(run first, or read from `--baseline` summary.json).
+curl), each repeated back to back until the end, and checks that no p95 more than doubles
+against a plain run (run first, or read from `--baseline` summary.json).
 
 Run: `make load-test` or `.venv/bin/python bench/load/run.py --users 50 --duration 10m`.
 Exit status 0 when every check passes. Figures are recorded in bench/README.md, "Load test".
