@@ -264,6 +264,13 @@ def audit(packages: list[Package], exceptions: dict[str, HeldBack], pip_audit: s
             left.append(package)
         else:
             verdicts[package.name] = verdict
+    if pip_audit:
+        skipped = [answers[p.name]["skip_reason"] for p in left if p.name in answers]
+        example = f"; e.g. {skipped[0]!r}" if skipped else ""
+        print(
+            f"pip-audit checked {len(verdicts)} of {len(packages)}; PyPI's project data is asked "
+            f"for the other {len(left)}{example}"
+        )
 
     def from_pypi(package: Package) -> Verdict:
         try:

@@ -198,6 +198,7 @@ def run_export(slug: str) -> dict[str, float]:
     """Child process: one export through the API view, figures as JSON."""
     django_setup()
     from django.db import connection
+    from django.db.backends.signals import connection_created
 
     from annotator.models import Annotation, Sentence
 
@@ -213,6 +214,12 @@ def run_export(slug: str) -> dict[str, float]:
         queries.append(sql[:40])
         return execute(sql, params, many, context)
 
+    # The export is produced by a thread with its own connection (EXPORT_NICENESS): count the
+    # queries of every connection opened from here on, as well as this thread's.
+    def count_on_new_connection(sender, connection, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        connection.execute_wrappers.append(count)
+
+    connection_created.connect(count_on_new_connection)
     records = 0
     size = 0
     with connection.execute_wrapper(count):
