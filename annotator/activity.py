@@ -34,20 +34,26 @@ class ActivityBeacon:
         self._last_touch = float("-inf")
 
     def touch(self) -> None:
+        """Record activity now. Never raises: a request must not fail over its bookkeeping."""
         now = self._clock()
         if now - self._last_touch < self.touch_interval_seconds:
             return
         self._last_touch = now
         try:
-            os.utime(self.path, (now, now))
-        except FileNotFoundError:
-            self.path.touch()
-            os.utime(self.path, (now, now))
+            # No symlinks followed: the file may sit in a shared temporary directory.
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            try:
+                os.utime(descriptor, (now, now))
+            finally:
+                os.close(descriptor)
+        except OSError:
+            # Unwritable location: background work then simply never rests for activity.
+            pass
 
     def last_activity(self) -> float | None:
         try:
-            return self.path.stat().st_mtime
-        except FileNotFoundError:
+            return self.path.stat(follow_symlinks=False).st_mtime
+        except OSError:
             return None
 
     def recently_active(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -93,3 +94,20 @@ def test_api_requests_do_not_count_as_people_using_the_site(
     assert not activity_file.exists()
     assert client.get(corpus.get_absolute_url()).status_code == 200
     assert activity_file.exists()
+
+
+def test_an_unwritable_location_never_fails_the_request(tmp_path: Path) -> None:
+    beacon = ActivityBeacon(tmp_path / "missing-folder" / "activity", window_seconds=5)
+    beacon.touch()  # must not raise
+    assert not beacon.recently_active()
+
+
+def test_a_symlink_planted_at_the_path_is_not_followed(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("keep")
+    os.utime(victim, (1_000.0, 1_000.0))
+    (tmp_path / "activity").symlink_to(victim)
+    beacon = ActivityBeacon(tmp_path / "activity", window_seconds=5)
+    beacon.touch()
+    assert victim.stat().st_mtime == 1_000.0
+    assert victim.read_text() == "keep"
