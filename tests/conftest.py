@@ -18,6 +18,8 @@ from hypothesis import settings as hypothesis_settings
 from annotator.models import (
     Annotation,
     Article,
+    Assignment,
+    AssignmentStatus,
     Corpus,
     LabelChoice,
     Layer,
@@ -115,6 +117,18 @@ def other_annotator(corpus: Corpus, make_member: Callable[..., AbstractUser]) ->
 def outsider(make_user: Callable[..., AbstractUser]) -> AbstractUser:
     """Signed in, but a member of no corpus."""
     return make_user(username="outsider")
+
+
+@pytest.fixture
+def assign(db: None) -> Callable[..., Assignment]:
+    """Give an article to an annotator, as "Next article" would (labelling needs it)."""
+
+    def make(*, article: Article, annotator: AbstractUser) -> Assignment:
+        return Assignment.objects.create(
+            article=article, annotator=annotator, status=AssignmentStatus.ASSIGNED
+        )
+
+    return make
 
 
 @pytest.fixture

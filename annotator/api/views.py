@@ -49,6 +49,7 @@ from annotator.api.permissions import (
     member_corpus,
     require_role,
 )
+from annotator.assigning import HOLDING_PLACE
 from annotator.background_stream import at_low_priority
 from annotator.corpora import create_corpus
 from annotator.export_queries import ExportRequest, dataset_card, stream_export
@@ -519,6 +520,14 @@ class AnnotationViewSet(
         )
         corpus = sentence.article.corpus
         require_role(corpus, request.user, ANNOTATOR_ROLES)
+        # As in the workspace: labels go only on articles assigned to you, so the API cannot
+        # get round annotators_per_article.
+        if not Assignment.objects.filter(
+            article_id=sentence.article_id, annotator=request.user, status__in=HOLDING_PLACE
+        ).exists():
+            raise PermissionDenied(
+                "This article is not assigned to you: take it with “Next article” first."
+            )
         target, choice = _resolve_label(
             corpus, fields["layer"], fields.get("target"), fields["label"]
         )

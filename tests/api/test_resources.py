@@ -277,9 +277,13 @@ def test_filters_narrow_annotations(
 
 
 def test_upsert_is_idempotent_and_keeps_history(
-    labelled_article: Article, annotator: AbstractUser, token_client: Clients
+    labelled_article: Article,
+    annotator: AbstractUser,
+    token_client: Clients,
+    assign: Callable[..., object],
 ) -> None:
     sentence = labelled_article.sentences.get(ordinal=2)
+    assign(article=labelled_article, annotator=annotator)
     client = token_client(annotator)
     payload = {"sentence": sentence.pk, "layer": "claim_type", "label": "opinion", "seconds": 4}
 
@@ -305,8 +309,10 @@ def test_stance_upsert_needs_a_target_of_the_corpus(
     annotator: AbstractUser,
     make_corpus: Callable[..., Corpus],
     token_client: Clients,
+    assign: Callable[..., object],
 ) -> None:
     sentence = labelled_article.sentences.get(ordinal=0)
+    assign(article=labelled_article, annotator=annotator)
     foreign = make_corpus(targets=("Elsewhere",)).stance_targets.get()
     client = token_client(annotator)
     payload = {"sentence": sentence.pk, "layer": "stance", "label": "favor"}
@@ -491,3 +497,23 @@ def test_agreement_figures(
     assert claim["n_units"] == 2 and claim["percent_agreement"] == 0.5
     assert denied.status_code == 403
     assert bad.status_code == 400 and "replicates" in bad.json()["error"]["fields"]
+
+
+def test_upsert_on_an_article_not_assigned_to_you_is_refused(
+    labelled_article: Article,
+    annotator: AbstractUser,
+    token_client: Clients,
+    assign: Callable[..., object],
+) -> None:
+    """As in the workspace: the API cannot get round annotators_per_article."""
+    sentence = labelled_article.sentences.get(ordinal=2)
+    client = token_client(annotator)
+    payload = {"sentence": sentence.pk, "layer": "claim_type", "label": "opinion"}
+
+    refused = client.post("/api/v1/annotations/", payload, format="json")
+
+    assert refused.status_code == 403
+    assert "not assigned to you" in refused.json()["error"]["message"]
+    assert not Annotation.objects.filter(sentence=sentence).exists()
+    assign(article=labelled_article, annotator=annotator)
+    assert client.post("/api/v1/annotations/", payload, format="json").status_code == 201

@@ -247,10 +247,14 @@ def test_api_requests_on_another_users_rows_are_refused_and_change_nothing(
 
 
 def test_api_upsert_never_writes_into_another_users_annotation(
-    victim: Victim, annotator: AbstractUser, other_annotator: AbstractUser
+    victim: Victim,
+    annotator: AbstractUser,
+    other_annotator: AbstractUser,
+    assign: Callable[..., object],
 ) -> None:
     """The upsert keys on the caller: posting the victim's sentence and layer (even with the
     victim's annotation id or username in the body) makes the caller's own label."""
+    assign(article=victim.sentence.article, annotator=annotator)
     _, raw = create_token(user=annotator, name="attack")
     client = Client(headers={"Authorization": f"Bearer {raw}"})
     theirs = list(

@@ -211,8 +211,10 @@ def test_api_session_writes_need_the_csrf_token_but_token_auth_does_not(
     corpus: Corpus,
     annotator: AbstractUser,
     make_article: Callable[..., Article],
+    assign: Callable[..., Assignment],
 ) -> None:
     sentence = make_article(corpus=corpus).sentences.first()
+    assign(article=sentence.article, annotator=annotator)
     body = {"sentence": sentence.pk, "layer": "claim_type", "label": "opinion"}
     session = Client(enforce_csrf_checks=True)
     session.force_login(annotator)
