@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.template import loader
@@ -103,6 +104,18 @@ class DatabaseUnavailableMiddleware:
         )
         close_broken_connections()
         return database_unavailable_response(request)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400: an upload over the size limit answers 413 and says the limit; the rest 400.
+
+    The API answers the same case itself (api/errors.py, `too_large`); this covers the pages,
+    such as the admin's import upload.
+    """
+    if isinstance(exception, RequestDataTooBig):
+        body = loader.render_to_string("413.html", {"reason": str(exception)})
+        return HttpResponse(body, status=413)
+    return defaults.bad_request(request, exception)
 
 
 def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpResponse:

@@ -133,4 +133,5 @@ urlpatterns = [
 
 # Production serving (issue: hardening): a lost database answers 503, not 500, even when the
 # error is raised outside a view.
+handler400 = "annotator.middleware.bad_request"
 handler500 = "annotator.middleware.server_error"

@@ -428,7 +428,10 @@ def test_a_body_over_the_upload_limit_is_refused_before_it_is_read(
         error = response.json()["error"]
         assert error["code"] == "too_large" and "1,010,000-byte limit" in error["message"]
     else:
-        assert response.status_code == 400
+        assert response.status_code == 413
+        page = response.content.decode()
+        assert "That upload is too large" in page and "1,010,000-byte limit" in page
+        assert "Traceback" not in page
     assert counts() == (0, 0) and not ImportJob.objects.exists()
     media = Path(upload_settings.MEDIA_ROOT)
     assert not media.exists() or not any(media.rglob("*"))
