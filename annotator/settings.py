@@ -15,6 +15,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from annotator.throttling import parse_fraction
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # A key that is only good for local development: production refuses it below.
@@ -52,12 +54,9 @@ def env_fraction(name: str, default: float) -> float:
     if raw is None or raw == "":
         return default
     try:
-        value = float(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
-    if not 0 < value <= 1:
-        raise ImproperlyConfigured(f"{name} must be above 0 and at most 1, got {value}")
-    return value
+        return parse_fraction(raw)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} {error}") from None
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

@@ -19,6 +19,17 @@ from collections.abc import Callable
 DEFAULT_SLICE_SECONDS = 0.02
 
 
+def parse_fraction(raw: str) -> float:
+    """A duty cycle from text (a setting, a command option): a number above 0, at most 1."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"not a number: {raw!r}") from None
+    if not 0 < value <= 1:
+        raise ValueError(f"must be above 0 and at most 1, got {raw}")
+    return value
+
+
 class DutyCycle:
     """Call `tick()` after each small unit of work; it rests so work stays within `fraction`.
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from annotator.throttling import DutyCycle
+from annotator.throttling import DutyCycle, parse_fraction
 
 
 class FakeTime:
@@ -106,3 +106,21 @@ def test_with_nobody_busy_work_runs_on_and_rests_resume_when_someone_is():
     duty.tick()
     # Only the work done since the site became busy is rested for, not the idle stretch.
     assert fake.sleeps == [pytest.approx(0.03)]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("0", "must be above 0 and at most 1, got 0"),
+        ("1.5", "must be above 0 and at most 1, got 1.5"),
+        ("half", "not a number: 'half'"),
+    ],
+)
+def test_a_duty_cycle_setting_outside_zero_to_one_says_why(raw, message):
+    with pytest.raises(ValueError, match=message):
+        parse_fraction(raw)
+
+
+def test_a_duty_cycle_setting_in_range_is_read_as_a_number():
+    assert parse_fraction("0.1") == 0.1
+    assert parse_fraction("1") == 1.0

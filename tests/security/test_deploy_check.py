@@ -106,3 +106,16 @@ def test_production_settings_serve_static_files_compressed_with_hashed_names() -
     assert result.returncode == 0, result.stderr
     last_line = result.stdout.strip().splitlines()[-1]
     assert last_line == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+def test_a_bad_duty_cycle_setting_stops_start_up_naming_the_variable() -> None:
+    result = run_manage(
+        "check",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="annotate.example.org",
+        EXPORT_DUTY_CYCLE="0",
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "EXPORT_DUTY_CYCLE must be above 0 and at most 1, got 0" in result.stderr

@@ -11,6 +11,7 @@ from tqdm import tqdm
 from annotator.importing import ImportRejected, ImportSummary, import_articles
 from annotator.middleware import site_activity
 from annotator.models import Corpus
+from annotator.throttling import parse_fraction
 
 
 class Command(BaseCommand):
@@ -98,9 +99,6 @@ class Command(BaseCommand):
 
 def duty_cycle(raw: str) -> float:
     try:
-        value = float(raw)
-    except ValueError:
-        raise ArgumentTypeError(f"not a number: {raw!r}") from None
-    if not 0 < value <= 1:
-        raise ArgumentTypeError(f"must be above 0 and at most 1, got {raw}")
-    return value
+        return parse_fraction(raw)
+    except ValueError as error:
+        raise ArgumentTypeError(str(error)) from None
