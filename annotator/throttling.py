@@ -54,7 +54,7 @@ class DutyCycle:
         self.slice_seconds = slice_seconds
         self._clock = clock
         self._sleep = sleep
-        self._busy = busy
+        self.busy = busy
         self._since = clock()
         self._unrested = 0.0
         self.worked = 0.0
@@ -70,7 +70,7 @@ class DutyCycle:
         self._unrested += work
         if self._unrested < self.slice_seconds:
             return
-        if self._busy is not None and not self._busy():
+        if self.busy is not None and not self.busy():
             self._unrested = 0.0
             return
         rest = self._unrested * (1 - self.fraction) / self.fraction

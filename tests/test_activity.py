@@ -111,3 +111,37 @@ def test_a_symlink_planted_at_the_path_is_not_followed(tmp_path: Path) -> None:
     beacon.touch()
     assert victim.stat().st_mtime == 1_000.0
     assert victim.read_text() == "keep"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_export_is_paced_at_the_setting_and_asks_the_activity_record(
+    activity_file: Path,
+    settings,  # noqa: ANN001 - pytest-django fixture
+    monkeypatch: pytest.MonkeyPatch,
+    corpus: Corpus,
+    make_member: Callable[..., AbstractUser],
+    make_article: Callable[..., object],
+    client: Client,
+) -> None:
+    from annotator import background_stream
+    from annotator.throttling import DutyCycle
+
+    cycles: list[DutyCycle] = []
+
+    def recording(fraction: float, busy: object) -> DutyCycle:
+        cycles.append(DutyCycle(fraction, busy=busy))
+        return cycles[-1]
+
+    monkeypatch.setattr(background_stream, "DutyCycle", recording)
+    settings.EXPORT_DUTY_CYCLE = 0.3
+    make_article(corpus=corpus)
+    client.force_login(make_member(corpus=corpus, role=Role.MANAGER))
+
+    response = client.get(f"/api/v1/corpora/{corpus.slug}/export/?format=jsonl")
+
+    assert response.status_code == 200 and b"".join(response.streaming_content)
+    (cycle,) = cycles
+    assert cycle.fraction == 0.3
+    assert not cycle.busy()
+    client.get(corpus.get_absolute_url())
+    assert cycle.busy()

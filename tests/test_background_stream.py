@@ -12,6 +12,12 @@ import pytest
 from annotator.background_stream import at_low_priority
 
 
+def slow_pieces(count: int) -> Iterator[bytes]:
+    for number in range(count):
+        time.sleep(0.03)  # stands in for reading and encoding a chunk
+        yield f"{number}\n".encode()
+
+
 def own_priority() -> int:
     return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
@@ -34,14 +40,14 @@ def test_pieces_come_from_another_thread_with_a_higher_nice_value() -> None:
     assert own_priority() < min(own_priority() + 5, 19)
 
 
-def test_niceness_zero_streams_inline() -> None:
+def test_niceness_zero_and_full_duty_cycle_stream_inline() -> None:
     threads: set[int] = set()
 
     def pieces() -> Iterator[bytes]:
         threads.add(threading.get_native_id())
         yield b"x"
 
-    assert b"".join(at_low_priority(pieces(), niceness=0)) == b"x"
+    assert b"".join(at_low_priority(pieces(), niceness=0, duty_cycle=1.0)) == b"x"
     assert threads == {threading.get_native_id()}
 
 
@@ -87,12 +93,7 @@ def test_duty_cycle_rests_after_each_piece_in_proportion_to_its_work(monkeypatch
         lambda fraction, busy: DutyCycle(fraction, sleep=rests.append, busy=busy),
     )
 
-    def slow_pieces() -> Iterator[bytes]:
-        for number in range(4):
-            time.sleep(0.03)  # stands in for reading and encoding a chunk
-            yield f"{number}\n".encode()
-
-    body = b"".join(at_low_priority(slow_pieces(), niceness=0, duty_cycle=0.25))
+    body = b"".join(at_low_priority(slow_pieces(4), niceness=0, duty_cycle=0.25))
 
     assert body == b"0\n1\n2\n3\n"
     # Each piece took at least 30 ms of work; at 25 % the producer rests three times as long.
@@ -100,15 +101,16 @@ def test_duty_cycle_rests_after_each_piece_in_proportion_to_its_work(monkeypatch
     assert all(rest >= 0.09 for rest in rests)
 
 
-def test_full_duty_cycle_and_no_niceness_stream_inline() -> None:
+def test_a_paced_stream_is_produced_in_its_own_thread_even_without_niceness() -> None:
+    # Resting in the request thread would hold the response back; the producer rests instead.
     threads: set[int] = set()
 
     def pieces() -> Iterator[bytes]:
         threads.add(threading.get_native_id())
         yield b"x"
 
-    assert b"".join(at_low_priority(pieces(), niceness=0, duty_cycle=1.0)) == b"x"
-    assert threads == {threading.get_native_id()}
+    assert b"".join(at_low_priority(pieces(), niceness=0, duty_cycle=0.5)) == b"x"
+    assert threads and threading.get_native_id() not in threads
 
 
 def test_with_nobody_using_the_site_the_export_does_not_rest(monkeypatch) -> None:
@@ -122,11 +124,8 @@ def test_with_nobody_using_the_site_the_export_does_not_rest(monkeypatch) -> Non
         lambda fraction, busy: DutyCycle(fraction, sleep=rests.append, busy=busy),
     )
 
-    def slow_pieces() -> Iterator[bytes]:
-        for number in range(3):
-            time.sleep(0.03)
-            yield f"{number}\n".encode()
-
-    body = b"".join(at_low_priority(slow_pieces(), niceness=0, duty_cycle=0.25, busy=lambda: False))
+    body = b"".join(
+        at_low_priority(slow_pieces(3), niceness=0, duty_cycle=0.25, busy=lambda: False)
+    )
     assert body == b"0\n1\n2\n"
     assert rests == []

@@ -74,3 +74,32 @@ def test_progress_is_visible_while_the_import_transaction_is_open(corpus: Corpus
             watcher.join()
         ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.DONE)
     assert seen == [(3, 10)]
+
+
+def test_web_imports_are_paced_at_the_setting_while_people_use_the_site(
+    corpus: Corpus, settings: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from annotator import importing
+    from annotator.middleware import site_activity
+    from annotator.throttling import DutyCycle
+
+    cycles: list[DutyCycle] = []
+
+    def recording(fraction: float, busy: object) -> DutyCycle:
+        cycles.append(DutyCycle(fraction, busy=busy))
+        return cycles[-1]
+
+    monkeypatch.setattr(importing, "DutyCycle", recording)
+    settings.IMPORT_DUTY_CYCLE = 0.3
+    settings.ACTIVITY_FILE = str(tmp_path / "activity")
+    job = make_job(corpus, "a.jsonl", b'{"id": 1, "text": "One. Two."}\n')
+
+    import_upload.enqueue(job.pk)
+
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE
+    (cycle,) = cycles
+    assert cycle.fraction == 0.3
+    assert not cycle.busy()
+    site_activity().touch()
+    assert cycle.busy()
