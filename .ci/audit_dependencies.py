@@ -216,7 +216,10 @@ def judge_from_pypi(package: Package, project: dict, held_back: HeldBack | None)
                 "names; update .ci/audit-exceptions.toml"
             ),
         )
-    newest = max(v for v in _stable_releases(project) if _in_series(v, held_back.series))
+    newest = max(
+        (v for v in _stable_releases(project) if _in_series(v, held_back.series)),
+        default=installed,  # e.g. a pin on a pre-release of the series: nothing newer to require
+    )
     if installed < newest:
         return Verdict(
             package,

@@ -98,6 +98,14 @@ def test_yanked_release_is_not_required() -> None:
     assert not verdict.failed
 
 
+def test_held_back_package_whose_series_has_no_stable_release_is_judged_not_crashed() -> None:
+    held = audit.HeldBack(series="6.0", reason="testing the release candidate")
+    verdict = audit.judge_from_pypi(
+        audit.Package("django", "6.0rc1"), project("5.2.19", ["5.2.19", "6.0rc1"]), held
+    )
+    assert not verdict.failed and verdict.source == "exception"
+
+
 def test_held_back_package_outside_its_series_fails() -> None:
     held = audit.HeldBack(series="5.2", reason="LTS")
     verdict = audit.judge_from_pypi(
