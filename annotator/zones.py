@@ -1,0 +1,919 @@
+"""Suggest a zone for every sentence of an article: body, boilerplate or reader comments.
+
+Pure computation: article text and its sentence spans in, one `ZoneSuggestion` per sentence
+out, no Django. Scraped pages carry site furniture ("Recommended Stories" and the headlines
+listed under it, subscription blurbs, "Advertisement", share prompts, bylines, photo captions
+and credits, copyright lines, navigation) and often a run of reader comments after the
+article. The importer stores these suggestions; a manager confirms or corrects them.
+
+API::
+
+    suggest_zones(text: str, sentences: Sequence[Span]) -> list[ZoneSuggestion]
+
+`sentences` are the spans `annotator.segmentation` produces (anything with `start`, `end`
+and `paragraph`), in reading order and not overlapping. The answer has one
+`ZoneSuggestion(zone, rule)` per span, in the same order: `zone` is one of `ZONES` and `rule`
+names the rule that decided it (a key of `RULES`, which also holds a one-line description
+for people); `"body"` when no rule fired. `ZONE_RULES_VERSION` changes whenever a change
+here can move a sentence to another zone, so stored zones can say which rules produced them.
+
+How it decides. Segmentation ends a sentence at every line break, so page furniture arrives
+as lines of its own; the rules therefore look at lines (the sentences between two line
+breaks) and their shape: length, bullet or number markers, final punctuation, Title Case or
+CAPITALS, indentation, repetition, position after the article's prose, plus a few header
+words kept in the one table `KEYWORDS`. Three passes:
+
+1. Each line on its own: advertisement, share, subscription, copyright, byline, photo
+   credit, tag list, breadcrumb, headline in capitals, furniture header, comments header,
+   comment metadata (a timestamp, or nothing but "Reply"/"Like"-style actions and counts).
+2. Runs of lines: the list under a furniture header, bullet lists of headlines, runs of
+   Title Case headlines, runs of one- to three-word lines (menus), repeated short lines,
+   and a caption whose line ends in a credit.
+3. Comments, which only ever sit after the article: a comments header, a thread of
+   comment metadata, a numbered run of first-person posts (WordPress lists comments that
+   way), or failing those a tail of lines written to a reader ("I", "you", "!", doubled
+   words) after impersonal prose. Inside comments only the strong furniture rules keep
+   their lines as boilerplate; shape rules (short lines, capitals) yield to the comments.
+
+The pronoun and slang lists are English; everything else rests on shape and works for any
+script (CJK and Arabic text ends sentences with its own stops and is never "Title Case").
+Work is linear in the text: every line is examined once per pass, each regex is bounded
+and free of nested quantifiers, and long lines skip the rules that only short lines can
+meet. `suggest_zones(..., work=Counter())` counts rule evaluations and characters scanned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+ZONE_RULES_VERSION = "1"
+
+Zone = Literal["body", "boilerplate", "comments"]
+BODY: Zone = "body"
+BOILERPLATE: Zone = "boilerplate"
+COMMENTS: Zone = "comments"
+ZONES: tuple[Zone, ...] = (BODY, BOILERPLATE, COMMENTS)
+
+
+class Span(Protocol):
+    """A sentence: `text[start:end]`, in paragraph `paragraph` (blank-line separated, from 0)."""
+
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
+
+    @property
+    def paragraph(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneSuggestion:
+    zone: Zone
+    rule: str
+
+
+# rule -> (zone, what it means); the manager console shows the description.
+RULES: dict[str, tuple[Zone, str]] = {
+    "body": (BODY, "no furniture or comment rule matched"),
+    "advertisement": (BOILERPLATE, "an advertisement marker line"),
+    "share_prompt": (BOILERPLATE, "a share prompt or list of social networks"),
+    "subscription": (BOILERPLATE, "a subscription, newsletter or log-in blurb"),
+    "copyright": (BOILERPLATE, "a copyright line"),
+    "byline": (BOILERPLATE, "a byline or publication date line"),
+    "photo_credit": (BOILERPLATE, "a photo credit"),
+    "caption": (BOILERPLATE, "a photo caption (its line ends in a credit)"),
+    "tag_list": (BOILERPLATE, "a comma-separated list of tags"),
+    "breadcrumb": (BOILERPLATE, "navigation: items joined by > / | separators"),
+    "caps_headline": (BOILERPLATE, "a headline in capitals inside the article (a link)"),
+    "furniture_header": (BOILERPLATE, "a header such as Recommended, Related, Read more"),
+    "after_header": (BOILERPLATE, "list item under a furniture header"),
+    "headline_list": (BOILERPLATE, "bullet list of headlines (no full stops)"),
+    "headline_run": (BOILERPLATE, "run of Title Case headlines without full stops"),
+    "menu_run": (BOILERPLATE, "run of one- to three-word lines (navigation)"),
+    "repeated_line": (BOILERPLATE, "a short line that occurs more than once"),
+    "comment_link": (BOILERPLATE, "a comments link before the article's prose"),
+    "comments_header": (COMMENTS, "a comments header"),
+    "after_comments_header": (COMMENTS, "after a comments header"),
+    "comment_meta": (COMMENTS, "comment metadata: user, timestamp, Reply/Like"),
+    "comment_thread": (COMMENTS, "in a thread of comments with metadata"),
+    "numbered_posts": (COMMENTS, "numbered run of first-person posts after the article"),
+    "informal_tail": (COMMENTS, "tail of posts addressed to readers after the article"),
+}
+
+
+def _table(entries: str) -> frozenset[str]:
+    """Entries separated by "|" or line breaks."""
+    return frozenset(entry.strip() for entry in entries.replace("\n", "|").split("|")) - {""}
+
+
+# Every word list the rules use. Entries are compared after `_normalise` (lower case,
+# apostrophes straightened, punctuation dropped), and only on short lines: the rules decide
+# from the shape of the line, the words only name what kind of furniture it is.
+KEYWORDS: dict[str, frozenset[str]] = {
+    # A short line that is, or starts with, one of these heads a block of furniture.
+    "furniture_header": _table(
+        """
+        recommended | recommended stories | recommended for you | recommended articles
+        related | related stories | related articles | related coverage | related content
+        related posts | related topics | read more | read next | read also | also read
+        more stories | more news | more from | more on this | more on this story | more in
+        editor's picks | editors' picks | editor's pick | top stories | top news | most read
+        most popular | most viewed | popular | popular stories | trending | trending now
+        trending stories | you may also like | you might also like | you may like | see also
+        don't miss | must read | latest news | latest stories | in other news | around the web
+        from around the web | sponsored stories | promoted stories | further reading
+        keep reading | watch | watch now | listen | explore more
+        lesen sie auch | mehr zum thema | auch interessant | à lire aussi | lire aussi
+        voir aussi | sur le même sujet | leer más | lee también | te puede interesar
+        noticias relacionadas | leia também | leggi anche | potrebbe interessarti
+        читайте также | 相关阅读 | 推荐阅读 | 相关新闻 | 関連記事 | 관련기사 | اقرأ أيضا
+        """
+    ),
+    # The whole line is one of these.
+    "advertisement": _table(
+        """
+        advertisement | advertisements | advertisment | advertising | ad | ads | sponsored
+        sponsored content | paid content | paid post | partner content | story continues below
+        story continues below advertisement | article continues below | continue reading below
+        continue reading | anzeige | werbung | publicité | publicidad | pubblicità | реклама
+        广告 | 広告 | 광고 | إعلان
+        """
+    ),
+    # Words of share bars: a short line mostly made of them is a share prompt.
+    "share_network": _table(
+        """
+        facebook | twitter | x | linkedin | whatsapp | reddit | pinterest | telegram | email
+        e mail | mail | print | messenger | flipboard | threads | bluesky | mastodon | tumblr
+        copy | link | sms | weibo | wechat | vk | line | share | tweet | pin
+        """
+    ),
+    # A very short line starting with one of these is a share prompt.
+    "share_verb": _table(
+        """
+        share | tweet | email | print | copy link | follow us | click to share | teilen
+        partager | compartir | condividi
+        """
+    ),
+    # Phrases (whole words) of subscription and account blurbs.
+    "subscription": _table(
+        """
+        subscribe | subscribed | subscription | subscriptions | subscriber | subscribers
+        newsletter | newsletters | sign up | signup | unlimited access | ad free | ad-free
+        delivered to your | log in | login | sign in | create an account
+        create a free account | free trial | already a subscriber | per month | a month
+        abonnieren | abonnement | abonnez-vous | s'abonner | suscríbete | suscripción
+        abbonati | assine
+        """
+    ),
+    # A line starting with one of these verbs speaks to the reader (an imperative).
+    "reader_verb": _table(
+        """
+        subscribe | sign | join | get | try | start | register | download | click | become
+        support | log | create | unlock | enjoy | read | follow | don't
+        """
+    ),
+    "copyright": _table(
+        """
+        copyright | all rights reserved | tous droits réservés | alle rechte vorbehalten
+        todos los derechos reservados | tutti i diritti riservati
+        """
+    ),
+    # A short line starting with one of these is a byline or a publication date.
+    "byline": _table(
+        """
+        by | posted by | written by | words by | reporting by | story by | von | par | por
+        di | auteur | published | updated | last updated | posted | posted on | published on
+        updated on | veröffentlicht | aktualisiert | publié | mis à jour | publicado
+        actualizado | pubblicato
+        """
+    ),
+    # Words that mark a photo credit.
+    "credit": _table(
+        """
+        photo | photos | photograph | photographer | image | images | picture | pictures
+        credit | credits | getty | reuters | afp | ap | epa | shutterstock | illustration
+        file | via | foto | bild | courtesy | handout | pool | xinhua | anadolu | efe | dpa
+        ansa
+        """
+    ),
+    # Headers of a comment section; counts around them ("12 Comments") are dropped first.
+    "comments_header": _table(
+        """
+        comments | comment | reader comments | readers' comments | user comments
+        your comments | leave a comment | leave a reply | post a comment | add a comment
+        add comment | write a comment | join the conversation | join the discussion
+        discussion | responses | replies | show comments | view comments | load comments
+        see comments | read comments | conversation | what readers say | kommentare
+        kommentar | commentaires | commentaire | comentarios | comentários | commenti
+        reacties | komentarze | комментарии | 评论 | 留言 | コメント | 댓글 | التعليقات | תגובות
+        """
+    ),
+    # A line made of nothing but these (and numbers, symbols) is comment metadata.
+    "comment_action": _table(
+        """
+        reply | replies | like | likes | liked | unlike | dislike | dislikes | report | flag
+        share | upvote | upvotes | downvote | downvotes | vote | votes | points | point | edit
+        edited | delete | permalink | quote | respond | reply to | view replies | hide replies
+        show replies | more replies | load more | show more | see more | collapse | expand
+        reactions | reaction | abuse | report abuse | antworten | répondre | responder
+        rispondi | ответить | 回复 | 返信 | 답글
+        """
+    ),
+    "first_person": _table("i | i'm | i've | i'd | i'll | im | ive | me | my | mine | myself"),
+    "second_person": _table(
+        """
+        you | your | yours | you're | youre | you've | you'll | you'd | yourself | yourselves
+        u | ur | ya | y'all
+        """
+    ),
+    "slang": _table(
+        """
+        lol | lmao | rofl | imo | imho | smh | btw | ty | thx | omg | wtf | idk | tbh | fyi
+        pls | plz | haha | hahaha | yep | nope | yeah | gonna | wanna | gotta | dunno
+        """
+    ),
+    # Reporting verbs: a line that attributes a quotation is the article's, not a reader's.
+    "attribution": _table(
+        """
+        said | says | told | according | reported | reports | announced | stated | added
+        explained | wrote | noted | insisted | warned | declared
+        """
+    ),
+    # Words left in lower case in Title Case headlines.
+    "minor_word": _table(
+        """
+        a | an | the | of | in | on | at | to | for | and | or | but | nor | with | by | from
+        as | vs | via | into | over | up | is | de | la | le | el | der | die | das | und
+        """
+    ),
+    # Words that happen to be doubled in correct English ("that that", "had had").
+    "legit_double": _table("that | had | is | do | very | so | no | bye | ha | knock | tut | yes"),
+}
+
+# Lines longer than this are never furniture or metadata; shape rules skip them.
+_SHORT_CHARS = 400
+# Informal-voice features look at no more than this much of a line.
+_VOICE_CHARS = 2000
+_LONG = 10**9  # the word count recorded for a line too long to count
+
+_LINE_BREAK_RE = re.compile(r"[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_CLOSERS = "”’\"')]}»›*_"
+_STOPS = ".。．｡"
+_MARKS = "!?！？…؟‼⁇⁈⁉"
+_BULLET_RE = re.compile(r"(?:[-*•·‣◦▪▫■□●○▸►▹→⇒➤➢✓✔☐–—+>]|\(?(\d{1,3})[.)])\s")
+_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+_WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+_KEY_DROP_RE = re.compile(r"[^\w' ]+")
+_QUOTE_RE = re.compile(r"[“”\"«»„]")
+_BREADCRUMB_SEPARATOR_RE = re.compile(r"\s(?:>|»|›|/|\||::|→)\s")
+_RELATIVE_TIME_RE = re.compile(
+    r"\b(?:\d{1,3}|an?|one) ?(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?"
+    r"|weeks?|mo|mos|months?|y|yrs?|years?) ago\b|\bjust now\b|\byesterday\b"
+    r"|^\d{1,2} ?[mhdwy]$",
+    re.IGNORECASE,
+)
+_CLOCK_RE = re.compile(r"\b\d{1,2}:\d{2}\b")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?"
+_DATE_RE = re.compile(
+    r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b"
+    rf"|\b{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}\b"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)? {_MONTH},? \d{{4}}\b",
+    re.IGNORECASE,
+)
+_YEAR_RE = re.compile(r"\b(?:19|20)\d{2}\b")
+
+
+@dataclass(slots=True)
+class _Line:
+    """The sentences between two line breaks, and what the rules learnt about them."""
+
+    first: int  # index of its first sentence
+    stop: int  # one past its last sentence
+    text: str  # from its first sentence's start to its last sentence's end
+    paragraph: int
+    opens_paragraph: bool
+    indent: int
+    words: int = _LONG
+    bullet: bool = False
+    number: int | None = None
+    ending: str = ""  # "stop", "mark", "colon", "comma" or "none"
+    key: str = ""  # normalised text, short lines only
+    title_case: bool = False
+    capitals: bool = False
+    prose: bool = False
+    meta: bool = False  # comment metadata
+    informal: bool = False
+    personal: bool = False  # speaks as "I" or to "you"
+    quoting: bool = False  # attributes a quotation ("..., she said")
+    zone: Zone = BODY
+    rule: str = "body"
+
+
+def suggest_zones(
+    text: str, sentences: Sequence[Span], *, work: Counter[str] | None = None
+) -> list[ZoneSuggestion]:
+    """One zone suggestion per sentence, in order; see the module docstring.
+
+    Raises ValueError naming the sentence when a span lies outside `text`, is empty or
+    overlaps the one before it. `work`, if given, receives counts of rule evaluations
+    ("rules") and of characters the rules scanned ("chars").
+    """
+    tally: Counter[str] = Counter()
+    lines = _split_lines(text, sentences)
+    for line in lines:
+        _describe(line, tally)
+    _mark_furniture_lines(lines, tally)
+    _mark_furniture_runs(lines, tally)
+    _mark_comments(lines, tally)
+    suggestions = []
+    for line in lines:
+        suggestion = ZoneSuggestion(line.zone, line.rule)
+        suggestions += [suggestion] * (line.stop - line.first)
+        if line.zone == BODY and line.stop - line.first > 1:
+            _mark_caption(text, sentences, line, suggestions, tally)
+    if work is not None:
+        work.update(tally)
+    return suggestions
+
+
+# --- lines and their shape ------------------------------------------------------------------
+
+
+def _split_lines(text: str, sentences: Sequence[Span]) -> list[_Line]:
+    """Group the sentences by line; linear: only the gaps between sentences are searched."""
+    lines: list[_Line] = []
+    previous_end = 0
+    line_first = 0
+    line_start = 0
+    indent = 0
+    for index, span in enumerate(sentences):
+        start, end = span.start, span.end
+        if not 0 <= start < end <= len(text) or start < previous_end:
+            raise ValueError(
+                f"sentence {index}: span {start}..{end} is empty, outside the text "
+                f"(length {len(text)}) or overlaps the sentence before it"
+            )
+        last_break = None
+        for last_break in _LINE_BREAK_RE.finditer(text, previous_end, start):  # noqa: B007
+            pass
+        if index and last_break is not None:
+            lines.append(_new_line(text, sentences, line_first, index, line_start, indent))
+        if index == 0 or last_break is not None:
+            line_first = index
+            line_start = start
+            indent = start - (last_break.end() if last_break is not None else 0)
+        previous_end = end
+    if sentences:
+        lines.append(_new_line(text, sentences, line_first, len(sentences), line_start, indent))
+    for previous, line in zip([None, *lines], lines, strict=False):
+        line.opens_paragraph = previous is None or previous.paragraph != line.paragraph
+    return lines
+
+
+def _new_line(
+    text: str, sentences: Sequence[Span], first: int, stop: int, start: int, indent: int
+) -> _Line:
+    return _Line(
+        first=first,
+        stop=stop,
+        text=text[start : sentences[stop - 1].end],
+        paragraph=sentences[first].paragraph,
+        opens_paragraph=False,
+        indent=indent,
+    )
+
+
+def _describe(line: _Line, tally: Counter[str]) -> None:
+    """Fill in the shape features of one line; every regex here runs once per line."""
+    text = line.text
+    tally["rules"] += 1
+    line.ending = _ending(text)
+    marker = _BULLET_RE.match(text)
+    if marker:
+        line.bullet = marker.group(1) is None
+        line.number = int(marker.group(1)) if marker.group(1) else None
+    head = text[:_VOICE_CHARS]
+    tally["chars"] += len(head)
+    _describe_voice(line, head)
+    if len(text) > _SHORT_CHARS:
+        line.prose = True
+        return
+    tally["chars"] += 3 * len(text)
+    body = text[marker.end() :] if marker else text
+    words = body.split()
+    line.words = len(words) + len(_CJK_RE.findall(body))
+    line.key = _normalise(body)
+    line.prose = line.words >= 8 and line.ending in ("stop", "mark")
+    cased = [word for word in words if word[:1].isalpha() and word[:1].lower() != word[:1].upper()]
+    major = [word for word in cased if word.lower() not in KEYWORDS["minor_word"]]
+    line.title_case = len(major) >= 2 and sum(w[0].isupper() for w in major) >= 0.8 * len(major)
+    letters = [character for character in body if character.isalpha()]
+    uppers = sum(character.isupper() for character in letters)
+    lowers = sum(character.islower() for character in letters)
+    line.capitals = uppers >= 12 and lowers * 10 <= uppers
+    line.meta = _is_comment_meta(line, body)
+
+
+def _ending(text: str) -> str:
+    last = text.rstrip(_CLOSERS + " \t")[-1:]
+    if last in _STOPS:
+        return "stop"
+    if last and last in _MARKS:
+        return "mark"
+    if last in ":：":
+        return "colon"
+    if last in ",;，；、":
+        return "comma"
+    return "none"
+
+
+def _normalise(text: str) -> str:
+    """Lower case, straight apostrophes, no punctuation, no counts at either end."""
+    folded = text.casefold().replace("’", "'").replace("‘", "'")
+    tokens = _KEY_DROP_RE.sub(" ", folded).replace(" '", " ").replace("' ", " ").split()
+    while tokens and tokens[0].isdigit():
+        tokens.pop(0)
+    while tokens and tokens[-1].isdigit():
+        tokens.pop()
+    return " ".join(tokens)
+
+
+def _describe_voice(line: _Line, head: str) -> None:
+    """Whether the line speaks like a reader: first or second person, "!", slang, "be be"."""
+    outside, quoted = _outside_quotes(head)
+    tokens = [token.replace("’", "'") for token in _WORD_RE.findall(outside.casefold())]
+    vocabulary = set(tokens)
+    line.personal = bool(
+        vocabulary & KEYWORDS["first_person"] or vocabulary & KEYWORDS["second_person"]
+    )
+    doubled = any(
+        left == right and len(left) > 1 and left not in KEYWORDS["legit_double"]
+        for left, right in zip(tokens, tokens[1:], strict=False)
+    )
+    line.quoting = quoted and bool(vocabulary & KEYWORDS["attribution"])
+    line.informal = not line.quoting and (
+        line.personal or doubled or "!" in outside or bool(vocabulary & KEYWORDS["slang"])
+    )
+
+
+def _outside_quotes(text: str) -> tuple[str, bool]:
+    """The text with quotations cut out, and whether there were any; one pass."""
+    pieces = []
+    position = 0
+    inside = False
+    quoted = False
+    for match in _QUOTE_RE.finditer(text):
+        mark = match.group()
+        opening = mark in "“«„" or (mark == '"' and not inside)
+        if opening and not inside:
+            pieces.append(text[position : match.start()])
+            inside = quoted = True
+        elif not opening and inside:
+            inside = False
+            position = match.end()
+    if not inside:
+        pieces.append(text[position:])
+    return " ".join(pieces), quoted
+
+
+def _is_comment_meta(line: _Line, body: str) -> bool:
+    """A short line holding a timestamp, or only actions ("Reply", "Like"), counts, symbols."""
+    if line.words > 12:
+        return False
+    if _RELATIVE_TIME_RE.search(body) or (
+        line.words <= 10 and (_CLOCK_RE.search(body) or _DATE_RE.search(body))
+    ):
+        return line.ending != "stop" or body.casefold().endswith(("a.m.", "p.m."))
+    tokens = [token for token in line.key.split() if not token.isdigit()]
+    if not tokens:
+        return bool(body) and not any(character.isalpha() for character in body)
+    return len(tokens) <= 6 and _all_in(tokens, KEYWORDS["comment_action"])
+
+
+def _all_in(tokens: list[str], table: frozenset[str]) -> bool:
+    """Whether the tokens can be read as a sequence of table entries of one or two words."""
+    index = 0
+    while index < len(tokens):
+        if " ".join(tokens[index : index + 2]) in table:
+            index += 2
+        elif tokens[index] in table:
+            index += 1
+        else:
+            return False
+    return True
+
+
+def _starts_with(key: str, table: frozenset[str]) -> str | None:
+    """The longest entry of `table` that the first one to four words of `key` spell."""
+    tokens = key.split(" ", 4)[:4]
+    for count in range(len(tokens), 0, -1):
+        phrase = " ".join(tokens[:count])
+        if phrase in table:
+            return phrase
+    return None
+
+
+# --- pass 1: one line at a time -------------------------------------------------------------
+
+
+def _mark_furniture_lines(lines: list[_Line], tally: Counter[str]) -> None:
+    for index, line in enumerate(lines):
+        if not line.key:
+            continue
+        for name, rule in _LINE_RULES:
+            tally["rules"] += 1
+            if rule(line, index):
+                line.zone, line.rule = RULES[name][0], name
+                break
+
+
+def _is_advertisement(line: _Line, index: int) -> bool:
+    return line.words <= 6 and line.key in KEYWORDS["advertisement"]
+
+
+def _is_comments_header(line: _Line, index: int) -> bool:
+    if line.words > 6 or line.ending in ("stop", "comma"):
+        return False
+    key = line.key
+    # "Comments (12)", "12 comments", "Show 12 comments": counts were dropped at the ends.
+    return key in KEYWORDS["comments_header"] or (
+        key.split(" ")[-1] in ("comments", "comment", "replies", "responses") and line.words <= 4
+    )
+
+
+def _is_copyright(line: _Line, index: int) -> bool:
+    if line.words > 30:
+        return False
+    if "©" in line.text or "(c) " in line.text.casefold()[:4]:
+        return True
+    key = f" {line.key} "
+    return any(f" {phrase} " in key for phrase in KEYWORDS["copyright"]) and bool(
+        _YEAR_RE.search(line.text) or "reserved" in key or line.ending == "none"
+    )
+
+
+def _is_share_prompt(line: _Line, index: int) -> bool:
+    if line.words > 10 or line.ending == "stop":
+        return False
+    tokens = line.key.split()
+    if not tokens:
+        return False
+    networks = sum(token in KEYWORDS["share_network"] for token in tokens)
+    if networks >= 2 and networks * 2 >= len(tokens):
+        return True
+    return line.words <= 6 and _starts_with(line.key, KEYWORDS["share_verb"]) is not None
+
+
+def _is_furniture_header(line: _Line, index: int) -> bool:
+    if line.words > 10 or line.ending == "stop" or line.bullet:
+        return False
+    phrase = _starts_with(line.key, KEYWORDS["furniture_header"])
+    if phrase is None:
+        return False
+    # "Related" alone, "Read more: <headline>", or a short "More from <site>".
+    rest = line.key[len(phrase) :]
+    return not rest or line.ending != "mark" and (":" in line.text or line.words <= 5)
+
+
+def _is_subscription(line: _Line, index: int) -> bool:
+    if line.words > 30:
+        return False
+    key = f" {line.key} "
+    if not any(f" {phrase} " in key for phrase in KEYWORDS["subscription"]):
+        return False
+    # Speaks to the reader (you, an imperative) or is a bare label; "The paper lost
+    # 5,000 subscribers last year." is the article's own sentence.
+    first = line.key.split(" ", 1)[0]
+    return line.ending != "stop" or line.personal or first in KEYWORDS["reader_verb"]
+
+
+def _is_byline(line: _Line, index: int) -> bool:
+    if line.words > 12 or line.ending == "mark":
+        return False
+    phrase = _starts_with(line.key, KEYWORDS["byline"])
+    if phrase is None or phrase == line.key:
+        return False
+    if phrase in ("by", "von", "par", "por", "di", "posted by", "written by"):
+        # "By Jane Doe, Reuters": names are capitalised.
+        rest = line.text.split(None, len(phrase.split()))[-1]
+        return rest[:1].isupper() and line.ending != "stop"
+    return bool(_DATE_RE.search(line.text) or _CLOCK_RE.search(line.text) or line.meta)
+
+
+def _is_photo_credit(line: _Line, index: int) -> bool:
+    if line.words > 12 or line.ending == "stop":
+        return False
+    tokens = line.key.split()
+    has_credit_word = any(token in KEYWORDS["credit"] for token in tokens)
+    # "Photo: Jane Doe/Reuters", "(AP Photo/Ahn Young-joon)", "Getty Images".
+    return has_credit_word and (
+        "/" in line.text or ":" in line.text[:20] or line.text.startswith("(") or line.title_case
+    )
+
+
+def _is_tag_list(line: _Line, index: int) -> bool:
+    if line.words > 20 or line.ending not in ("none",):
+        return False
+    items = line.text.split(",")
+    return len(items) >= 3 and all(0 < len(item.split()) <= 3 for item in items)
+
+
+def _is_breadcrumb(line: _Line, index: int) -> bool:
+    if line.words > 16 or line.ending != "none":
+        return False
+    return len(_BREADCRUMB_SEPARATOR_RE.findall(line.text)) >= 2
+
+
+def _is_caps_headline(line: _Line, index: int) -> bool:
+    # The first line may be the article's own title set in capitals.
+    return index > 0 and line.capitals and line.words >= 6 and line.ending != "stop"
+
+
+_LINE_RULES = (
+    ("advertisement", _is_advertisement),
+    ("comments_header", _is_comments_header),
+    ("copyright", _is_copyright),
+    ("share_prompt", _is_share_prompt),
+    ("furniture_header", _is_furniture_header),
+    ("subscription", _is_subscription),
+    ("byline", _is_byline),
+    ("photo_credit", _is_photo_credit),
+    ("tag_list", _is_tag_list),
+    ("breadcrumb", _is_breadcrumb),
+    ("caps_headline", _is_caps_headline),
+)
+# Rules that name what the furniture is; they keep their lines even inside comments.
+_STRONG = frozenset(
+    {
+        "advertisement",
+        "copyright",
+        "share_prompt",
+        "furniture_header",
+        "after_header",
+        "subscription",
+    }
+)
+
+
+# --- pass 2: runs of lines ------------------------------------------------------------------
+
+
+def _mark_furniture_runs(lines: list[_Line], tally: Counter[str]) -> None:
+    _mark_after_headers(lines, tally)
+    _mark_list_runs(lines, tally)
+    _mark_repeated(lines, tally)
+
+
+def _is_list_item(line: _Line) -> bool:
+    """A line that can sit in a list of headlines: marked, or short and not a sentence."""
+    if line.bullet or line.number is not None:
+        return line.words <= 40
+    return line.words <= 6 or (line.words <= 25 and line.ending in ("none", "mark"))
+
+
+def _mark_after_headers(lines: list[_Line], tally: Counter[str]) -> None:
+    in_run = False
+    for line in lines:
+        tally["rules"] += 1
+        if line.rule == "furniture_header":
+            in_run = True
+        elif line.rule in ("comments_header",) or line.meta:
+            in_run = False
+        elif in_run and line.zone == BODY:
+            if _is_list_item(line):
+                line.zone, line.rule = BOILERPLATE, "after_header"
+            else:
+                in_run = False
+
+
+def _mark_list_runs(lines: list[_Line], tally: Counter[str]) -> None:
+    """Bullet lists of headlines, Title Case headline runs and menus, each run in one sweep."""
+    for name, minimum, member in (
+        ("headline_list", 2, _is_bullet_headline),
+        ("headline_run", 3, _is_title_headline),
+        ("menu_run", 4, _is_menu_item),
+    ):
+        first = 0  # index of the run's first line
+        for index, line in enumerate([*lines, None]):
+            tally["rules"] += 1
+            if line is not None and line.zone == BODY and member(line):
+                continue
+            # A list introduced by "...:" is the article's own list.
+            introduced = first > 0 and lines[first - 1].ending == "colon"
+            if index - first >= minimum and not introduced:
+                for item in lines[first:index]:
+                    item.zone, item.rule = BOILERPLATE, name
+            first = index + 1
+
+
+def _is_bullet_headline(line: _Line) -> bool:
+    return line.bullet and 3 <= line.words <= 25 and line.ending in ("none", "mark")
+
+
+def _is_title_headline(line: _Line) -> bool:
+    return not line.bullet and line.title_case and 3 <= line.words <= 20 and line.ending == "none"
+
+
+def _is_menu_item(line: _Line) -> bool:
+    return line.words <= 3 and line.ending == "none"
+
+
+def _mark_repeated(lines: list[_Line], tally: Counter[str]) -> None:
+    counts = Counter(
+        line.key for line in lines if line.key and line.words <= 8 and line.ending != "stop"
+    )
+    for line in lines:
+        tally["rules"] += 1
+        if line.zone == BODY and counts.get(line.key, 0) >= 2 and not line.meta:
+            line.zone, line.rule = BOILERPLATE, "repeated_line"
+
+
+# --- pass 3: comments -----------------------------------------------------------------------
+
+
+def _mark_comments(lines: list[_Line], tally: Counter[str]) -> None:
+    """Find where reader comments start, then put every line from there on in comments."""
+    prose_seen = 0
+    header = None
+    for index, line in enumerate(lines):
+        tally["rules"] += 1
+        if line.rule == "comments_header":
+            if prose_seen < 2:
+                line.zone, line.rule = BOILERPLATE, "comment_link"
+            elif header is None:
+                header = index
+        elif line.zone == BODY and line.prose:
+            prose_seen += 1
+    starts = [
+        start
+        for start in (
+            header,
+            _thread_start(lines, tally),
+            _numbered_posts_start(lines, tally),
+        )
+        if start is not None
+    ]
+    if starts:
+        start = min(starts)
+        rule = _rule_for_start(start, header, lines)
+    else:
+        start = _informal_tail_start(lines, tally)
+        if start is None:
+            return
+        rule = "informal_tail"
+    for line in lines[start:]:
+        tally["rules"] += 1
+        if line.zone == BOILERPLATE and line.rule in _STRONG and not line.meta:
+            continue
+        if line.rule == "comments_header":
+            continue
+        line.zone, line.rule = COMMENTS, ("comment_meta" if line.meta else rule)
+
+
+def _rule_for_start(start: int, header: int | None, lines: list[_Line]) -> str:
+    if start == header:
+        return "after_comments_header"
+    return "numbered_posts" if lines[start].number == 1 else "comment_thread"
+
+
+def _prose_before(lines: list[_Line], stop: int, needed: int) -> bool:
+    """Whether at least `needed` body prose lines come before line `stop` (early exit)."""
+    found = 0
+    for line in lines[:stop]:
+        found += line.zone == BODY and line.prose
+        if found >= needed:
+            return True
+    return False
+
+
+def _thread_start(lines: list[_Line], tally: Counter[str]) -> int | None:
+    """Start of the last cluster of comment metadata lines (each within 12 lines of the last)
+    that has a post in it and follows the article's prose."""
+    cluster: list[int] = []
+    best: list[int] = []
+    for index, line in enumerate(lines):
+        tally["rules"] += 1
+        if not line.meta:
+            continue
+        if cluster and index - cluster[-1] > 12:
+            if len(cluster) >= 2:
+                best = cluster
+            cluster = []
+        cluster.append(index)
+    if len(cluster) >= 2:
+        best = cluster
+    if not best:
+        return None
+    start = best[0]
+    posts = sum(
+        1 for line in lines[start:] if not line.meta and line.zone == BODY and line.words > 3
+    )
+    if not posts or not _prose_before(lines, start, 2):
+        return None
+    # A user name on the line above the first timestamp belongs to the first comment.
+    above = lines[start - 1]
+    if above.zone == BODY and above.words <= 4 and above.ending == "none":
+        start -= 1
+    return start
+
+
+def _numbered_posts_start(lines: list[_Line], tally: Counter[str]) -> int | None:
+    """A numbered run 1, 2, 3... that goes on to the end of the text, where at least half of
+    the posts speak as "I" or to "you": comments listed by number after the article."""
+    items: list[int] = []
+    for index, line in enumerate(lines):
+        tally["rules"] += 1
+        if line.number is None:
+            continue
+        if line.number == 1:
+            items = [index]
+        elif items and line.number == lines[items[-1]].number + 1:  # type: ignore[operator]
+            items.append(index)
+        else:
+            items = []
+    if len(items) < 2:
+        return None
+    first = items[0]
+    if first and lines[first - 1].ending == "colon":
+        return None
+    voiced = 0
+    for item, stop in zip(items, [*items[1:], len(lines)], strict=False):
+        voiced += any(line.personal or line.informal for line in lines[item:stop])
+    if voiced * 2 < len(items) or not _prose_before(lines, first, 2):
+        return None
+    return first
+
+
+def _informal_tail_start(lines: list[_Line], tally: Counter[str]) -> int | None:
+    """The last lines, when they read as posts by readers after impersonal prose.
+
+    Walking back from the end over body lines: informal lines extend the tail, one neutral
+    line may sit between two informal ones, a quoting or other line stops it. The tail needs
+    two informal lines, one of them personal, and must follow prose that is mostly not
+    informal itself (an opinion piece written as "I" throughout keeps its last paragraphs).
+    """
+    start = None
+    informal = 0
+    personal = False
+    neutral_pending = False
+    for index in range(len(lines) - 1, -1, -1):
+        tally["rules"] += 1
+        line = lines[index]
+        if line.zone != BODY:
+            continue
+        if line.informal:
+            informal += 1
+            personal = personal or line.personal
+            start = index
+            neutral_pending = False
+        elif not line.quoting and informal and not neutral_pending:
+            neutral_pending = True
+        else:
+            break
+    if start is None or informal < 2 or not personal:
+        return None
+    before = [line for line in lines[:start] if line.zone == BODY]
+    prose = sum(line.prose for line in before)
+    voiced = sum(line.informal for line in before)
+    if prose < 2 or voiced * 3 > len(before):
+        return None
+    return start
+
+
+# --- sentences inside one line --------------------------------------------------------------
+
+
+def _mark_caption(
+    text: str,
+    sentences: Sequence[Span],
+    line: _Line,
+    suggestions: list[ZoneSuggestion],
+    tally: Counter[str],
+) -> None:
+    """A line of sentences that ends in a short Title Case name without a full stop
+    ("...at the parade on Monday. Jane Doe/Reuters") is a caption and its credit."""
+    tally["rules"] += 1
+    count = line.stop - line.first
+    if count > 4 or line.words > 80:
+        return
+    last = sentences[line.stop - 1]
+    credit = text[last.start : last.end]
+    tally["chars"] += len(credit)
+    words = credit.split()
+    if not 1 <= len(words) <= 6 or _ending(credit) != "none":
+        return
+    if not all(word[:1].isupper() or word.lower() in KEYWORDS["minor_word"] for word in words):
+        return
+    before = sentences[line.stop - 2]
+    if _ending(text[before.start : before.end]) != "stop":
+        return
+    caption = ZoneSuggestion(BOILERPLATE, "caption")
+    for index in range(line.first, line.stop - 1):
+        suggestions[index] = caption
+    suggestions[line.stop - 1] = ZoneSuggestion(BOILERPLATE, "photo_credit")
