@@ -94,7 +94,8 @@ RULES: dict[str, tuple[Zone, str]] = {
     "furniture_header": (BOILERPLATE, "a header such as Recommended, Related, Read more"),
     "after_header": (BOILERPLATE, "list item under a furniture header"),
     "headline_list": (BOILERPLATE, "bullet list of headlines (no full stops)"),
-    "headline_run": (BOILERPLATE, "run of Title Case headlines without full stops"),
+    "headline_run": (BOILERPLATE, "run of three or more headlines without full stops"),
+    "list_header": (BOILERPLATE, "the short line heading a list of headlines"),
     "menu_run": (BOILERPLATE, "run of one- to three-word lines (navigation)"),
     "repeated_line": (BOILERPLATE, "a short line that occurs more than once"),
     "comment_link": (BOILERPLATE, "a comments link before the article's prose"),
@@ -256,11 +257,22 @@ KEYWORDS: dict[str, frozenset[str]] = {
     "legit_double": _table("that | had | is | do | very | so | no | bye | ha | knock | tut | yes"),
 }
 
+
+def _phrase_re(table: frozenset[str]) -> re.Pattern[str]:
+    """Finds any entry as whole words of a normalised key, in one pass."""
+    alternatives = "|".join(re.escape(entry) for entry in sorted(table, key=len, reverse=True))
+    return re.compile(f"(?:^| )(?:{alternatives})(?= |$)")
+
+
+_SUBSCRIPTION_RE = _phrase_re(KEYWORDS["subscription"])
+_COPYRIGHT_RE = _phrase_re(KEYWORDS["copyright"])
+
 # Lines longer than this are never furniture or metadata; shape rules skip them.
 _SHORT_CHARS = 400
 # Informal-voice features look at no more than this much of a line.
 _VOICE_CHARS = 2000
 _LONG = 10**9  # the word count recorded for a line too long to count
+_MOST_WORDS = 30  # no line rule takes a line of more words
 
 _LINE_BREAK_RE = re.compile(r"[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _CLOSERS = "”’\"')]}»›*_"
@@ -287,6 +299,10 @@ _DATE_RE = re.compile(
     re.IGNORECASE,
 )
 _YEAR_RE = re.compile(r"\b(?:19|20)\d{2}\b")
+_PRICE_RE = re.compile(
+    r"[$€£¥₹]\s?\d{1,4}(?:[.,]\d{2})?\s?(?:a|an|per|/)\s?(?:day|week|wk|month|mo|year|yr)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(slots=True)
@@ -308,11 +324,37 @@ class _Line:
     capitals: bool = False
     prose: bool = False
     meta: bool = False  # comment metadata
-    informal: bool = False
-    personal: bool = False  # speaks as "I" or to "you"
-    quoting: bool = False  # attributes a quotation ("..., she said")
     zone: Zone = BODY
     rule: str = "body"
+    voice: _Voice | None = None  # read on demand: few lines ever need it
+
+    def read_voice(self) -> _Voice:
+        if self.voice is None:
+            self.voice = _read_voice(self.text[:_VOICE_CHARS])
+        return self.voice
+
+    @property
+    def informal(self) -> bool:
+        """Speaks like a reader: "I", "you", "!", slang or a doubled word, and no reporting."""
+        return self.read_voice().informal
+
+    @property
+    def personal(self) -> bool:
+        """Speaks as "I" or to "you" outside quotation marks."""
+        return self.read_voice().personal
+
+    @property
+    def quoting(self) -> bool:
+        """Attributes a quotation ("...," she said)."""
+        return self.read_voice().quoting
+
+
+@dataclass(frozen=True, slots=True)
+class _Voice:
+    informal: bool
+    personal: bool
+    quoting: bool
+    chars: int  # characters read
 
 
 def suggest_zones(
@@ -333,6 +375,8 @@ def suggest_zones(
     _mark_comments(lines, tally)
     suggestions = []
     for line in lines:
+        if line.voice is not None:
+            tally["chars"] += line.voice.chars
         suggestion = ZoneSuggestion(line.zone, line.rule)
         suggestions += [suggestion] * (line.stop - line.first)
         if line.zone == BODY and line.stop - line.first > 1:
@@ -398,25 +442,26 @@ def _describe(line: _Line, tally: Counter[str]) -> None:
     if marker:
         line.bullet = marker.group(1) is None
         line.number = int(marker.group(1)) if marker.group(1) else None
-    head = text[:_VOICE_CHARS]
-    tally["chars"] += len(head)
-    _describe_voice(line, head)
     if len(text) > _SHORT_CHARS:
         line.prose = True
         return
-    tally["chars"] += 3 * len(text)
+    tally["chars"] += 2 * len(text)
     body = text[marker.end() :] if marker else text
     words = body.split()
-    line.words = len(words) + len(_CJK_RE.findall(body))
-    line.key = _normalise(body)
+    line.words = len(words) + (len(_CJK_RE.findall(body)) if _CJK_RE.search(body) else 0)
     line.prose = line.words >= 8 and line.ending in ("stop", "mark")
-    cased = [word for word in words if word[:1].isalpha() and word[:1].lower() != word[:1].upper()]
-    major = [word for word in cased if word.lower() not in KEYWORDS["minor_word"]]
-    line.title_case = len(major) >= 2 and sum(w[0].isupper() for w in major) >= 0.8 * len(major)
-    letters = [character for character in body if character.isalpha()]
-    uppers = sum(character.isupper() for character in letters)
-    lowers = sum(character.islower() for character in letters)
-    line.capitals = uppers >= 12 and lowers * 10 <= uppers
+    if line.ending == "stop" and line.words > _MOST_WORDS:
+        return  # a sentence of prose: no furniture or metadata rule can take it
+    tally["chars"] += 2 * len(text)
+    line.key = _normalise(body)
+    if line.ending in ("none", "mark"):
+        major = [word for word in words if word.lower() not in KEYWORDS["minor_word"]]
+        cased = [word for word in major if word[:1].lower() != word[:1].upper()]
+        upper_initials = sum(1 for word in cased if word[0].isupper())
+        line.title_case = len(cased) >= 2 and upper_initials >= 0.8 * len(cased)
+    if line.words >= 6 and line.ending != "stop" and not body.islower():
+        uppers = sum(map(str.isupper, body))
+        line.capitals = uppers >= 12 and sum(map(str.islower, body)) * 10 <= uppers
     line.meta = _is_comment_meta(line, body)
 
 
@@ -444,22 +489,21 @@ def _normalise(text: str) -> str:
     return " ".join(tokens)
 
 
-def _describe_voice(line: _Line, head: str) -> None:
-    """Whether the line speaks like a reader: first or second person, "!", slang, "be be"."""
+def _read_voice(head: str) -> _Voice:
+    """Whether a line speaks like a reader: first or second person, "!", slang, "be be"."""
     outside, quoted = _outside_quotes(head)
     tokens = [token.replace("’", "'") for token in _WORD_RE.findall(outside.casefold())]
     vocabulary = set(tokens)
-    line.personal = bool(
-        vocabulary & KEYWORDS["first_person"] or vocabulary & KEYWORDS["second_person"]
-    )
+    personal = bool(vocabulary & KEYWORDS["first_person"] or vocabulary & KEYWORDS["second_person"])
     doubled = any(
         left == right and len(left) > 1 and left not in KEYWORDS["legit_double"]
         for left, right in zip(tokens, tokens[1:], strict=False)
     )
-    line.quoting = quoted and bool(vocabulary & KEYWORDS["attribution"])
-    line.informal = not line.quoting and (
-        line.personal or doubled or "!" in outside or bool(vocabulary & KEYWORDS["slang"])
+    quoting = quoted and bool(vocabulary & KEYWORDS["attribution"])
+    informal = not quoting and (
+        personal or doubled or "!" in outside or bool(vocabulary & KEYWORDS["slang"])
     )
+    return _Voice(informal, personal, quoting, 3 * len(head))
 
 
 def _outside_quotes(text: str) -> tuple[str, bool]:
@@ -534,7 +578,14 @@ def _mark_furniture_lines(lines: list[_Line], tally: Counter[str]) -> None:
 
 
 def _is_advertisement(line: _Line, index: int) -> bool:
-    return line.words <= 6 and line.key in KEYWORDS["advertisement"]
+    if line.words > 8 or line.ending == "stop":
+        return False
+    # "Advertisement", or "Advertisement - scroll to continue".
+    phrase = _starts_with(line.key, KEYWORDS["advertisement"])
+    if phrase is None or phrase == line.key:
+        return phrase is not None
+    # "Ad free experience" is a subscription perk: only a long marker takes a tail.
+    return len(phrase) >= 6 and line.words - len(phrase.split()) <= 4
 
 
 def _is_comments_header(line: _Line, index: int) -> bool:
@@ -548,13 +599,12 @@ def _is_comments_header(line: _Line, index: int) -> bool:
 
 
 def _is_copyright(line: _Line, index: int) -> bool:
-    if line.words > 30:
+    if line.words > _MOST_WORDS:
         return False
     if "©" in line.text or "(c) " in line.text.casefold()[:4]:
         return True
-    key = f" {line.key} "
-    return any(f" {phrase} " in key for phrase in KEYWORDS["copyright"]) and bool(
-        _YEAR_RE.search(line.text) or "reserved" in key or line.ending == "none"
+    return _COPYRIGHT_RE.search(line.key) is not None and bool(
+        _YEAR_RE.search(line.text) or "reserved" in line.key or line.ending == "none"
     )
 
 
@@ -582,14 +632,19 @@ def _is_furniture_header(line: _Line, index: int) -> bool:
 
 
 def _is_subscription(line: _Line, index: int) -> bool:
-    if line.words > 30:
+    if line.words > _MOST_WORDS:
         return False
-    key = f" {line.key} "
-    if not any(f" {phrase} " in key for phrase in KEYWORDS["subscription"]):
-        return False
+    first = line.key.split(" ", 1)[0]
+    if _SUBSCRIPTION_RE.search(line.key) is None:
+        # "Unlock full access for $1 a week", "Join today": an imperative to the reader
+        # that is not a sentence of the article.
+        return bool(_PRICE_RE.search(line.text)) or (
+            line.words <= 12
+            and first in KEYWORDS["reader_verb"]
+            and (line.ending == "none" or line.personal)
+        )
     # Speaks to the reader (you, an imperative) or is a bare label; "The paper lost
     # 5,000 subscribers last year." is the article's own sentence.
-    first = line.key.split(" ", 1)[0]
     return line.ending != "stop" or line.personal or first in KEYWORDS["reader_verb"]
 
 
@@ -607,7 +662,8 @@ def _is_byline(line: _Line, index: int) -> bool:
 
 
 def _is_photo_credit(line: _Line, index: int) -> bool:
-    if line.words > 12 or line.ending == "stop":
+    # A line of several sentences ending in a credit is a caption: see `_mark_caption`.
+    if line.words > 12 or line.ending == "stop" or line.stop - line.first > 1:
         return False
     tokens = line.key.split()
     has_credit_word = any(token in KEYWORDS["credit"] for token in tokens)
@@ -648,6 +704,8 @@ _LINE_RULES = (
     ("breadcrumb", _is_breadcrumb),
     ("caps_headline", _is_caps_headline),
 )
+# Rules that decide from shape alone; the comment rules may take their lines.
+_SHAPE = frozenset({"headline_list", "headline_run", "menu_run", "repeated_line", "list_header"})
 # Rules that name what the furniture is; they keep their lines even inside comments.
 _STRONG = frozenset(
     {
@@ -668,6 +726,15 @@ def _mark_furniture_runs(lines: list[_Line], tally: Counter[str]) -> None:
     _mark_after_headers(lines, tally)
     _mark_list_runs(lines, tally)
     _mark_repeated(lines, tally)
+    _mark_captions_above_credits(lines, tally)
+
+
+def _mark_captions_above_credits(lines: list[_Line], tally: Counter[str]) -> None:
+    """A credit on a line of its own ("Photo: Jane Doe/AFP") follows its caption."""
+    for above, line in zip(lines, lines[1:], strict=False):
+        tally["rules"] += 1
+        if line.rule == "photo_credit" and above.zone == BODY and above.words <= 40:
+            above.zone, above.rule = BOILERPLATE, "caption"
 
 
 def _is_list_item(line: _Line) -> bool:
@@ -696,28 +763,41 @@ def _mark_list_runs(lines: list[_Line], tally: Counter[str]) -> None:
     """Bullet lists of headlines, Title Case headline runs and menus, each run in one sweep."""
     for name, minimum, member in (
         ("headline_list", 2, _is_bullet_headline),
-        ("headline_run", 3, _is_title_headline),
+        ("headline_run", 3, _is_headline),
         ("menu_run", 4, _is_menu_item),
     ):
-        first = 0  # index of the run's first line
-        for index, line in enumerate([*lines, None]):
+        first = 1  # index of the run's first line; the article's title never starts a run
+        for index, line in enumerate([*lines[1:], None], start=1):
             tally["rules"] += 1
             if line is not None and line.zone == BODY and member(line):
                 continue
             # A list introduced by "...:" is the article's own list.
-            introduced = first > 0 and lines[first - 1].ending == "colon"
+            introduced = lines[first - 1].ending == "colon"
             if index - first >= minimum and not introduced:
                 for item in lines[first:index]:
                     item.zone, item.rule = BOILERPLATE, name
+                # The short line above a list of headlines is its header ("More coverage").
+                above = lines[first - 1]
+                if first > 1 and above.zone == BODY and _is_header_like(above):
+                    above.zone, above.rule = BOILERPLATE, "list_header"
             first = index + 1
 
 
 def _is_bullet_headline(line: _Line) -> bool:
-    return line.bullet and 3 <= line.words <= 25 and line.ending in ("none", "mark")
+    marked = line.bullet or line.number is not None
+    return marked and 3 <= line.words <= 25 and line.ending in ("none", "mark")
 
 
-def _is_title_headline(line: _Line) -> bool:
-    return not line.bullet and line.title_case and 3 <= line.words <= 20 and line.ending == "none"
+def _is_headline(line: _Line) -> bool:
+    """A line that reads as a headline: a few words, no full stop (a question may end it)."""
+    return 3 <= line.words <= 20 and (
+        line.ending == "none" or line.ending == "mark" and line.title_case
+    )
+
+
+def _is_header_like(line: _Line) -> bool:
+    marked = line.bullet or line.number is not None
+    return 1 <= line.words <= 6 and line.ending in ("none", "colon") and not (marked or line.meta)
 
 
 def _is_menu_item(line: _Line) -> bool:
@@ -750,36 +830,49 @@ def _mark_comments(lines: list[_Line], tally: Counter[str]) -> None:
                 header = index
         elif line.zone == BODY and line.prose:
             prose_seen += 1
-    starts = [
-        start
-        for start in (
-            header,
-            _thread_start(lines, tally),
-            _numbered_posts_start(lines, tally),
+    found = [
+        (start, rule)
+        for start, rule in (
+            (header, "after_comments_header"),
+            (_thread_start(lines, tally), "comment_thread"),
+            (_numbered_posts_start(lines, tally), "numbered_posts"),
         )
         if start is not None
     ]
-    if starts:
-        start = min(starts)
-        rule = _rule_for_start(start, header, lines)
+    if found:
+        start, rule = min(found)
     else:
-        start = _informal_tail_start(lines, tally)
-        if start is None:
+        tail = _informal_tail_start(lines, tally)
+        if tail is None:
             return
-        rule = "informal_tail"
+        start, rule = tail, "informal_tail"
+    if rule != "after_comments_header":
+        start = _include_header(lines, start, tally)
     for line in lines[start:]:
         tally["rules"] += 1
         if line.zone == BOILERPLATE and line.rule in _STRONG and not line.meta:
             continue
-        if line.rule == "comments_header":
-            continue
-        line.zone, line.rule = COMMENTS, ("comment_meta" if line.meta else rule)
+        if line.rule != "comments_header":
+            line.zone, line.rule = COMMENTS, ("comment_meta" if line.meta else rule)
 
 
-def _rule_for_start(start: int, header: int | None, lines: list[_Line]) -> str:
-    if start == header:
-        return "after_comments_header"
-    return "numbered_posts" if lines[start].number == 1 else "comment_thread"
+def _include_header(lines: list[_Line], start: int, tally: Counter[str]) -> int:
+    """Move the start of the comments up to the short line that heads them ("Have your say"),
+    over at most two short lines between (posts too plain to be recognised)."""
+    for above in range(start - 1, max(start - 4, 1), -1):
+        tally["rules"] += 1
+        line = lines[above]
+        if _open(line) and _is_header_like(line):
+            line.zone, line.rule = COMMENTS, "comments_header"
+            return above
+        if line.zone != BODY or line.words > 15 or line.quoting:
+            break
+    return start
+
+
+def _open(line: _Line) -> bool:
+    """Whether the comment rules may read this line: body, or furniture by shape alone."""
+    return line.zone == BODY or line.rule in _SHAPE
 
 
 def _prose_before(lines: list[_Line], stop: int, needed: int) -> bool:
@@ -811,25 +904,26 @@ def _thread_start(lines: list[_Line], tally: Counter[str]) -> int | None:
     if not best:
         return None
     start = best[0]
-    posts = sum(
-        1 for line in lines[start:] if not line.meta and line.zone == BODY and line.words > 3
-    )
+    posts = sum(1 for line in lines[start:] if not line.meta and _open(line) and line.words > 3)
     if not posts or not _prose_before(lines, start, 2):
         return None
     # A user name on the line above the first timestamp belongs to the first comment.
     above = lines[start - 1]
-    if above.zone == BODY and above.words <= 4 and above.ending == "none":
+    if _open(above) and above.words <= 4 and above.ending == "none":
         start -= 1
     return start
 
 
+_POST_LINES = 8  # lines a numbered post may run to (its paragraphs, a reply)
+
+
 def _numbered_posts_start(lines: list[_Line], tally: Counter[str]) -> int | None:
-    """A numbered run 1, 2, 3... that goes on to the end of the text, where at least half of
-    the posts speak as "I" or to "you": comments listed by number after the article."""
+    """A numbered run 1, 2, 3... of posts that ends the text, where at least half of the
+    posts speak as "I" or to "you": comments listed by number after the article."""
     items: list[int] = []
     for index, line in enumerate(lines):
         tally["rules"] += 1
-        if line.number is None:
+        if line.number is None or not _open(line):
             continue
         if line.number == 1:
             items = [index]
@@ -837,48 +931,49 @@ def _numbered_posts_start(lines: list[_Line], tally: Counter[str]) -> int | None
             items.append(index)
         else:
             items = []
-    if len(items) < 2:
-        return None
-    first = items[0]
-    if first and lines[first - 1].ending == "colon":
+    if len(items) < 2 or lines[items[0] - 1].ending == "colon":
         return None
     voiced = 0
     for item, stop in zip(items, [*items[1:], len(lines)], strict=False):
-        voiced += any(line.personal or line.informal for line in lines[item:stop])
-    if voiced * 2 < len(items) or not _prose_before(lines, first, 2):
+        post = [line for line in lines[item:stop] if _open(line)]
+        if len(post) > _POST_LINES:
+            return None  # the article goes on after its own numbered list
+        voiced += any(line.informal for line in post)
+    if voiced * 2 < len(items) or not _prose_before(lines, items[0], 2):
         return None
-    return first
+    return items[0]
 
 
 def _informal_tail_start(lines: list[_Line], tally: Counter[str]) -> int | None:
     """The last lines, when they read as posts by readers after impersonal prose.
 
-    Walking back from the end over body lines: informal lines extend the tail, one neutral
-    line may sit between two informal ones, a quoting or other line stops it. The tail needs
-    two informal lines, one of them personal, and must follow prose that is mostly not
-    informal itself (an opinion piece written as "I" throughout keeps its last paragraphs).
+    Walking back from the end over body lines: informal lines extend the tail, up to two
+    plain lines may sit between informal ones or after the last (if short), a line
+    attributing a quotation stops it. The
+    tail needs two informal lines, one of them personal, and must follow prose that is mostly
+    not informal itself (an opinion piece written as "I" throughout keeps its last lines).
     """
     start = None
     informal = 0
     personal = False
-    neutral_pending = False
+    plain = 0
     for index in range(len(lines) - 1, -1, -1):
         tally["rules"] += 1
         line = lines[index]
-        if line.zone != BODY:
+        if not _open(line):
             continue
         if line.informal:
             informal += 1
             personal = personal or line.personal
             start = index
-            neutral_pending = False
-        elif not line.quoting and informal and not neutral_pending:
-            neutral_pending = True
+            plain = 0
+        elif not line.quoting and plain < 2 and (informal or line.words <= 15):
+            plain += 1
         else:
             break
     if start is None or informal < 2 or not personal:
         return None
-    before = [line for line in lines[:start] if line.zone == BODY]
+    before = [line for line in lines[:start] if _open(line)]
     prose = sum(line.prose for line in before)
     voiced = sum(line.informal for line in before)
     if prose < 2 or voiced * 3 > len(before):
@@ -896,24 +991,32 @@ def _mark_caption(
     suggestions: list[ZoneSuggestion],
     tally: Counter[str],
 ) -> None:
-    """A line of sentences that ends in a short Title Case name without a full stop
-    ("...at the parade on Monday. Jane Doe/Reuters") is a caption and its credit."""
+    """A short line of sentences that ends in a credit ("...in Kyiv on Monday. Jane Doe/Reuters",
+    "... (Photo: AFP)") is a caption and its credit."""
     tally["rules"] += 1
-    count = line.stop - line.first
-    if count > 4 or line.words > 80:
+    if line.stop - line.first > 4 or line.words > 80:
         return
     last = sentences[line.stop - 1]
-    credit = text[last.start : last.end]
-    tally["chars"] += len(credit)
-    words = credit.split()
-    if not 1 <= len(words) <= 6 or _ending(credit) != "none":
-        return
-    if not all(word[:1].isupper() or word.lower() in KEYWORDS["minor_word"] for word in words):
-        return
     before = sentences[line.stop - 2]
+    tally["chars"] += last.end - before.start
+    if not _is_credit(text[last.start : last.end]):
+        return
     if _ending(text[before.start : before.end]) != "stop":
         return
     caption = ZoneSuggestion(BOILERPLATE, "caption")
     for index in range(line.first, line.stop - 1):
         suggestions[index] = caption
     suggestions[line.stop - 1] = ZoneSuggestion(BOILERPLATE, "photo_credit")
+
+
+def _is_credit(sentence: str) -> bool:
+    """A short name without a full stop ("Korean Central News Agency", "Jane Doe/AFP via
+    Getty Images"), or a credit word with its "/" or ":" ("(Photo: Jane Doe/Reuters)")."""
+    inner = sentence.strip("()[] ")
+    words = inner.split()
+    if not 1 <= len(words) <= 8 or _ending(inner) != "none":
+        return False
+    if ("/" in inner or ":" in inner) and set(_normalise(inner).split()) & KEYWORDS["credit"]:
+        return True
+    minor = KEYWORDS["minor_word"]
+    return len(words) <= 6 and all(word[:1].isupper() or word in minor for word in words)
