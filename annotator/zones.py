@@ -47,7 +47,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 ZONE_RULES_VERSION = "1"
@@ -124,7 +124,7 @@ KEYWORDS: dict[str, frozenset[str]] = {
         related | related stories | related articles | related coverage | related content
         related posts | related topics | read more | read next | read also | also read
         more stories | more news | more from | more on this | more on this story | more in
-        editor's picks | editors' picks | editor's pick | top stories | top news | most read
+        editor's picks | editors picks | editor's pick | top stories | top news | most read
         most popular | most viewed | popular | popular stories | trending | trending now
         trending stories | you may also like | you might also like | you may like | see also
         don't miss | must read | latest news | latest stories | in other news | around the web
@@ -165,10 +165,10 @@ KEYWORDS: dict[str, frozenset[str]] = {
     "subscription": _table(
         """
         subscribe | subscribed | subscription | subscriptions | subscriber | subscribers
-        newsletter | newsletters | sign up | signup | unlimited access | ad free | ad-free
+        newsletter | newsletters | sign up | signup | unlimited access | ad free
         delivered to your | log in | login | sign in | create an account
         create a free account | free trial | already a subscriber | per month | a month
-        abonnieren | abonnement | abonnez-vous | s'abonner | suscríbete | suscripción
+        abonnieren | abonnement | abonnez vous | s'abonner | suscríbete | suscripción
         abbonati | assine
         """
     ),
@@ -206,7 +206,7 @@ KEYWORDS: dict[str, frozenset[str]] = {
     # Headers of a comment section; counts around them ("12 Comments") are dropped first.
     "comments_header": _table(
         """
-        comments | comment | reader comments | readers' comments | user comments
+        comments | comment | reader comments | readers comments | user comments
         your comments | leave a comment | leave a reply | post a comment | add a comment
         add comment | write a comment | join the conversation | join the discussion
         discussion | responses | replies | show comments | view comments | load comments
@@ -320,6 +320,7 @@ class _Line:
     number: int | None = None
     ending: str = ""  # "stop", "mark", "colon", "comma" or "none"
     key: str = ""  # normalised text, short lines only
+    tokens: list[str] = field(default_factory=list)  # the words of `key`
     title_case: bool = False
     capitals: bool = False
     prose: bool = False
@@ -454,6 +455,7 @@ def _describe(line: _Line, tally: Counter[str]) -> None:
         return  # a sentence of prose: no furniture or metadata rule can take it
     tally["chars"] += 2 * len(text)
     line.key = _normalise(body)
+    line.tokens = line.key.split()
     if line.ending in ("none", "mark"):
         major = [word for word in words if word.lower() not in KEYWORDS["minor_word"]]
         cased = [word for word in major if word[:1].lower() != word[:1].upper()]
@@ -534,7 +536,7 @@ def _is_comment_meta(line: _Line, body: str) -> bool:
         line.words <= 10 and (_CLOCK_RE.search(body) or _DATE_RE.search(body))
     ):
         return line.ending != "stop" or body.casefold().endswith(("a.m.", "p.m."))
-    tokens = [token for token in line.key.split() if not token.isdigit()]
+    tokens = [token for token in line.tokens if not token.isdigit()]
     if not tokens:
         return bool(body) and not any(character.isalpha() for character in body)
     return len(tokens) <= 6 and _all_in(tokens, KEYWORDS["comment_action"])
@@ -553,10 +555,10 @@ def _all_in(tokens: list[str], table: frozenset[str]) -> bool:
     return True
 
 
-def _starts_with(key: str, table: frozenset[str]) -> str | None:
-    """The longest entry of `table` that the first one to four words of `key` spell."""
-    tokens = key.split(" ", 4)[:4]
-    for count in range(len(tokens), 0, -1):
+def _starts_with(line: _Line, table: frozenset[str]) -> str | None:
+    """The longest entry of `table` that the first one to four words of the line spell."""
+    tokens = line.tokens
+    for count in range(min(len(tokens), 4), 0, -1):
         phrase = " ".join(tokens[:count])
         if phrase in table:
             return phrase
@@ -581,7 +583,7 @@ def _is_advertisement(line: _Line, index: int) -> bool:
     if line.words > 8 or line.ending == "stop":
         return False
     # "Advertisement", or "Advertisement - scroll to continue".
-    phrase = _starts_with(line.key, KEYWORDS["advertisement"])
+    phrase = _starts_with(line, KEYWORDS["advertisement"])
     if phrase is None or phrase == line.key:
         return phrase is not None
     # "Ad free experience" is a subscription perk: only a long marker takes a tail.
@@ -611,19 +613,19 @@ def _is_copyright(line: _Line, index: int) -> bool:
 def _is_share_prompt(line: _Line, index: int) -> bool:
     if line.words > 10 or line.ending == "stop":
         return False
-    tokens = line.key.split()
+    tokens = line.tokens
     if not tokens:
         return False
     networks = sum(token in KEYWORDS["share_network"] for token in tokens)
     if networks >= 2 and networks * 2 >= len(tokens):
         return True
-    return line.words <= 6 and _starts_with(line.key, KEYWORDS["share_verb"]) is not None
+    return line.words <= 6 and _starts_with(line, KEYWORDS["share_verb"]) is not None
 
 
 def _is_furniture_header(line: _Line, index: int) -> bool:
     if line.words > 10 or line.ending == "stop" or line.bullet:
         return False
-    phrase = _starts_with(line.key, KEYWORDS["furniture_header"])
+    phrase = _starts_with(line, KEYWORDS["furniture_header"])
     if phrase is None:
         return False
     # "Related" alone, "Read more: <headline>", or a short "More from <site>".
@@ -634,7 +636,7 @@ def _is_furniture_header(line: _Line, index: int) -> bool:
 def _is_subscription(line: _Line, index: int) -> bool:
     if line.words > _MOST_WORDS:
         return False
-    first = line.key.split(" ", 1)[0]
+    first = line.tokens[0] if line.tokens else ""
     if _SUBSCRIPTION_RE.search(line.key) is None:
         # "Unlock full access for $1 a week", "Join today": an imperative to the reader
         # that is not a sentence of the article.
@@ -651,7 +653,7 @@ def _is_subscription(line: _Line, index: int) -> bool:
 def _is_byline(line: _Line, index: int) -> bool:
     if line.words > 12 or line.ending == "mark":
         return False
-    phrase = _starts_with(line.key, KEYWORDS["byline"])
+    phrase = _starts_with(line, KEYWORDS["byline"])
     if phrase is None or phrase == line.key:
         return False
     if phrase in ("by", "von", "par", "por", "di", "posted by", "written by"):
@@ -665,7 +667,7 @@ def _is_photo_credit(line: _Line, index: int) -> bool:
     # A line of several sentences ending in a credit is a caption: see `_mark_caption`.
     if line.words > 12 or line.ending == "stop" or line.stop - line.first > 1:
         return False
-    tokens = line.key.split()
+    tokens = line.tokens
     has_credit_word = any(token in KEYWORDS["credit"] for token in tokens)
     # "Photo: Jane Doe/Reuters", "(AP Photo/Ahn Young-joon)", "Getty Images".
     return has_credit_word and (
@@ -772,8 +774,7 @@ def _mark_list_runs(lines: list[_Line], tally: Counter[str]) -> None:
             if line is not None and line.zone == BODY and member(line):
                 continue
             # A list introduced by "...:" is the article's own list.
-            introduced = lines[first - 1].ending == "colon"
-            if index - first >= minimum and not introduced:
+            if index - first >= minimum and lines[first - 1].ending != "colon":
                 for item in lines[first:index]:
                     item.zone, item.rule = BOILERPLATE, name
                 # The short line above a list of headlines is its header ("More coverage").

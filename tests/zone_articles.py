@@ -316,6 +316,8 @@ COMMENT_HEADERS = [
     "What you're saying",
     "Discussion (8)",
     "Have your say",
+    "Your views",
+    "Talk back",
 ]
 
 
