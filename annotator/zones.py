@@ -99,6 +99,7 @@ RULES: dict[str, tuple[Zone, str]] = {
     "menu_run": (BOILERPLATE, "run of one- to three-word lines (navigation)"),
     "repeated_line": (BOILERPLATE, "a short line that occurs more than once"),
     "comment_link": (BOILERPLATE, "a comments link before the article's prose"),
+    "page_meta": (BOILERPLATE, "a date, time or Like/Share line outside the comments"),
     "comments_header": (COMMENTS, "a comments header"),
     "after_comments_header": (COMMENTS, "after a comments header"),
     "comment_meta": (COMMENTS, "comment metadata: user, timestamp, Reply/Like"),
@@ -313,8 +314,6 @@ class _Line:
     stop: int  # one past its last sentence
     text: str  # from its first sentence's start to its last sentence's end
     paragraph: int
-    opens_paragraph: bool
-    indent: int
     words: int = _LONG
     bullet: bool = False
     number: int | None = None
@@ -374,6 +373,10 @@ def suggest_zones(
     _mark_furniture_lines(lines, tally)
     _mark_furniture_runs(lines, tally)
     _mark_comments(lines, tally)
+    for line in lines:
+        if line.meta and line.zone == BODY:
+            # A date or "Share"/"Like" line outside any comments: the page's own.
+            line.zone, line.rule = BOILERPLATE, "page_meta"
     suggestions = []
     for line in lines:
         if line.voice is not None:
@@ -396,7 +399,6 @@ def _split_lines(text: str, sentences: Sequence[Span]) -> list[_Line]:
     previous_end = 0
     line_first = 0
     line_start = 0
-    indent = 0
     for index, span in enumerate(sentences):
         start, end = span.start, span.end
         if not 0 <= start < end <= len(text) or start < previous_end:
@@ -408,29 +410,22 @@ def _split_lines(text: str, sentences: Sequence[Span]) -> list[_Line]:
         for last_break in _LINE_BREAK_RE.finditer(text, previous_end, start):  # noqa: B007
             pass
         if index and last_break is not None:
-            lines.append(_new_line(text, sentences, line_first, index, line_start, indent))
+            lines.append(_new_line(text, sentences, line_first, index, line_start))
         if index == 0 or last_break is not None:
             line_first = index
             line_start = start
-            indent = start - (last_break.end() if last_break is not None else 0)
         previous_end = end
     if sentences:
-        lines.append(_new_line(text, sentences, line_first, len(sentences), line_start, indent))
-    for previous, line in zip([None, *lines], lines, strict=False):
-        line.opens_paragraph = previous is None or previous.paragraph != line.paragraph
+        lines.append(_new_line(text, sentences, line_first, len(sentences), line_start))
     return lines
 
 
-def _new_line(
-    text: str, sentences: Sequence[Span], first: int, stop: int, start: int, indent: int
-) -> _Line:
+def _new_line(text: str, sentences: Sequence[Span], first: int, stop: int, start: int) -> _Line:
     return _Line(
         first=first,
         stop=stop,
         text=text[start : sentences[stop - 1].end],
         paragraph=sentences[first].paragraph,
-        opens_paragraph=False,
-        indent=indent,
     )
 
 
@@ -469,9 +464,11 @@ def _describe(line: _Line, tally: Counter[str]) -> None:
 
 def _ending(text: str) -> str:
     last = text.rstrip(_CLOSERS + " \t")[-1:]
+    if not last:
+        return "none"
     if last in _STOPS:
         return "stop"
-    if last and last in _MARKS:
+    if last in _MARKS:
         return "mark"
     if last in ":：":
         return "colon"
@@ -732,10 +729,14 @@ def _mark_furniture_runs(lines: list[_Line], tally: Counter[str]) -> None:
 
 
 def _mark_captions_above_credits(lines: list[_Line], tally: Counter[str]) -> None:
-    """A credit on a line of its own ("Photo: Jane Doe/AFP") follows its caption."""
-    for above, line in zip(lines, lines[1:], strict=False):
+    """A credit on a line of its own ("Photo: Jane Doe/AFP") follows its caption: a short line
+    in the same paragraph, or a short paragraph of its own."""
+    for before, above, line in zip([None, *lines], lines, lines[1:], strict=False):
         tally["rules"] += 1
-        if line.rule == "photo_credit" and above.zone == BODY and above.words <= 40:
+        if line.rule != "photo_credit" or above.zone != BODY or above.words > 40:
+            continue
+        alone = before is None or before.paragraph != above.paragraph
+        if alone or above.paragraph == line.paragraph:
             above.zone, above.rule = BOILERPLATE, "caption"
 
 
@@ -755,7 +756,8 @@ def _mark_after_headers(lines: list[_Line], tally: Counter[str]) -> None:
         elif line.rule in ("comments_header",) or line.meta:
             in_run = False
         elif in_run and line.zone == BODY:
-            if _is_list_item(line):
+            # A reader's post ("I can't believe...!") ends the list, whatever its shape.
+            if _is_list_item(line) and not line.informal:
                 line.zone, line.rule = BOILERPLATE, "after_header"
             else:
                 in_run = False
@@ -790,9 +792,13 @@ def _is_bullet_headline(line: _Line) -> bool:
 
 
 def _is_headline(line: _Line) -> bool:
-    """A line that reads as a headline: a few words, no full stop (a question may end it)."""
-    return 3 <= line.words <= 20 and (
-        line.ending == "none" or line.ending == "mark" and line.title_case
+    """A line that reads as a headline: one sentence of a few words, no full stop (a question
+    may end it), no timestamp."""
+    return (
+        3 <= line.words <= 20
+        and (line.ending == "none" or line.ending == "mark" and line.title_case)
+        and line.stop - line.first == 1
+        and not line.meta
     )
 
 
@@ -802,12 +808,13 @@ def _is_header_like(line: _Line) -> bool:
 
 
 def _is_menu_item(line: _Line) -> bool:
-    return line.words <= 3 and line.ending == "none"
+    return line.words <= 3 and line.ending == "none" and not line.meta
 
 
 def _mark_repeated(lines: list[_Line], tally: Counter[str]) -> None:
+    # Not one-word lines or "SPEAKER:" labels, which a transcript repeats as its own text.
     counts = Counter(
-        line.key for line in lines if line.key and line.words <= 8 and line.ending != "stop"
+        line.key for line in lines if 2 <= line.words <= 8 and line.ending == "none" and line.key
     )
     for line in lines:
         tally["rules"] += 1
@@ -863,7 +870,8 @@ def _include_header(lines: list[_Line], start: int, tally: Counter[str]) -> int:
     for above in range(start - 1, max(start - 4, 1), -1):
         tally["rules"] += 1
         line = lines[above]
-        if _open(line) and _is_header_like(line):
+        # A plain line that ended a list under a known header may head the comments instead.
+        if (_open(line) or line.rule == "after_header") and _is_header_like(line):
             line.zone, line.rule = COMMENTS, "comments_header"
             return above
         if line.zone != BODY or line.words > 15 or line.quoting:
@@ -891,9 +899,12 @@ def _thread_start(lines: list[_Line], tally: Counter[str]) -> int | None:
     that has a post in it and follows the article's prose."""
     cluster: list[int] = []
     best: list[int] = []
+    prose = 0
     for index, line in enumerate(lines):
         tally["rules"] += 1
-        if not line.meta:
+        prose += line.zone == BODY and line.prose
+        # A dateline under the title is the article's; a thread comes after its prose.
+        if not line.meta or line.rule == "byline" or prose < 2:
             continue
         if cluster and index - cluster[-1] > 12:
             if len(cluster) >= 2:
@@ -906,7 +917,7 @@ def _thread_start(lines: list[_Line], tally: Counter[str]) -> int | None:
         return None
     start = best[0]
     posts = sum(1 for line in lines[start:] if not line.meta and _open(line) and line.words > 3)
-    if not posts or not _prose_before(lines, start, 2):
+    if not posts:
         return None
     # A user name on the line above the first timestamp belongs to the first comment.
     above = lines[start - 1]
@@ -920,7 +931,7 @@ _POST_LINES = 8  # lines a numbered post may run to (its paragraphs, a reply)
 
 def _numbered_posts_start(lines: list[_Line], tally: Counter[str]) -> int | None:
     """A numbered run 1, 2, 3... of posts that ends the text, where at least half of the
-    posts speak as "I" or to "you": comments listed by number after the article."""
+    numbered lines read as a reader's ("I", "you", "!"): comments listed by number."""
     items: list[int] = []
     for index, line in enumerate(lines):
         tally["rules"] += 1
@@ -934,12 +945,10 @@ def _numbered_posts_start(lines: list[_Line], tally: Counter[str]) -> int | None
             items = []
     if len(items) < 2 or lines[items[0] - 1].ending == "colon":
         return None
-    voiced = 0
     for item, stop in zip(items, [*items[1:], len(lines)], strict=False):
-        post = [line for line in lines[item:stop] if _open(line)]
-        if len(post) > _POST_LINES:
+        if sum(1 for line in lines[item:stop] if _open(line)) > _POST_LINES:
             return None  # the article goes on after its own numbered list
-        voiced += any(line.informal for line in post)
+    voiced = sum(1 for item in items if lines[item].informal)
     if voiced * 2 < len(items) or not _prose_before(lines, items[0], 2):
         return None
     return items[0]
@@ -949,10 +958,10 @@ def _informal_tail_start(lines: list[_Line], tally: Counter[str]) -> int | None:
     """The last lines, when they read as posts by readers after impersonal prose.
 
     Walking back from the end over body lines: informal lines extend the tail, up to two
-    plain lines may sit between informal ones or after the last (if short), a line
-    attributing a quotation stops it. The
-    tail needs two informal lines, one of them personal, and must follow prose that is mostly
-    not informal itself (an opinion piece written as "I" throughout keeps its last lines).
+    plain lines may sit between informal ones or after the last (if short), a header or a
+    line that attributes a quotation stops it. The tail needs two informal lines, one of them
+    personal, and must follow prose that is mostly not informal itself (an opinion piece
+    written as "I" throughout keeps its last lines).
     """
     start = None
     informal = 0
@@ -961,8 +970,12 @@ def _informal_tail_start(lines: list[_Line], tally: Counter[str]) -> int | None:
     for index in range(len(lines) - 1, -1, -1):
         tally["rules"] += 1
         line = lines[index]
+        if line.rule in ("furniture_header", "after_header"):
+            break  # a block of furniture ends the posts; a lone advertisement does not
         if not _open(line):
             continue
+        if informal and _is_header_like(line) and not (index and lines[index - 1].informal):
+            break  # a header between prose and posts ("Talk back"): `_include_header` takes it
         if line.informal:
             informal += 1
             personal = personal or line.personal
