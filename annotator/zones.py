@@ -20,30 +20,40 @@ here can move a sentence to another zone, so stored zones can say which rules pr
 How it decides. Segmentation ends a sentence at every line break, so page furniture arrives
 as lines of its own; the rules therefore look at lines (the sentences between two line
 breaks) and their shape: length, bullet or number markers, final punctuation, Title Case or
-CAPITALS, indentation, repetition, position after the article's prose, plus a few header
-words kept in the one table `KEYWORDS`. Three passes:
+CAPITALS, repetition, the paragraph a line sits in, position after the article's prose,
+plus a few header words kept in the one table `KEYWORDS`. Three passes:
 
-1. Each line on its own: advertisement, share, subscription, copyright, byline, photo
-   credit, tag list, breadcrumb, headline in capitals, furniture header, comments header,
-   comment metadata (a timestamp, or nothing but "Reply"/"Like"-style actions and counts).
-2. Runs of lines: the list under a furniture header, bullet lists of headlines, runs of
-   Title Case headlines, runs of one- to three-word lines (menus), repeated short lines,
-   and a caption whose line ends in a credit.
-3. Comments, which only ever sit after the article: a comments header, a thread of
-   comment metadata, a numbered run of first-person posts (WordPress lists comments that
-   way), or failing those a tail of lines written to a reader ("I", "you", "!", doubled
-   words) after impersonal prose. Inside comments only the strong furniture rules keep
-   their lines as boilerplate; shape rules (short lines, capitals) yield to the comments.
+1. Each line on its own: advertisement, share prompt, subscription blurb, copyright,
+   byline or dateline, photo credit, tag list, breadcrumb, headline in capitals inside the
+   article, furniture header ("Related", "Read more: ..."), comments header. Comment
+   metadata (a timestamp, or nothing but "Reply"/"Like"-style actions and counts) is noted.
+2. Runs of lines: the list under a furniture header, bullet or numbered lists of
+   headlines, runs of three or more headlines without full stops, runs of one- to
+   three-word lines (menus), the short header above such a list even when its words are
+   unknown ("More coverage"), repeated short lines, and the caption above a credit. A list
+   introduced by a line ending in ":" is the article's own; the first line (the title)
+   never starts a run.
+3. Comments, which only ever follow the article's prose: a comments header, a cluster of
+   comment metadata, a numbered run 1, 2, 3... of posts that ends the text (WordPress lists
+   comments that way), or failing those a tail of lines written by readers ("I", "you",
+   "!", slang, doubled words, outside quotation marks) after impersonal prose. The short
+   line heading them joins them ("Have your say"). Inside comments the furniture rules that
+   name what a line is keep it as boilerplate; the shape rules yield to the comments.
+
+Last, metadata outside any comments is the page's (a dateline), and a short line of
+sentences ending in a credit ("... on Monday. Jane Doe/Reuters") is a caption.
 
 The pronoun and slang lists are English; everything else rests on shape and works for any
-script (CJK and Arabic text ends sentences with its own stops and is never "Title Case").
-Work is linear in the text: every line is examined once per pass, each regex is bounded
-and free of nested quantifiers, and long lines skip the rules that only short lines can
-meet. `suggest_zones(..., work=Counter())` counts rule evaluations and characters scanned.
+script (CJK and Arabic text ends sentences with its own stops and is never Title Case).
+Work is linear in the text: every line is examined a bounded number of times, each regex is
+bounded and free of nested quantifiers, lines over 400 characters skip the rules only short
+lines can meet, and the voice of a line is read from at most its first 2,000 characters.
+`suggest_zones(..., work=Counter())` counts rule evaluations and characters scanned.
 """
 
 from __future__ import annotations
 
+import operator
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -406,12 +416,12 @@ def _split_lines(text: str, sentences: Sequence[Span]) -> list[_Line]:
                 f"sentence {index}: span {start}..{end} is empty, outside the text "
                 f"(length {len(text)}) or overlaps the sentence before it"
             )
-        last_break = None
-        for last_break in _LINE_BREAK_RE.finditer(text, previous_end, start):  # noqa: B007
-            pass
-        if index and last_break is not None:
+        # Gaps are mostly one space; each is read once, so the whole walk is linear.
+        gap = text[previous_end:start]
+        breaks = gap != " " and _LINE_BREAK_RE.search(gap) is not None
+        if index and breaks:
             lines.append(_new_line(text, sentences, line_first, index, line_start))
-        if index == 0 or last_break is not None:
+        if index == 0 or breaks:
             line_first = index
             line_start = start
         previous_end = end
@@ -494,7 +504,7 @@ def _read_voice(head: str) -> _Voice:
     tokens = [token.replace("’", "'") for token in _WORD_RE.findall(outside.casefold())]
     vocabulary = set(tokens)
     personal = bool(vocabulary & KEYWORDS["first_person"] or vocabulary & KEYWORDS["second_person"])
-    doubled = any(
+    doubled = any(map(operator.eq, tokens, tokens[1:])) and any(
         left == right and len(left) > 1 and left not in KEYWORDS["legit_double"]
         for left, right in zip(tokens, tokens[1:], strict=False)
     )

@@ -177,18 +177,19 @@ def generated_pairs(
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_generated_articles_precision_and_recall(seed: int) -> None:
-    # Measured over seeds 1-7 (300 articles each): boilerplate precision >= 0.99 and recall
-    # 0.93-0.94 (the misses are blurbs and share prompts in words no rule knows), comments
-    # precision >= 0.997 and recall 0.95-0.98, body recall 1.0.
+    # Measured over seeds 1-7 (300 articles each): boilerplate precision >= 0.996 and recall
+    # 0.92-0.94 (most misses are blurbs, share prompts and ad markers in words no rule
+    # knows), comments precision >= 0.999 and recall 0.96-0.98, body recall 1.0 and
+    # precision 0.97 (it holds what the other two miss). Seeds 1-3 at 200: the same.
     pairs, _ = generated_pairs(seed, 200)
     boilerplate_precision, boilerplate_recall = scores(pairs, BOILERPLATE)
     comments_precision, comments_recall = scores(pairs, COMMENTS)
     body_precision, body_recall = scores(pairs, BODY)
-    assert boilerplate_precision >= 0.98
-    assert boilerplate_recall >= 0.90
-    assert comments_precision >= 0.98
-    assert comments_recall >= 0.93
-    assert body_recall >= 0.995
+    assert boilerplate_precision >= 0.99
+    assert boilerplate_recall >= 0.91
+    assert comments_precision >= 0.99
+    assert comments_recall >= 0.95
+    assert body_recall >= 0.998
     assert body_precision >= 0.95
 
 
@@ -199,10 +200,15 @@ def test_generated_kinds_the_rules_find_by_structure() -> None:
     def recall(kind: str) -> float:
         return kinds[kind, True] / (kinds[kind, True] + kinds[kind, False])
 
-    for kind in ("related_header", "related_item", "headline_item", "caption", "comment_meta"):
-        assert recall(kind) >= 0.9, kind
-    for kind in ("comment", "comment_header", "menu", "breadcrumb", "byline", "copyright"):
-        assert recall(kind) >= 0.9, kind
+    # Measured: related headers 0.94, their items 0.96, comment headers 0.95, comments 0.98,
+    # the rest 1.0; blurbs (0.64), share prompts (0.88) and ad markers (0.87) in unknown
+    # words are what the rules miss.
+    for kind in ("related_header", "related_item", "comment_header"):
+        assert recall(kind) >= 0.92, kind
+    for kind in ("headline_item", "caption", "credit", "comment_meta", "comment", "menu"):
+        assert recall(kind) >= 0.97, kind
+    for kind in ("breadcrumb", "byline", "dateline", "copyright"):
+        assert recall(kind) >= 0.97, kind
     assert recall("title") == 1.0
     assert recall("body") >= 0.995
 
