@@ -515,6 +515,27 @@ def test_any_span_with_start_end_and_paragraph_will_do() -> None:
     assert [s.zone for s in suggested] == [BOILERPLATE] * 3
 
 
+def test_windows_line_ends_change_nothing() -> None:
+    text = article("Related coverage", "- Council rejects bus plan in first vote", after=THREAD)
+    unix = [(zone, rule) for _, zone, rule in zones_of(text)]
+    assert [(zone, rule) for _, zone, rule in zones_of(text.replace("\n", "\r\n"))] == unix
+
+
+def test_a_sentence_merged_across_a_line_break_is_accepted() -> None:
+    """A manager may merge two adjacent sentences (issue 12, part 5), even over a line break:
+    the merged sentence is read as one line and the others keep their zones."""
+    text = article("Related coverage", "- Council rejects bus plan in first vote")
+    spans = split_sentences(text)
+    before = suggest_zones(text, spans)
+    header = next(i for i, s in enumerate(spans) if text[s.start : s.end] == "Related coverage")
+    merged = SentenceSpan(spans[header].start, spans[header + 1].end, spans[header].paragraph)
+    spans[header : header + 2] = [merged]
+    after = suggest_zones(text, spans)
+    assert len(after) == len(spans)
+    assert after[header].zone in ZONES
+    assert after[:header] + after[header + 1 :] == before[:header] + before[header + 2 :]
+
+
 @pytest.mark.parametrize(
     "spans",
     [
