@@ -103,7 +103,7 @@ RULES: dict[str, tuple[Zone, str]] = {
     "caps_headline": (BOILERPLATE, "a headline in capitals inside the article (a link)"),
     "furniture_header": (BOILERPLATE, "a header such as Recommended, Related, Read more"),
     "after_header": (BOILERPLATE, "list item under a furniture header"),
-    "headline_list": (BOILERPLATE, "bullet list of headlines (no full stops)"),
+    "headline_list": (BOILERPLATE, "bullet or numbered list of headlines (no full stops)"),
     "headline_run": (BOILERPLATE, "run of three or more headlines without full stops"),
     "list_header": (BOILERPLATE, "the short line heading a list of headlines"),
     "menu_run": (BOILERPLATE, "run of one- to three-word lines (navigation)"),
