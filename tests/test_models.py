@@ -122,15 +122,6 @@ def test_keyboard_keys_are_unique_within_a_corpus(corpus):
         )
 
 
-def test_schema_version_moves_when_the_schema_changes(corpus):
-    before = corpus.schema_version
-    LabelChoice.objects.create(
-        corpus=corpus, layer=Layer.STANCE, value="mixed", name="Mixed", key="m", order=9
-    )
-    corpus.refresh_from_db()
-    assert corpus.schema_version == before + 1
-
-
 def test_history_is_append_only(corpus, make_article, annotator):
     sentence = make_article(corpus=corpus).sentences.first()
     entry = AnnotationHistory.objects.create(
