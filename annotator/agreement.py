@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -601,10 +601,9 @@ def _per_unit_shares(table: _Table) -> np.ndarray:
     return _agreeing_share(np.square(counts).sum(axis=1), counts.sum(axis=1))
 
 
-def unit_agreement(counts: Iterable[int]) -> float | None:
+def unit_agreement(counts: Collection[int]) -> float | None:
     """Per-unit agreement of one unit from how many ratings each label got; None when the unit
     has fewer than two ratings (no pair to agree or disagree)."""
-    counts = list(counts)
     m = sum(counts)
     if m < 2:
         return None
