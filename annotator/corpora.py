@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from annotator.models import (
@@ -179,13 +180,7 @@ def save_choice(*, choice: LabelChoice) -> LabelChoice:
     try:
         with transaction.atomic():
             if choice.pk is None:
-                last = (
-                    LabelChoice.objects.filter(corpus=choice.corpus, layer=choice.layer)
-                    .order_by("-order")
-                    .values_list("order", flat=True)
-                    .first()
-                )
-                choice.order = 0 if last is None else last + 1
+                choice.order = _next_order(choice)
             else:
                 _refuse_changing_a_used_value(choice)
             choice.save()
@@ -246,13 +241,7 @@ def save_target(*, target: StanceTarget) -> StanceTarget:
     try:
         with transaction.atomic():
             if target.pk is None:
-                last = (
-                    StanceTarget.objects.filter(corpus=target.corpus)
-                    .order_by("-order")
-                    .values_list("order", flat=True)
-                    .first()
-                )
-                target.order = 0 if last is None else last + 1
+                target.order = _next_order(target)
             target.save()
             target.corpus.bump_schema_version()
     except IntegrityError:
@@ -286,13 +275,8 @@ def move_in_order(*, item: LabelChoice | StanceTarget, step: int) -> bool:
     Renumbers the siblings 0, 1, 2... so equal or sparse `order` values cannot make a move do
     nothing. Returns False when the item is already first or last.
     """
-    corpus = item.corpus
     with transaction.atomic():
-        if isinstance(item, LabelChoice):
-            siblings = LabelChoice.objects.filter(corpus=corpus, layer=item.layer)
-        else:
-            siblings = StanceTarget.objects.filter(corpus=corpus)
-        ordered = list(siblings.select_for_update().order_by("order", "pk"))
+        ordered = list(_siblings(item).select_for_update().order_by("order", "pk"))
         position = next(i for i, sibling in enumerate(ordered) if sibling.pk == item.pk)
         other = position + step
         if not 0 <= other < len(ordered):
@@ -304,5 +288,18 @@ def move_in_order(*, item: LabelChoice | StanceTarget, step: int) -> bool:
                 sibling.order = order
                 changed.append(sibling)
         type(item).objects.bulk_update(changed, ["order"])
-        corpus.bump_schema_version()
+        item.corpus.bump_schema_version()
     return True
+
+
+def _siblings(item: LabelChoice | StanceTarget) -> QuerySet:
+    """What an item is ordered among: the choices of its layer, or the corpus's targets."""
+    if isinstance(item, LabelChoice):
+        return LabelChoice.objects.filter(corpus=item.corpus_id, layer=item.layer)
+    return StanceTarget.objects.filter(corpus=item.corpus_id)
+
+
+def _next_order(item: LabelChoice | StanceTarget) -> int:
+    """Last place among the item's siblings."""
+    last = _siblings(item).order_by("-order").values_list("order", flat=True).first()
+    return 0 if last is None else last + 1
