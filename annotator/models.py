@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Length
+from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 
@@ -325,9 +326,14 @@ class ArticleQuerySet(models.QuerySet["Article"]):
         """Annotate `sentence_count` and `done_count` (annotators who finished the article)."""
         return self.annotate(
             sentence_count=count_of(Sentence.objects.filter(article=OuterRef("pk"))),
-            done_count=count_of(
-                Assignment.objects.filter(article=OuterRef("pk"), status=AssignmentStatus.DONE)
-            ),
+            done_count=_done_assignments(),
+        )
+
+    def complete(self) -> ArticleQuerySet:
+        """Articles finished by as many annotators as their corpus asks for (see
+        `Article.is_complete`)."""
+        return self.filter(
+            GreaterThanOrEqual(_done_assignments(), F("corpus__annotators_per_article"))
         )
 
     def with_places_taken(self) -> ArticleQuerySet:
@@ -343,6 +349,10 @@ class ArticleQuerySet(models.QuerySet["Article"]):
     def needing_annotators(self, annotators_per_article: int) -> ArticleQuerySet:
         """Articles with a free annotator place, annotated with `places_taken`."""
         return self.with_places_taken().filter(places_taken__lt=annotators_per_article)
+
+
+def _done_assignments() -> Subquery:
+    return count_of(Assignment.objects.filter(article=OuterRef("pk"), status=AssignmentStatus.DONE))
 
 
 class Article(models.Model):
@@ -378,6 +388,12 @@ class Article(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("annotator:article-detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_complete(self) -> bool:
+        """Finished by as many annotators as the corpus asks for (needs
+        `Article.objects.with_counts()`); `Article.objects.complete()` is the same test."""
+        return self.done_count >= self.corpus.annotators_per_article
 
 
 class SentenceQuerySet(models.QuerySet["Sentence"]):

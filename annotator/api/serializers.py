@@ -200,7 +200,7 @@ class ArticleSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_complete(self, article: Article) -> bool:
-        return article.done_count >= article.corpus.annotators_per_article
+        return article.is_complete
 
 
 class ArticleDetailSerializer(ArticleSerializer):
