@@ -1,30 +1,30 @@
-"""The Django admin: every model with useful columns, filters and search, and the import pages.
+"""The Django admin: superusers' window on every table, for inspection and repair.
 
-Counts (sentences, annotations, progress) are correlated subqueries annotated on the changelist
-query, so a page costs the same number of queries whatever it shows. Superusers see everything;
-staff who manage a corpus see that corpus's rows and can import articles into it; they edit its
-settings, stance targets, label choices and memberships, while labels, history, notes and gold
-stay read-only for them.
+Managers run their corpora from the app's own pages (settings, members, label schema, stance
+targets, assignment); the admin is not a second manager UI, and staff who are not superusers
+see none of our models in it. Writes that carry rules go through the functions that hold those
+rules, as every other entry point does: creating a corpus (`create_corpus`), memberships
+(`add_member`, `change_role`, `remove_member`), label choices and stance targets (`save_choice`,
+`delete_choice`, `save_target`, `delete_target`, with the schema-version bump), revoking tokens
+(`revoke_token`) and importing (`start_import`, until the app has an import page). A refusal
+comes back as an error message and nothing is written. Articles, sentences, labels and their
+history, notes, assignments, gold labels and import jobs are read-only.
+
+Counts are correlated subqueries (`count_of`) on the changelist query, so a page costs the same
+number of queries whatever it shows.
 """
 
 from __future__ import annotations
 
-import tempfile
-import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import PurePath
 from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.files.base import File
+from django.contrib import admin, messages
+from django.contrib.admin.utils import model_ngettext
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
-from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery, URLField
+from django.db.models import OuterRef, QuerySet, URLField
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
@@ -32,102 +32,121 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from annotator import models
-from annotator.api.admin import ApiTokenAdmin
+from annotator.corpora import (
+    ManagementError,
+    add_member,
+    change_role,
+    create_corpus,
+    delete_choice,
+    delete_target,
+    remove_member,
+    save_choice,
+    save_target,
+)
+from annotator.manage_forms import ChoiceForm, TargetForm
 from annotator.models import (
     Annotation,
     Article,
-    Assignment,
-    AssignmentStatus,
     Corpus,
     ImportJob,
     ImportStatus,
-    Role,
+    Membership,
+    Progress,
     Sentence,
+    count_of,
 )
-from annotator.tasks import import_upload
+from annotator.tasks import start_import
+from annotator.tokens import revoke_token
 
 UPLOAD_SUFFIXES = (".txt", ".jsonl", ".zip")
 
 
-def count_of(queryset: QuerySet) -> Subquery:
-    """COUNT(*) of a correlated queryset, as one subquery instead of a join that multiplies rows."""
-    counted = queryset.order_by().values(
-        n=Func(F("pk"), function="COUNT", output_field=IntegerField())
-    )
-    return Subquery(counted, output_field=IntegerField())
-
-
-def managed_corpora(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Corpus]:
-    return Corpus.objects.with_role(user, (Role.MANAGER,))
-
-
-def can_manage(request: HttpRequest, corpus: Corpus) -> bool:
-    return request.user.is_superuser or managed_corpora(request.user).filter(pk=corpus.pk).exists()
-
-
-def _manages_any(request: HttpRequest) -> bool:
-    # Asked once per model on the admin index; remember the answer for the request.
-    if not hasattr(request, "_manages_any_corpus"):
-        request._manages_any_corpus = managed_corpora(request.user).exists()
-    return request._manages_any_corpus
-
-
-# Filters list only the corpora of the rows the user may see, never every corpus's name.
-ScopedCorpusFilter = admin.RelatedOnlyFieldListFilter
-
-
-class ManagerScopedAdmin(admin.ModelAdmin):
-    """Superusers see all rows; staff managers see their corpora's rows, read-only."""
-
-    corpus_lookup = "corpus"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(**{f"{self.corpus_lookup}__in": managed_corpora(request.user)})
+class InspectionAdmin(admin.ModelAdmin):
+    """Superusers see the rows; nobody adds, changes or deletes them here."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return super().has_module_permission(request) or _manages_any(request)
+        return request.user.is_active and request.user.is_superuser
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_view_permission(request, obj) or _manages_any(request)
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
-class ManagerEditableAdmin(ManagerScopedAdmin):
-    """Staff managers also add, change and delete their corpora's rows.
+class RuledAdmin(InspectionAdmin):
+    """Superusers also add, change and delete, through the domain functions that hold the
+    rules (each subclass's `save_model` and `delete_model`).
 
-    Objects reach the change and delete views through `get_queryset`, which is already scoped,
-    and the corpus dropdown offers only managed corpora, so a row never moves to another corpus.
+    A refusal (ManagementError) becomes an error message on the page it came from; the admin's
+    own transaction is rolled back with it, so nothing is logged or half-written. There is no
+    bulk delete: Django's would skip those functions.
     """
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return super().has_add_permission(request) or _manages_any(request)
+        return self.has_view_permission(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj) or _manages_any(request)
+        return self.has_view_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_delete_permission(request, obj) or _manages_any(request)
+        return self.has_view_permission(request, obj)
 
-    def formfield_for_foreignkey(
-        self, db_field: Any, request: HttpRequest, **kwargs: Any
-    ) -> forms.Field | None:
-        if db_field.name == "corpus" and not request.user.is_superuser:
-            kwargs["queryset"] = managed_corpora(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ManagementError as refused:
+            self.message_user(request, str(refused), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ManagementError as refused:
+            self.message_user(request, str(refused), messages.ERROR)
+            opts = self.opts
+            change = f"admin:{opts.app_label}_{opts.model_name}_change"
+            return HttpResponseRedirect(reverse(change, args=[object_id]))
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
+        # Whether the row may go is the domain function's to say, on confirmation: Django's
+        # collector would decide first, and list every annotation that protects a choice.
+        return (
+            [str(obj) for obj in objs],
+            {model_ngettext(self.opts, len(objs)): len(objs)},
+            set(),
+            [],
+        )
 
 
-class SchemaAdmin(ManagerEditableAdmin):
-    """Label choices and stance targets: a bulk delete bumps the schema version as a single
-    delete does (QuerySet.delete skips the model's delete)."""
+def _now_saved_as(obj: Any, saved: Any) -> None:
+    """The admin logs and redirects to the object it built; point it at the row the domain
+    function created instead."""
+    obj.pk = saved.pk
+    obj._state.adding = False
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        corpora = list(Corpus.objects.filter(pk__in=queryset.values("corpus")))
-        with transaction.atomic():
-            super().delete_queryset(request, queryset)
-            for corpus in corpora:
-                corpus.bump_schema_version()
+
+# ---------------------------------------------------------------------------------------------
+# Corpora and their import page
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -169,46 +188,24 @@ class ImportUploadForm(forms.Form):
         return files
 
 
-@contextmanager
-def _bundled(files: list[UploadedFile]) -> Iterator[tuple[str, File]]:
-    """The upload as one file for the job: itself, or several files stored in a zip."""
-    if len(files) == 1:
-        yield files[0].name, files[0]
-        return
-    # A temporary file, not memory: the upload may be as big as IMPORT_MAX_TOTAL_BYTES.
-    with tempfile.TemporaryFile() as bundle:
-        with zipfile.ZipFile(bundle, "w", compression=zipfile.ZIP_STORED) as archive:
-            for upload in files:
-                with archive.open(PurePath(upload.name).name, "w") as member:
-                    for chunk in upload.chunks():
-                        member.write(chunk)
-        bundle.seek(0)
-        yield f"{len(files)} files.zip", File(bundle)
-
-
 class StanceTargetInline(admin.TabularInline):
-    """Editable by the corpus's managers: the parent corpus was reached through the scoped
-    CorpusAdmin queryset. Deleting a target in use shows Django's protected-objects error."""
+    """The corpus's stance targets, for reading; they are edited on their own admin page."""
 
     model = models.StanceTarget
+    fields = ["name", "description", "order"]
+    readonly_fields = fields
     extra = 0
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_view_permission(request, obj) or _manages_any(request)
+    can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_add_permission(request, obj) or _manages_any(request)
+        return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj) or _manages_any(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_delete_permission(request, obj) or _manages_any(request)
+        return False
 
 
 @admin.register(Corpus)
-class CorpusAdmin(ManagerScopedAdmin):
-    corpus_lookup = "pk"
+class CorpusAdmin(RuledAdmin):
     list_display = [
         "name",
         "slug",
@@ -224,34 +221,31 @@ class CorpusAdmin(ManagerScopedAdmin):
     readonly_fields = ["schema_version", "created_at"]
     inlines = [StanceTargetInline]
 
-    # Managers change their corpora; creating and deleting corpora stays with superusers.
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj) or _manages_any(request)
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> list:
+        return self.inlines if obj is not None else []  # a new corpus has no targets to show
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        if request.user.is_superuser:
-            return self.readonly_fields
-        # The slug is in every URL and export path of the corpus.
-        return [*self.readonly_fields, "slug"]
-
-    def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict:
-        return self.prepopulated_fields if request.user.is_superuser else {}
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
+        # No rule of ours decides this one: Django lists what deleting the corpus takes along
+        # and refuses while articles (protected) remain.
+        return admin.ModelAdmin.get_deleted_objects(self, objs, request)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Corpus]:
         return (
             super()
             .get_queryset(request)
+            .with_counts()
             .annotate(
-                article_count=count_of(Article.objects.filter(corpus=OuterRef("pk"))),
                 sentence_count=count_of(Sentence.objects.filter(article__corpus=OuterRef("pk"))),
-                member_count=count_of(models.Membership.objects.filter(corpus=OuterRef("pk"))),
-                done_count=count_of(
-                    Assignment.objects.filter(
-                        article__corpus=OuterRef("pk"), status=AssignmentStatus.DONE
-                    )
-                ),
+                member_count=count_of(Membership.objects.filter(corpus=OuterRef("pk"))),
             )
         )
+
+    def save_model(self, request: HttpRequest, obj: Corpus, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # With the default schema and the superuser as its first manager, as the API does it.
+        _now_saved_as(obj, create_corpus(creator=request.user, **form.cleaned_data))
 
     @admin.display(description="articles", ordering="article_count")
     def article_count(self, corpus: Corpus) -> int:
@@ -268,10 +262,8 @@ class CorpusAdmin(ManagerScopedAdmin):
     @admin.display(description="progress")
     def progress(self, corpus: Corpus) -> str:
         """Finished assignments out of articles x annotators per article."""
-        needed = corpus.article_count * corpus.annotators_per_article
-        if not needed:
-            return "–"
-        return f"{min(corpus.done_count, needed) / needed:.0%}"
+        progress = corpus.corpus_progress
+        return f"{progress.percent}%" if progress.total else "–"
 
     def get_urls(self) -> list:
         return [
@@ -285,16 +277,15 @@ class CorpusAdmin(ManagerScopedAdmin):
 
     def import_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """Upload files or a zip; a background task imports them while the job page polls."""
-        corpus = get_object_or_404(Corpus, pk=object_id)
-        # Non-managers learn nothing, not even that the corpus exists.
-        if not can_manage(request, corpus):
+        # Staff who are not superusers learn nothing, not even that the corpus exists.
+        if not self.has_change_permission(request):
             raise Http404
+        corpus = get_object_or_404(Corpus, pk=object_id)
         form = ImportUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            with _bundled(form.cleaned_data["files"]) as (name, content):
-                job = ImportJob(corpus=corpus, created_by=request.user, file_name=name)
-                job.upload.save(name, content, save=True)
-            import_upload.enqueue(job.pk)
+            job = start_import(
+                corpus=corpus, created_by=request.user, files=form.cleaned_data["files"]
+            )
             return HttpResponseRedirect(
                 reverse("admin:annotator_importjob_progress", args=[job.pk])
             )
@@ -314,266 +305,12 @@ class CorpusAdmin(ManagerScopedAdmin):
         return TemplateResponse(request, "admin/annotator/corpus/import.html", context)
 
 
-class SentenceInline(admin.TabularInline):
-    model = Sentence
-    fields = ["ordinal", "paragraph", "start", "end", "text"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(Article)
-class ArticleAdmin(ManagerScopedAdmin):
-    # Django 6 makes https the default scheme for typed-in URLs; take it now.
-    formfield_overrides = {URLField: {"assume_scheme": "https"}}
-    list_display = [
-        "external_id",
-        "title",
-        "corpus",
-        "sentence_count",
-        "annotation_count",
-        "progress",
-        "imported_at",
-    ]
-    list_filter = [("corpus", ScopedCorpusFilter), "segmenter_version", "imported_at"]
-    list_select_related = ["corpus"]
-    search_fields = ["external_id", "title", "url"]
-    readonly_fields = ["content_hash", "segmenter_version", "imported_at"]
-    inlines = [SentenceInline]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
-        queryset = super().get_queryset(request)
-        match = request.resolver_match
-        if match and match.url_name == "annotator_article_changelist":
-            # A page of 100 full article texts is megabytes nobody sees in the list.
-            queryset = queryset.defer("text")
-        return queryset.annotate(
-            sentence_count=count_of(Sentence.objects.filter(article=OuterRef("pk"))),
-            annotation_count=count_of(Annotation.objects.filter(sentence__article=OuterRef("pk"))),
-            done_count=count_of(
-                Assignment.objects.filter(article=OuterRef("pk"), status=AssignmentStatus.DONE)
-            ),
-        )
-
-    @admin.display(description="sentences", ordering="sentence_count")
-    def sentence_count(self, article: Article) -> int:
-        return article.sentence_count
-
-    @admin.display(description="annotations", ordering="annotation_count")
-    def annotation_count(self, article: Article) -> int:
-        return article.annotation_count
-
-    @admin.display(description="done", ordering="done_count")
-    def progress(self, article: Article) -> str:
-        return f"{article.done_count}/{article.corpus.annotators_per_article}"
-
-
-@admin.register(Sentence)
-class SentenceAdmin(ManagerScopedAdmin):
-    corpus_lookup = "article__corpus"
-    list_display = ["__str__", "article", "ordinal", "paragraph", "annotation_count"]
-    list_filter = [("article__corpus", ScopedCorpusFilter)]
-    list_select_related = ["article"]
-    search_fields = ["text", "article__external_id"]
-    raw_id_fields = ["article"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Sentence]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(annotation_count=count_of(Annotation.objects.filter(sentence=OuterRef("pk"))))
-        )
-
-    @admin.display(description="annotations", ordering="annotation_count")
-    def annotation_count(self, sentence: Sentence) -> int:
-        return sentence.annotation_count
-
-
-@admin.register(models.StanceTarget)
-class StanceTargetAdmin(SchemaAdmin):
-    list_display = ["name", "corpus", "order"]
-    list_filter = [("corpus", ScopedCorpusFilter)]
-    list_select_related = ["corpus"]
-    search_fields = ["name", "description"]
-
-
-@admin.register(models.LabelChoice)
-class LabelChoiceAdmin(SchemaAdmin):
-    list_display = ["name", "value", "layer", "key", "order", "numeric_code", "corpus"]
-    list_filter = [("corpus", ScopedCorpusFilter), "layer"]
-    list_select_related = ["corpus"]
-    search_fields = ["name", "value"]
-
-
-class MembershipAdminForm(forms.ModelForm):
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        membership = self.instance
-        if (
-            membership.pk is not None
-            and cleaned.get("role", Role.MANAGER) != Role.MANAGER
-            and is_last_manager(membership)
-        ):
-            raise forms.ValidationError(
-                f"{membership.user} is the last manager of {membership.corpus}; make someone "
-                "else a manager first."
-            )
-        return cleaned
-
-
-def is_last_manager(membership: models.Membership) -> bool:
-    stored = models.Membership.objects.filter(pk=membership.pk).values_list("role", flat=True)
-    return (
-        stored.first() == Role.MANAGER
-        and not models.Membership.objects.filter(corpus_id=membership.corpus_id, role=Role.MANAGER)
-        .exclude(pk=membership.pk)
-        .exists()
-    )
-
-
-@admin.register(models.Membership)
-class MembershipAdmin(ManagerEditableAdmin):
-    form = MembershipAdminForm
-    list_display = ["user", "corpus", "role", "created_at"]
-    list_filter = [("corpus", ScopedCorpusFilter), "role"]
-    list_select_related = ["user", "corpus"]
-    search_fields = ["user__username", "user__email", "corpus__name"]
-    autocomplete_fields = ["user"]
-
-    def get_autocomplete_fields(self, request: HttpRequest) -> list[str]:
-        # User autocomplete needs view permission on all users; managers type a username.
-        return self.autocomplete_fields if request.user.is_superuser else []
-
-    def formfield_for_foreignkey(
-        self, db_field: Any, request: HttpRequest, **kwargs: Any
-    ) -> forms.Field | None:
-        if db_field.name == "user" and not request.user.is_superuser:
-            # A username box rather than a dropdown of every account on the site.
-            return forms.ModelChoiceField(
-                queryset=get_user_model().objects.all(),
-                to_field_name=get_user_model().USERNAME_FIELD,
-                widget=forms.TextInput,
-                label="Username",
-                help_text="The username of an existing account.",
-                error_messages={"invalid_choice": "There is no account with that username."},
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        if obj is not None and not request.user.is_superuser:
-            return ["user", "corpus"]
-        return list(self.readonly_fields)
-
-    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
-        """Deleting the last manager of a corpus is listed as protected, so Django refuses it
-        (single delete and the bulk action alike) instead of leaving a corpus nobody manages."""
-        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
-        chosen = {membership.pk for membership in objs}
-        for membership in objs:
-            others = models.Membership.objects.filter(
-                corpus_id=membership.corpus_id, role=Role.MANAGER
-            ).exclude(pk__in=chosen)
-            if membership.role == Role.MANAGER and not others.exists():
-                protected = [
-                    *protected,
-                    f"{membership.user} is the last manager of {membership.corpus}",
-                ]
-        return to_delete, model_count, perms_needed, protected
-
-
-@admin.register(Annotation)
-class AnnotationAdmin(ManagerScopedAdmin):
-    corpus_lookup = "sentence__article__corpus"
-    list_display = ["sentence", "annotator", "layer", "target", "choice", "updated_at"]
-    list_filter = [("sentence__article__corpus", ScopedCorpusFilter), "layer", "updated_at"]
-    list_select_related = ["sentence", "annotator", "target", "choice"]
-    search_fields = ["annotator__username", "sentence__text"]
-    raw_id_fields = ["sentence"]
-
-
-@admin.register(models.AnnotationHistory)
-class AnnotationHistoryAdmin(ManagerScopedAdmin):
-    corpus_lookup = "sentence__article__corpus"
-    list_display = ["changed_at", "sentence", "annotator", "layer", "old_value", "new_value"]
-    list_filter = [("sentence__article__corpus", ScopedCorpusFilter), "layer", "changed_at"]
-    list_select_related = ["sentence", "annotator"]
-    search_fields = ["annotator__username", "changed_by__username"]
-
-    # Append-only: the admin shows history and never edits it.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(models.SentenceNote)
-class SentenceNoteAdmin(ManagerScopedAdmin):
-    corpus_lookup = "sentence__article__corpus"
-    list_display = ["sentence", "annotator", "unsure", "note", "updated_at"]
-    list_filter = ["unsure", ("sentence__article__corpus", ScopedCorpusFilter)]
-    list_select_related = ["sentence", "annotator"]
-    search_fields = ["note", "annotator__username"]
-    raw_id_fields = ["sentence"]
-
-
-@admin.register(Assignment)
-class AssignmentAdmin(ManagerScopedAdmin):
-    corpus_lookup = "article__corpus"
-    list_display = ["article", "annotator", "status", "assigned_at", "finished_at"]
-    list_filter = ["status", ("article__corpus", ScopedCorpusFilter)]
-    list_select_related = ["article", "annotator"]
-    search_fields = ["annotator__username", "article__title", "article__external_id"]
-    raw_id_fields = ["article"]
-
-
-@admin.register(models.GoldLabel)
-class GoldLabelAdmin(ManagerScopedAdmin):
-    corpus_lookup = "sentence__article__corpus"
-    list_display = ["sentence", "layer", "target", "choice", "method", "confirmed", "decided_by"]
-    list_filter = [
-        ("sentence__article__corpus", ScopedCorpusFilter),
-        "layer",
-        "method",
-        "confirmed",
-    ]
-    list_select_related = ["sentence", "target", "choice", "decided_by"]
-    search_fields = ["sentence__text", "note"]
-    raw_id_fields = ["sentence"]
-
-
 @admin.register(ImportJob)
-class ImportJobAdmin(ManagerScopedAdmin):
+class ImportJobAdmin(InspectionAdmin):
     list_display = ["file_name", "corpus", "status", "progress", "created_by", "created_at"]
-    list_filter = ["status", ("corpus", ScopedCorpusFilter)]
+    list_filter = ["status", "corpus"]
     list_select_related = ["corpus", "created_by"]
     search_fields = ["file_name", "error"]
-    readonly_fields = [
-        "corpus",
-        "created_by",
-        "file_name",
-        "upload",
-        "status",
-        "total",
-        "processed",
-        "summary",
-        "error",
-        "created_at",
-        "finished_at",
-    ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # jobs start from a corpus's "Import articles" page
 
     @admin.display(description="progress")
     def progress(self, job: ImportJob) -> str:
@@ -592,13 +329,13 @@ class ImportJobAdmin(ManagerScopedAdmin):
 
     def progress_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """The job's progress; htmx re-fetches the fragment every second until it finishes."""
-        job = get_object_or_404(ImportJob.objects.select_related("corpus"), pk=object_id)
-        if not can_manage(request, job.corpus):
+        if not self.has_view_permission(request):
             raise Http404
+        job = get_object_or_404(ImportJob.objects.select_related("corpus"), pk=object_id)
         context = {
             "job": job,
             "finished": job.status in (ImportStatus.DONE, ImportStatus.FAILED),
-            "percent": round(100 * job.processed / job.total) if job.total else 0,
+            "percent": Progress(job.processed, job.total).percent,
         }
         if request.headers.get("HX-Request"):
             return render(request, "admin/annotator/importjob/_progress.html", context)
@@ -610,5 +347,265 @@ class ImportJobAdmin(ManagerScopedAdmin):
         return TemplateResponse(request, "admin/annotator/importjob/progress.html", context)
 
 
-# Tokens: staff list and revoke them; nobody can add one here (it could never be shown).
-admin.site.register(models.ApiToken, ApiTokenAdmin)
+# ---------------------------------------------------------------------------------------------
+# Members and the label schema: through corpora.py, with the manage pages' own forms
+
+
+@admin.register(Membership)
+class MembershipAdmin(RuledAdmin):
+    list_display = ["user", "corpus", "role", "created_at"]
+    list_filter = ["corpus", "role"]
+    list_select_related = ["user", "corpus"]
+    search_fields = ["user__username", "user__email", "corpus__name"]
+    autocomplete_fields = ["user"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return (
+            ["user", "corpus", "role"] if obj is None else ["user", "corpus", "role", "created_at"]
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # A membership moves to no other user or corpus: remove it and add another.
+        return [] if obj is None else ["user", "corpus", "created_at"]
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        if change:
+            change_role(membership=obj, role=obj.role)
+        else:
+            _now_saved_as(obj, add_member(corpus=obj.corpus, user=obj.user, role=obj.role))
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        released = remove_member(membership=obj)
+        if released:
+            self.message_user(
+                request, f"{released} article(s) in progress went back to the pool.", messages.INFO
+            )
+
+
+class LabelChoiceAdminForm(ChoiceForm):
+    """The schema page's own form, so both check a choice alike (keys unique across layers and
+    not reserved, values unique in the layer); the corpus and layer are chosen when a choice is
+    added and fixed after."""
+
+    class Meta(ChoiceForm.Meta):
+        fields = ["corpus", "layer", *ChoiceForm.Meta.fields]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        instance = kwargs.get("instance")
+        stored = instance is not None and instance.pk is not None
+        super().__init__(
+            *args,
+            corpus=instance.corpus if stored else None,
+            layer=instance.layer if stored else None,
+            **kwargs,
+        )
+
+    # Fields clean in order, so the value and key checks below these see the chosen ones.
+    def clean_corpus(self) -> Corpus:
+        self.corpus = self.instance.corpus = self.cleaned_data["corpus"]
+        return self.corpus
+
+    def clean_layer(self) -> str:
+        self.layer = self.instance.layer = self.cleaned_data["layer"]
+        return self.layer
+
+
+@admin.register(models.LabelChoice)
+class LabelChoiceAdmin(RuledAdmin):
+    form = LabelChoiceAdminForm
+    list_display = ["name", "value", "layer", "key", "order", "numeric_code", "corpus"]
+    list_filter = ["corpus", "layer"]
+    list_select_related = ["corpus"]
+    search_fields = ["name", "value"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["corpus", "layer", "value", "name", "key", "numeric_code", "order"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # Order changes with the schema page's up and down arrows.
+        return ["order"] if obj is None else ["corpus", "layer", "order"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        save_choice(choice=obj)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        delete_choice(choice=obj)
+
+
+class StanceTargetAdminForm(TargetForm):
+    """The targets page's own form (names unique in the corpus, whatever their case)."""
+
+    class Meta(TargetForm.Meta):
+        fields = ["corpus", *TargetForm.Meta.fields]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        instance = kwargs.get("instance")
+        stored = instance is not None and instance.pk is not None
+        super().__init__(*args, corpus=instance.corpus if stored else None, **kwargs)
+
+    def clean_corpus(self) -> Corpus:
+        self.corpus = self.instance.corpus = self.cleaned_data["corpus"]
+        return self.corpus
+
+
+@admin.register(models.StanceTarget)
+class StanceTargetAdmin(RuledAdmin):
+    form = StanceTargetAdminForm
+    list_display = ["name", "corpus", "order"]
+    list_filter = ["corpus"]
+    list_select_related = ["corpus"]
+    search_fields = ["name", "description"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["corpus", "name", "description", "order"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["order"] if obj is None else ["corpus", "order"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        save_target(target=obj)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        delete_target(target=obj)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tokens: superusers list them and revoke them (a token made here could never be shown)
+
+
+@admin.action(description="Revoke selected tokens")
+def revoke_tokens(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[models.ApiToken]
+) -> None:
+    revoked = sum(revoke_token(token=token) for token in queryset)
+    modeladmin.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)
+
+
+@admin.register(models.ApiToken)
+class ApiTokenAdmin(InspectionAdmin):
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix", "user__username"]
+    list_select_related = ["user"]
+    exclude = ["key_hash"]
+    actions = [revoke_tokens]
+
+
+# ---------------------------------------------------------------------------------------------
+# Read-only: what annotating, assigning, curating and importing wrote
+
+
+class SentenceInline(admin.TabularInline):
+    model = Sentence
+    fields = ["ordinal", "paragraph", "start", "end", "text"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Article)
+class ArticleAdmin(InspectionAdmin):
+    # The read-only page still builds the model's form; Django 6 makes https the default
+    # scheme for URL fields, so take it now rather than warn.
+    formfield_overrides = {URLField: {"assume_scheme": "https"}}
+    list_display = [
+        "external_id",
+        "title",
+        "corpus",
+        "sentence_count",
+        "annotation_count",
+        "progress",
+        "imported_at",
+    ]
+    list_filter = ["corpus", "segmenter_version", "imported_at"]
+    list_select_related = ["corpus"]
+    search_fields = ["external_id", "title", "url"]
+    inlines = [SentenceInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
+        queryset = super().get_queryset(request)
+        match = request.resolver_match
+        if match and match.url_name == "annotator_article_changelist":
+            # A page of 100 full article texts is megabytes nobody sees in the list.
+            queryset = queryset.defer("text")
+        return queryset.with_counts().annotate(
+            annotation_count=count_of(Annotation.objects.filter(sentence__article=OuterRef("pk")))
+        )
+
+    @admin.display(description="sentences", ordering="sentence_count")
+    def sentence_count(self, article: Article) -> int:
+        return article.sentence_count
+
+    @admin.display(description="annotations", ordering="annotation_count")
+    def annotation_count(self, article: Article) -> int:
+        return article.annotation_count
+
+    @admin.display(description="done", ordering="done_count")
+    def progress(self, article: Article) -> str:
+        return f"{article.done_count}/{article.corpus.annotators_per_article}"
+
+
+@admin.register(Sentence)
+class SentenceAdmin(InspectionAdmin):
+    list_display = ["__str__", "article", "ordinal", "paragraph", "annotation_count"]
+    list_filter = ["article__corpus"]
+    list_select_related = ["article"]
+    search_fields = ["text", "article__external_id"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Sentence]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(annotation_count=count_of(Annotation.objects.filter(sentence=OuterRef("pk"))))
+        )
+
+    @admin.display(description="annotations", ordering="annotation_count")
+    def annotation_count(self, sentence: Sentence) -> int:
+        return sentence.annotation_count
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(InspectionAdmin):
+    list_display = ["sentence", "annotator", "layer", "target", "choice", "updated_at"]
+    list_filter = ["sentence__article__corpus", "layer", "updated_at"]
+    list_select_related = ["sentence", "annotator", "target", "choice"]
+    search_fields = ["annotator__username", "sentence__text"]
+
+
+@admin.register(models.AnnotationHistory)
+class AnnotationHistoryAdmin(InspectionAdmin):
+    list_display = ["changed_at", "sentence", "annotator", "layer", "old_value", "new_value"]
+    list_filter = ["sentence__article__corpus", "layer", "changed_at"]
+    list_select_related = ["sentence", "annotator"]
+    search_fields = ["annotator__username", "changed_by__username"]
+
+
+@admin.register(models.SentenceNote)
+class SentenceNoteAdmin(InspectionAdmin):
+    list_display = ["sentence", "annotator", "unsure", "note", "updated_at"]
+    list_filter = ["unsure", "sentence__article__corpus"]
+    list_select_related = ["sentence", "annotator"]
+    search_fields = ["note", "annotator__username"]
+
+
+@admin.register(models.Assignment)
+class AssignmentAdmin(InspectionAdmin):
+    list_display = ["article", "annotator", "status", "assigned_at", "finished_at"]
+    list_filter = ["status", "article__corpus"]
+    list_select_related = ["article", "annotator"]
+    search_fields = ["annotator__username", "article__title", "article__external_id"]
+
+
+@admin.register(models.GoldLabel)
+class GoldLabelAdmin(InspectionAdmin):
+    list_display = ["sentence", "layer", "target", "choice", "method", "confirmed", "decided_by"]
+    list_filter = ["sentence__article__corpus", "layer", "method", "confirmed"]
+    list_select_related = ["sentence", "target", "choice", "decided_by"]
+    search_fields = ["sentence__text", "note"]

@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -589,10 +589,25 @@ def krippendorff_alpha_interval(
 # --- Agreement shares and kappas ----------------------------------------------------------------
 
 
+def _agreeing_share(sum_of_squares: Any, m: Any) -> Any:
+    """Per-unit agreement from a unit's label counts n_k: sum_k n_k(n_k - 1) / (m(m - 1)), as
+    (sum_k n_k^2 - m) / (m(m - 1)). Numbers or NumPy arrays of units alike, so the table and a
+    single unit (`unit_agreement`) share the one formula."""
+    return (sum_of_squares - m) / (m * (m - 1))
+
+
 def _per_unit_shares(table: _Table) -> np.ndarray:
     counts = table.counts
-    m = counts.sum(axis=1)
-    return (np.square(counts).sum(axis=1) - m) / (m * (m - 1))
+    return _agreeing_share(np.square(counts).sum(axis=1), counts.sum(axis=1))
+
+
+def unit_agreement(counts: Collection[int]) -> float | None:
+    """Per-unit agreement of one unit from how many ratings each label got; None when the unit
+    has fewer than two ratings (no pair to agree or disagree)."""
+    m = sum(counts)
+    if m < 2:
+        return None
+    return float(_agreeing_share(sum(n * n for n in counts), m))
 
 
 def _percent_agreement(table: _Table) -> Coefficient:

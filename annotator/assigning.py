@@ -31,8 +31,7 @@ from annotator.models import (
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-# Statuses that hold one of an article's annotator places; a skipped one gives its place back.
-HOLDING_PLACE = (AssignmentStatus.ASSIGNED, AssignmentStatus.DONE)
+HOLDING_PLACE = AssignmentStatus.HOLDING_PLACE  # the name the callers import
 EXPIRED_REASON = "Returned to the pool: left unfinished for {minutes} minutes."
 MAX_SKIP_REASON_LENGTH = Assignment._meta.get_field("skip_reason").max_length
 

@@ -1,6 +1,14 @@
 """Writes that shape a corpus: creating it with its default schema and first manager, its
 members (adding, new accounts, roles, removal) and its label schema and stance targets (saving,
 reordering, deleting only what no label uses). Each runs in one transaction.
+
+These functions are where the rules of a corpus's shape are decided, whoever asks: the manage
+pages, the API, the admin and the management commands all call them and only translate a
+`ManagementError` into their own answer (a message, a form error, a 400). The rules: a corpus
+keeps a manager (the last one can be neither demoted nor removed, even by two requests at the
+same moment); a removed member's articles in progress go back to the pool; a choice or stance
+target in use cannot be deleted, nor a used choice's value changed; every schema change raises
+the corpus's schema version.
 """
 
 from __future__ import annotations
@@ -10,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from annotator.models import (
@@ -38,7 +47,11 @@ def create_corpus(*, creator: AbstractBaseUser, **fields: Any) -> Corpus:
 
 class ManagementError(ValueError):
     """A change to a corpus's members or label schema that is refused, with a reason a person
-    can read (shown as a message or a form error)."""
+    can read (shown as a message or a form error); `field` names the input it is about, if one."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 # Long enough that guessing is hopeless, short enough to read out or type once.
@@ -74,14 +87,23 @@ def _refuse_losing_last_manager(roles: dict[int, str], membership: Membership) -
         )
 
 
+def _check_role(role: str) -> None:
+    if role not in Role.values:
+        raise ManagementError(
+            f"“{role}” is not a role; pick one of {', '.join(Role.values)}.", field="role"
+        )
+
+
 def add_member(*, corpus: Corpus, user: AbstractBaseUser, role: str) -> Membership:
     """Make an existing account a member of the corpus with `role`."""
+    _check_role(role)
     try:
         with transaction.atomic():
             return Membership.objects.create(corpus=corpus, user=user, role=role)
     except IntegrityError:
         raise ManagementError(
-            f"{user.get_username()} is already a member of {corpus}; change their role below."
+            f"{user.get_username()} is already a member of {corpus}; change their role instead.",
+            field="username",
         ) from None
 
 
@@ -93,6 +115,7 @@ def create_member_account(
     Returns the user and the password in clear; only its hash is stored, so the caller shows
     it once and it can never be shown again.
     """
+    _check_role(role)
     password = secrets.token_urlsafe(NEW_PASSWORD_BYTES)
     try:
         with transaction.atomic():
@@ -101,11 +124,15 @@ def create_member_account(
             )
             Membership.objects.create(corpus=corpus, user=user, role=role)
     except IntegrityError:
-        raise ManagementError(f"The username “{username}” is already taken.") from None
+        raise ManagementError(
+            f"The username “{username}” is already taken.", field="username"
+        ) from None
     return user, password
 
 
 def change_role(*, membership: Membership, role: str) -> Membership:
+    """Give a member another role; the corpus's last manager keeps theirs."""
+    _check_role(role)
     with transaction.atomic():
         roles = _lock_memberships(membership.corpus)
         if membership.pk not in roles:
@@ -144,25 +171,47 @@ def remove_member(*, membership: Membership) -> int:
 
 
 def save_choice(*, choice: LabelChoice) -> LabelChoice:
-    """Add or edit a choice; a new one goes last in its layer. A key or value taken meanwhile
-    by someone else (the form checked it first) becomes a ManagementError, not a 500."""
+    """Add or edit a choice; a new one goes last in its layer.
+
+    The value of a choice that annotations or gold labels use cannot change: exports and
+    stored gold name choices by value. A key or value taken meanwhile by someone else (the form
+    checked it first) becomes a ManagementError, not a 500.
+    """
     try:
         with transaction.atomic():
             if choice.pk is None:
-                last = (
-                    LabelChoice.objects.filter(corpus=choice.corpus, layer=choice.layer)
-                    .order_by("-order")
-                    .values_list("order", flat=True)
-                    .first()
-                )
-                choice.order = 0 if last is None else last + 1
+                choice.order = _next_order(choice)
+            else:
+                _refuse_changing_a_used_value(choice)
             choice.save()
+            choice.corpus.bump_schema_version()
     except IntegrityError as error:
         constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "")
         if constraint == "label_choice_unique_value":
-            raise ManagementError(f"The value “{choice.value}” is already in this layer.") from None
-        raise ManagementError(f"The key “{choice.key}” is already used in this corpus.") from None
+            raise ManagementError(
+                f"The value “{choice.value}” is already in this layer.", field="value"
+            ) from None
+        raise ManagementError(
+            f"The key “{choice.key}” is already used in this corpus.", field="key"
+        ) from None
     return choice
+
+
+def _refuse_changing_a_used_value(choice: LabelChoice) -> None:
+    # The row lock makes a label being saved with this choice wait for us (as in delete_choice),
+    # so "not used" cannot go stale before the new value is written.
+    stored = (
+        LabelChoice.objects.select_for_update()
+        .filter(pk=choice.pk)
+        .values_list("value", flat=True)
+        .first()
+    )
+    if stored is not None and stored != choice.value and choice.is_used():
+        raise ManagementError(
+            f"“{stored}” is used by annotations or gold labels and exports name it; it cannot "
+            "change. Edit the display name instead.",
+            field="value",
+        )
 
 
 def delete_choice(*, choice: LabelChoice) -> None:
@@ -184,22 +233,21 @@ def delete_choice(*, choice: LabelChoice) -> None:
                 "or relabel those sentences first."
             )
         locked.delete()
+        locked.corpus.bump_schema_version()
 
 
 def save_target(*, target: StanceTarget) -> StanceTarget:
+    """Add or edit a stance target; a new one goes last."""
     try:
         with transaction.atomic():
             if target.pk is None:
-                last = (
-                    StanceTarget.objects.filter(corpus=target.corpus)
-                    .order_by("-order")
-                    .values_list("order", flat=True)
-                    .first()
-                )
-                target.order = 0 if last is None else last + 1
+                target.order = _next_order(target)
             target.save()
+            target.corpus.bump_schema_version()
     except IntegrityError:
-        raise ManagementError(f"A stance target named “{target.name}” already exists.") from None
+        raise ManagementError(
+            f"A stance target named “{target.name}” already exists.", field="name"
+        ) from None
     return target
 
 
@@ -218,6 +266,7 @@ def delete_target(*, target: StanceTarget) -> None:
                 f"“{locked.name}” is used by {uses}; it cannot be deleted. Rename it instead."
             )
         locked.delete()
+        locked.corpus.bump_schema_version()
 
 
 def move_in_order(*, item: LabelChoice | StanceTarget, step: int) -> bool:
@@ -226,13 +275,8 @@ def move_in_order(*, item: LabelChoice | StanceTarget, step: int) -> bool:
     Renumbers the siblings 0, 1, 2... so equal or sparse `order` values cannot make a move do
     nothing. Returns False when the item is already first or last.
     """
-    corpus = item.corpus
     with transaction.atomic():
-        if isinstance(item, LabelChoice):
-            siblings = LabelChoice.objects.filter(corpus=corpus, layer=item.layer)
-        else:
-            siblings = StanceTarget.objects.filter(corpus=corpus)
-        ordered = list(siblings.select_for_update().order_by("order", "pk"))
+        ordered = list(_siblings(item).select_for_update().order_by("order", "pk"))
         position = next(i for i, sibling in enumerate(ordered) if sibling.pk == item.pk)
         other = position + step
         if not 0 <= other < len(ordered):
@@ -244,5 +288,18 @@ def move_in_order(*, item: LabelChoice | StanceTarget, step: int) -> bool:
                 sibling.order = order
                 changed.append(sibling)
         type(item).objects.bulk_update(changed, ["order"])
-        corpus.bump_schema_version()
+        item.corpus.bump_schema_version()
     return True
+
+
+def _siblings(item: LabelChoice | StanceTarget) -> QuerySet:
+    """What an item is ordered among: the choices of its layer, or the corpus's targets."""
+    if isinstance(item, LabelChoice):
+        return LabelChoice.objects.filter(corpus=item.corpus_id, layer=item.layer)
+    return StanceTarget.objects.filter(corpus=item.corpus_id)
+
+
+def _next_order(item: LabelChoice | StanceTarget) -> int:
+    """Last place among the item's siblings."""
+    last = _siblings(item).order_by("-order").values_list("order", flat=True).first()
+    return 0 if last is None else last + 1

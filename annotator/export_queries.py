@@ -33,7 +33,6 @@ from annotator.exporting import (
 from annotator.models import (
     Annotation,
     Article,
-    AssignmentStatus,
     Corpus,
     GoldLabel,
     Layer,
@@ -86,18 +85,6 @@ def export_options(request: ExportRequest) -> ExportOptions:
     )
 
 
-def complete_article_ids(corpus: Corpus) -> Q:
-    """Articles with as many finished assignments as the corpus asks annotators per article."""
-    done = Count("assignments", filter=Q(assignments__status=AssignmentStatus.DONE))
-    ids = (
-        Article.objects.filter(corpus=corpus)
-        .annotate(done=done)
-        .filter(done__gte=corpus.annotators_per_article)
-        .values("id")
-    )
-    return Q(id__in=ids)
-
-
 def iter_chunks(
     corpus: Corpus, request: ExportRequest, *, chunk_size: int | None = None
 ) -> Iterator[ExportChunk]:
@@ -108,7 +95,7 @@ def iter_chunks(
     chunk_size = chunk_size or settings.EXPORT_CHUNK_SIZE
     articles = Article.objects.filter(corpus=corpus).order_by("id")
     if request.only_complete:
-        articles = articles.filter(complete_article_ids(corpus))
+        articles = articles.complete()
     # Articles per page from the corpus's mean sentences per article, so a chunk is about
     # `chunk_size` sentences; the mean comes from one cheap query up front.
     totals = Sentence.objects.filter(article__corpus=corpus).aggregate(

@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 import orjson
 
+from annotator.agreement import unit_agreement
+
 CLAIM_TYPE = "claim_type"
 STANCE = "stance"
 LAYERS = (CLAIM_TYPE, STANCE)
@@ -127,14 +129,6 @@ def pseudonym(username: str, *, key: bytes) -> str:
     return f"annotator-{digest[:12]}"
 
 
-def pair_agreement(counts: Mapping[str, int]) -> float | None:
-    """Share of annotator pairs that agree: sum n_k(n_k - 1) / (m(m - 1)); None when m < 2."""
-    m = sum(counts.values())
-    if m < 2:
-        return None
-    return sum(n * (n - 1) for n in counts.values()) / (m * (m - 1))
-
-
 def majority(counts: Mapping[str, int]) -> str | None:
     """The single most frequent label; None when there is no label or the top is a tie."""
     best: str | None = None
@@ -170,7 +164,7 @@ def summarize_counts(
         "gold_method": gold[1] if gold else None,
         "majority": majority(counts),
         "distribution": distribution,
-        "agreement": pair_agreement(counts),
+        "agreement": unit_agreement(counts.values()),
         "n_labels": sum(counts.values()),
     }
 

@@ -7,13 +7,15 @@ this module only knows how one row behaves and how to ask for many.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Coalesce, Length
+from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Length
+from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,6 +32,19 @@ class Role(models.TextChoices):
     MANAGER = "manager", "Manager"
     CURATOR = "curator", "Curator"
     ANNOTATOR = "annotator", "Annotator"
+
+    # The role sets that access checks name, each defined once (below the class: inside it they
+    # would become members of the enumeration).
+    MANAGERS: ClassVar[tuple[Role, ...]]
+    # Managers and curators see every annotator's labels, the gold labels and the statistics;
+    # annotators see only their own labels (blind annotation).
+    REVIEWERS: ClassVar[tuple[Role, ...]]
+    ANNOTATORS: ClassVar[tuple[Role, ...]]
+
+
+Role.MANAGERS = (Role.MANAGER,)
+Role.REVIEWERS = (Role.MANAGER, Role.CURATOR)
+Role.ANNOTATORS = (Role.ANNOTATOR,)
 
 
 # (value, display name, key, numeric code) in display order; numeric codes feed interval alpha.
@@ -51,18 +66,74 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def count_of(queryset: QuerySet) -> Subquery:
+    """COUNT(*) of a queryset correlated with the outer row (through `OuterRef`), to annotate.
+
+    A scalar subquery rather than a join: joins would multiply the outer rows and each other's
+    counts, and an aggregate without GROUP BY answers 0, never NULL, when nothing matches.
+    """
+    counted = queryset.order_by().values(
+        n=Func(F("pk"), function="COUNT", output_field=IntegerField())
+    )
+    return Subquery(counted, output_field=IntegerField())
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How much of something is done, for a progress bar."""
+
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return min(round(100 * self.done / self.total), 100) if self.total else 0
+
+
 class CorpusQuerySet(models.QuerySet["Corpus"]):
     def for_user(self, user: AbstractBaseUser | AnonymousUser) -> CorpusQuerySet:
+        """The user's corpora, each with the user's `role` in it (from the same join)."""
         if not user.is_authenticated:
             return self.none()
-        return self.filter(memberships__user=user)
+        return self.filter(memberships__user=user).annotate(role=F("memberships__role"))
 
     def with_role(
         self, user: AbstractBaseUser | AnonymousUser, roles: tuple[str, ...]
     ) -> CorpusQuerySet:
+        """The corpora where the user has one of `roles` (e.g. `Role.REVIEWERS`), with `role`."""
         if not user.is_authenticated:
             return self.none()
-        return self.filter(memberships__user=user, memberships__role__in=roles)
+        return self.filter(memberships__user=user, memberships__role__in=roles).annotate(
+            role=F("memberships__role")
+        )
+
+    def with_counts(self) -> CorpusQuerySet:
+        """Annotate `article_count` and `done_count` (finished assignments), which
+        `Corpus.corpus_progress` reads."""
+        return self.annotate(
+            article_count=count_of(Article.objects.filter(corpus=OuterRef("pk"))),
+            done_count=count_of(
+                Assignment.objects.filter(
+                    article__corpus=OuterRef("pk"), status=AssignmentStatus.DONE
+                )
+            ),
+        )
+
+    def with_progress(self, user: AbstractBaseUser | AnonymousUser) -> CorpusQuerySet:
+        """The user's corpora with what `corpus_progress` and `my_progress` read, and `my_open`
+        (the user's articles in progress), in one query however many corpora."""
+        mine = Assignment.objects.filter(article__corpus=OuterRef("pk"), annotator=user.pk)
+        return (
+            self.for_user(user)
+            .with_counts()
+            .annotate(
+                annotator_count=count_of(
+                    Membership.objects.filter(corpus=OuterRef("pk")).annotators()
+                ),
+                my_done=count_of(mine.filter(status=AssignmentStatus.DONE)),
+                my_open=count_of(mine.filter(status=AssignmentStatus.ASSIGNED)),
+            )
+        )
 
 
 class Corpus(models.Model):
@@ -121,6 +192,23 @@ class Corpus(models.Model):
     def bump_schema_version(self) -> None:
         Corpus.objects.filter(pk=self.pk).update(schema_version=F("schema_version") + 1)
 
+    @property
+    def corpus_progress(self) -> Progress:
+        """Finished assignments out of articles × annotators per article
+        (needs `Corpus.objects.with_counts()`)."""
+        needed = self.article_count * self.annotators_per_article
+        return Progress(self.done_count, needed)
+
+    @property
+    def my_progress(self) -> Progress:
+        """The user's finished articles out of a fair share: the needed annotations spread
+        evenly over the corpus's annotators (needs `Corpus.objects.with_progress(user)`)."""
+        needed = self.article_count * self.annotators_per_article
+        share = (
+            math.ceil(needed / self.annotator_count) if self.annotator_count else self.article_count
+        )
+        return Progress(self.my_done, min(share, self.article_count))
+
     def role_of(self, user: AbstractBaseUser | AnonymousUser) -> str | None:
         if not user.is_authenticated:
             return None
@@ -143,16 +231,6 @@ class StanceTarget(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        super().save(*args, **kwargs)
-        self.corpus.bump_schema_version()
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        corpus = self.corpus
-        deleted = super().delete(*args, **kwargs)
-        corpus.bump_schema_version()
-        return deleted
 
 
 class LabelChoice(models.Model):
@@ -188,29 +266,6 @@ class LabelChoice(models.Model):
     def __str__(self) -> str:
         return f"{self.get_layer_display()}: {self.name}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
-        super().save(*args, **kwargs)
-        self.corpus.bump_schema_version()
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        corpus = self.corpus
-        deleted = super().delete(*args, **kwargs)
-        corpus.bump_schema_version()
-        return deleted
-
-    def clean(self) -> None:
-        # Exports and stored gold name choices by value: a value in use stays what it is.
-        if self.pk is None:
-            return
-        stored = LabelChoice.objects.filter(pk=self.pk).values_list("value", flat=True).first()
-        if stored is not None and stored != self.value and self.is_used():
-            raise ValidationError(
-                {
-                    "value": f"“{stored}” is used by annotations or gold labels and exports "
-                    "name it; it cannot change. Edit the display name instead."
-                }
-            )
-
     def is_used(self) -> bool:
         return self.annotations.exists() or self.gold_labels.exists()
 
@@ -218,6 +273,26 @@ class LabelChoice(models.Model):
 class MembershipQuerySet(models.QuerySet["Membership"]):
     def annotators(self) -> MembershipQuerySet:
         return self.filter(role=Role.ANNOTATOR)
+
+    def with_workload(self, corpus: Corpus) -> MembershipQuerySet:
+        """The corpus's members, each with its articles in progress (`open`), `done` and
+        `skipped` there, in one query however many members."""
+        theirs = Assignment.objects.filter(annotator=OuterRef("user"), article__corpus=corpus)
+        return self.filter(corpus=corpus).annotate(
+            open=count_of(theirs.filter(status=AssignmentStatus.ASSIGNED)),
+            done=count_of(theirs.filter(status=AssignmentStatus.DONE)),
+            skipped=count_of(theirs.filter(status=AssignmentStatus.SKIPPED)),
+        )
+
+    def with_label_counts(self, corpus: Corpus) -> MembershipQuerySet:
+        """Annotate `labels`: how many current labels each member has in the corpus."""
+        return self.annotate(
+            labels=count_of(
+                Annotation.objects.filter(
+                    annotator=OuterRef("user"), sentence__article__corpus=corpus
+                )
+            )
+        )
 
 
 class Membership(models.Model):
@@ -247,24 +322,37 @@ class ArticleQuerySet(models.QuerySet["Article"]):
             return self.none()
         return self.filter(corpus__memberships__user=user)
 
-    def needing_annotators(self, annotators_per_article: int) -> ArticleQuerySet:
-        """Articles with a free annotator place, annotated with `places_taken`.
+    def with_counts(self) -> ArticleQuerySet:
+        """Annotate `sentence_count` and `done_count` (annotators who finished the article)."""
+        return self.annotate(
+            sentence_count=count_of(Sentence.objects.filter(article=OuterRef("pk"))),
+            done_count=_done_assignments(),
+        )
+
+    def complete(self) -> ArticleQuerySet:
+        """Articles finished by as many annotators as their corpus asks for (see
+        `Article.is_complete`)."""
+        return self.filter(
+            GreaterThanOrEqual(_done_assignments(), F("corpus__annotators_per_article"))
+        )
+
+    def with_places_taken(self) -> ArticleQuerySet:
+        """Annotate `places_taken`: the assignments that hold one of the article's places.
 
         A subquery rather than a join and GROUP BY, so the assigner can lock the rows.
         """
-        taken = (
-            Assignment.objects.filter(
-                article=models.OuterRef("pk"),
-                status__in=(AssignmentStatus.ASSIGNED, AssignmentStatus.DONE),
-            )
-            .order_by()
-            .values("article")
-            .annotate(count=models.Count("pk"))
-            .values("count")
+        taken = Assignment.objects.filter(
+            article=OuterRef("pk"), status__in=AssignmentStatus.HOLDING_PLACE
         )
-        return self.annotate(places_taken=Coalesce(models.Subquery(taken), 0)).filter(
-            places_taken__lt=annotators_per_article
-        )
+        return self.annotate(places_taken=count_of(taken))
+
+    def needing_annotators(self, annotators_per_article: int) -> ArticleQuerySet:
+        """Articles with a free annotator place, annotated with `places_taken`."""
+        return self.with_places_taken().filter(places_taken__lt=annotators_per_article)
+
+
+def _done_assignments() -> Subquery:
+    return count_of(Assignment.objects.filter(article=OuterRef("pk"), status=AssignmentStatus.DONE))
 
 
 class Article(models.Model):
@@ -301,6 +389,12 @@ class Article(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("annotator:article-detail", kwargs={"pk": self.pk})
 
+    @property
+    def is_complete(self) -> bool:
+        """Finished by as many annotators as the corpus asks for (needs
+        `Article.objects.with_counts()`); `Article.objects.complete()` is the same test."""
+        return self.done_count >= self.corpus.annotators_per_article
+
 
 class SentenceQuerySet(models.QuerySet["Sentence"]):
     def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> SentenceQuerySet:
@@ -311,18 +405,11 @@ class SentenceQuerySet(models.QuerySet["Sentence"]):
     def incomplete_for(self, user: AbstractBaseUser, *, stance_targets: int) -> SentenceQuerySet:
         """Sentences `user` has not finished: no claim type, or fewer than `stance_targets`
         stances (pass 0 when the corpus does not require stance)."""
-        mine = Annotation.objects.filter(sentence=models.OuterRef("pk"), annotator=user)
+        mine = Annotation.objects.filter(sentence=OuterRef("pk"), annotator=user)
         incomplete = ~models.Exists(mine.filter(layer=Layer.CLAIM_TYPE))
         if stance_targets:
-            stances = (
-                mine.filter(layer=Layer.STANCE)
-                .order_by()
-                .values("sentence")
-                .annotate(count=models.Count("pk"))
-                .values("count")
-            )
             incomplete |= Q(stance_count__lt=stance_targets)
-            return self.annotate(stance_count=Coalesce(models.Subquery(stances), 0)).filter(
+            return self.annotate(stance_count=count_of(mine.filter(layer=Layer.STANCE))).filter(
                 incomplete
             )
         return self.filter(incomplete)
@@ -498,6 +585,13 @@ class AssignmentStatus(models.TextChoices):
     ASSIGNED = "assigned", "In progress"
     DONE = "done", "Done"
     SKIPPED = "skipped", "Skipped"
+
+    # Statuses that hold one of an article's annotator places; a skipped one gives its place
+    # back. Set below the class: inside it, it would become a member.
+    HOLDING_PLACE: ClassVar[tuple[AssignmentStatus, ...]]
+
+
+AssignmentStatus.HOLDING_PLACE = (AssignmentStatus.ASSIGNED, AssignmentStatus.DONE)
 
 
 class Assignment(models.Model):

@@ -1,24 +1,66 @@
 """Background tasks (django-tasks, the backport of Django's tasks framework).
 
-A web upload is imported here, out of the request, while its ImportJob row reports progress.
-The database backend (django_tasks_db) was chosen because it needs no broker and works the same
-on the SQLite demo and on PostgreSQL; `manage.py db_worker` runs the queue.
+A web upload is imported here, out of the request, while its ImportJob row reports progress:
+`start_import` stores the upload as a job and queues it (every web page that imports calls it),
+`import_upload` runs it. The database backend (django_tasks_db) was chosen because it needs no
+broker and works the same on the SQLite demo and on PostgreSQL; `manage.py db_worker` runs the
+queue.
 """
 
 from __future__ import annotations
 
+import tempfile
 import threading
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.files.base import File
 from django.db import DatabaseError, connection, connections
 from django.utils import timezone
 from django_tasks import task
 
 from annotator.importing import ImportRejected, import_articles
 from annotator.middleware import site_activity
-from annotator.models import ImportJob, ImportStatus
+from annotator.models import Corpus, ImportJob, ImportStatus
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.core.files.uploadedfile import UploadedFile
 
 PROGRESS_INTERVAL_SECONDS = 0.5
+
+
+def start_import(
+    *, corpus: Corpus, created_by: AbstractBaseUser, files: list[UploadedFile]
+) -> ImportJob:
+    """Store an upload (one file, or several bundled into one zip) as an import job of the
+    corpus and queue it; the job row then reports its progress and outcome."""
+    with _bundled(files) as (name, content):
+        job = ImportJob(corpus=corpus, created_by=created_by, file_name=name)
+        job.upload.save(name, content, save=True)
+    import_upload.enqueue(job.pk)
+    return job
+
+
+@contextmanager
+def _bundled(files: list[UploadedFile]) -> Iterator[tuple[str, File]]:
+    """The upload as one file for the job: itself, or several files stored in a zip."""
+    if len(files) == 1:
+        yield files[0].name or "upload", files[0]
+        return
+    # A temporary file, not memory: the upload may be as big as IMPORT_MAX_TOTAL_BYTES.
+    with tempfile.TemporaryFile() as bundle:
+        with zipfile.ZipFile(bundle, "w", compression=zipfile.ZIP_STORED) as archive:
+            for upload in files:
+                with archive.open(PurePath(upload.name or "upload").name, "w") as member:
+                    for chunk in upload.chunks():
+                        member.write(chunk)
+        bundle.seek(0)
+        yield f"{len(files)} files.zip", File(bundle)
 
 
 @task()

@@ -6,8 +6,10 @@ an outsider who belongs to no corpus.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -15,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from hypothesis import settings as hypothesis_settings
 
+from annotator import corpora
 from annotator.models import (
     Annotation,
     Article,
@@ -153,3 +156,20 @@ def make_annotation(db: None) -> Callable[..., Annotation]:
         )
 
     return make
+
+
+@pytest.fixture
+def meet_after_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hold each of two membership changes, once it has read the members, until the other has
+    read them too (or a second has passed): without the row lock both then act on the same
+    stale read, every time; with it the second cannot read until the first commits, and the
+    first goes on alone. For tests that make two such changes at once."""
+    meeting = threading.Barrier(2, timeout=1)
+    check = corpora._refuse_losing_last_manager
+
+    def held(roles: dict[int, str], membership: Membership) -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            meeting.wait()
+        check(roles, membership)
+
+    monkeypatch.setattr(corpora, "_refuse_losing_last_manager", held)

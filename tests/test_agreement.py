@@ -37,6 +37,7 @@ from annotator.agreement import (
     per_unit_agreement,
     percent_agreement,
     summarize,
+    unit_agreement,
 )
 
 MODULE_PATH = Path(agreement.__file__)
@@ -399,6 +400,38 @@ SMALL = [
 
 def test_per_unit_agreement_is_share_of_agreeing_pairs() -> None:
     assert per_unit_agreement(SMALL) == {"s1": pytest.approx(1 / 3), "s2": 1.0, "s3": 0.0}
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        ([], None),
+        ([1], None),
+        ([2], 1.0),
+        ([1, 1], 0.0),
+        # Three raters, 2 vs 1: one agreeing pair of three.
+        ([2, 1], 1 / 3),
+        ([3, 1], 0.5),
+        ([2, 0, 1], 1 / 3),
+    ],
+)
+def test_unit_agreement_from_label_counts(counts: list[int], expected: float | None) -> None:
+    assert unit_agreement(counts) == expected
+
+
+def test_one_unit_and_the_table_agree_on_per_unit_agreement() -> None:
+    """Exports (one sentence at a time) and statistics (all units at once) use one formula."""
+    by_unit: dict[str, dict[str, int]] = {}
+    for unit, _, label in SMALL:
+        by_unit.setdefault(unit, {}).setdefault(label, 0)
+        by_unit[unit][label] += 1
+    one_at_a_time = {
+        unit: unit_agreement(counts.values())
+        for unit, counts in by_unit.items()
+        if sum(counts.values()) > 1
+    }
+
+    assert one_at_a_time == pytest.approx(per_unit_agreement(SMALL))
 
 
 def test_summary_ranks_hardest_units_first() -> None:

@@ -19,7 +19,6 @@ from annotator.exporting import (
     encode_chunks,
     majority,
     neutralise_cell,
-    pair_agreement,
     pseudonym,
     sentence_records,
     summarize_labels,
@@ -59,22 +58,6 @@ def test_exporting_does_not_import_django() -> None:
         for alias in node.names
     } | {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not [name for name in modules if name.split(".")[0] == "django"]
-
-
-@pytest.mark.parametrize(
-    ("counts", "expected"),
-    [
-        ({}, None),
-        ({"a": 1}, None),
-        ({"a": 2}, 1.0),
-        ({"a": 1, "b": 1}, 0.0),
-        # Three raters, 2 vs 1: one agreeing pair of three.
-        ({"a": 2, "b": 1}, 1 / 3),
-        ({"a": 3, "b": 1}, 0.5),
-    ],
-)
-def test_pair_agreement(counts: dict[str, int], expected: float | None) -> None:
-    assert pair_agreement(counts) == expected
 
 
 def test_majority_is_none_on_a_tie_or_no_labels() -> None:

@@ -10,6 +10,8 @@ from annotator.models import (
     Annotation,
     AnnotationHistory,
     Article,
+    Assignment,
+    AssignmentStatus,
     LabelChoice,
     Layer,
     Membership,
@@ -122,15 +124,6 @@ def test_keyboard_keys_are_unique_within_a_corpus(corpus):
         )
 
 
-def test_schema_version_moves_when_the_schema_changes(corpus):
-    before = corpus.schema_version
-    LabelChoice.objects.create(
-        corpus=corpus, layer=Layer.STANCE, value="mixed", name="Mixed", key="m", order=9
-    )
-    corpus.refresh_from_db()
-    assert corpus.schema_version == before + 1
-
-
 def test_history_is_append_only(corpus, make_article, annotator):
     sentence = make_article(corpus=corpus).sentences.first()
     entry = AnnotationHistory.objects.create(
@@ -154,3 +147,24 @@ def test_history_is_append_only(corpus, make_article, annotator):
 def test_one_membership_per_user_and_corpus(corpus, annotator):
     with pytest.raises(IntegrityError, match="membership_unique_user"):
         Membership.objects.create(user=annotator, corpus=corpus, role=Role.CURATOR)
+
+
+def test_complete_articles_are_those_every_annotator_place_finished(
+    make_corpus, make_article, make_member
+):
+    """One test of "done" for lists (the export's only_complete) and rows (the API's complete);
+    each article is checked against its own corpus's number."""
+    one, two = make_corpus(annotators_per_article=1), make_corpus(annotators_per_article=2)
+    first, second = make_member(corpus=one), make_member(corpus=two)
+    finished_alone = make_article(corpus=one, text="Done by one. Enough here.")
+    half_done = make_article(corpus=two, text="Done by one of two. Not enough.")
+    untouched = make_article(corpus=two, text="Nobody started this one.")
+    for article, user in ((finished_alone, first), (half_done, second)):
+        Assignment.objects.create(article=article, annotator=user, status=AssignmentStatus.DONE)
+
+    complete = set(Article.objects.complete())
+    rows = Article.objects.with_counts().select_related("corpus")
+
+    assert complete == {finished_alone}
+    assert {article for article in rows if article.is_complete} == complete
+    assert untouched not in complete

@@ -17,16 +17,11 @@ from annotator.models import Corpus, Role
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-# Managers and curators see every annotator's labels and the gold labels; annotators only
-# their own labels.
-REVIEWER_ROLES = (Role.MANAGER, Role.CURATOR)
-MANAGER_ROLES = (Role.MANAGER,)
-ANNOTATOR_ROLES = (Role.ANNOTATOR,)
-
+# How a refusal names the roles that may do what was asked.
 ROLE_NAMES = {
-    MANAGER_ROLES: "managers",
-    REVIEWER_ROLES: "managers and curators",
-    ANNOTATOR_ROLES: "annotators",
+    Role.MANAGERS: "managers",
+    Role.REVIEWERS: "managers and curators",
+    Role.ANNOTATORS: "annotators",
 }
 
 
@@ -59,7 +54,7 @@ def annotations_visible_to(user: AbstractBaseUser | AnonymousUser) -> Q:
     member_of = Corpus.objects.for_user(user).values("id")
     return Q(sentence__article__corpus__in=member_of) & (
         Q(annotator=user)
-        | Q(sentence__article__corpus__in=corpus_ids_with_role(user, REVIEWER_ROLES))
+        | Q(sentence__article__corpus__in=corpus_ids_with_role(user, Role.REVIEWERS))
     )
 
 
@@ -67,4 +62,4 @@ def can_create_corpora(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Staff, and anyone who already manages a corpus, may start a new one."""
     if not user.is_authenticated:
         return False
-    return bool(user.is_staff) or Corpus.objects.with_role(user, MANAGER_ROLES).exists()
+    return bool(user.is_staff) or Corpus.objects.with_role(user, Role.MANAGERS).exists()

@@ -176,7 +176,7 @@ class ArticleSerializer(serializers.ModelSerializer):
     url = serializers.CharField(read_only=True, help_text="Source URL; empty when unknown.")
     sentence_count = serializers.IntegerField(read_only=True)
     done_assignments = serializers.IntegerField(
-        read_only=True, help_text="Annotators who finished the article."
+        source="done_count", read_only=True, help_text="Annotators who finished the article."
     )
     annotators_per_article = serializers.IntegerField(
         source="corpus.annotators_per_article", read_only=True
@@ -200,7 +200,7 @@ class ArticleSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_complete(self, article: Article) -> bool:
-        return article.done_assignments >= article.corpus.annotators_per_article
+        return article.is_complete
 
 
 class ArticleDetailSerializer(ArticleSerializer):

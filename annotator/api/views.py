@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -40,9 +38,6 @@ from annotator.api.filters import (
     SentenceFilter,
 )
 from annotator.api.permissions import (
-    ANNOTATOR_ROLES,
-    MANAGER_ROLES,
-    REVIEWER_ROLES,
     annotations_visible_to,
     can_create_corpora,
     corpus_ids_with_role,
@@ -51,7 +46,13 @@ from annotator.api.permissions import (
 )
 from annotator.assigning import HOLDING_PLACE
 from annotator.background_stream import at_low_priority
-from annotator.corpora import create_corpus
+from annotator.corpora import (
+    ManagementError,
+    add_member,
+    change_role,
+    create_corpus,
+    remove_member,
+)
 from annotator.export_queries import ExportRequest, dataset_card, stream_export
 from annotator.importing import ImportRejected, import_articles
 from annotator.labels_import import LabelImportRejected, import_labels
@@ -60,7 +61,6 @@ from annotator.models import (
     Annotation,
     Article,
     Assignment,
-    AssignmentStatus,
     Corpus,
     GoldLabel,
     LabelChoice,
@@ -86,18 +86,6 @@ def reject_unknown_params(request: Request, allowed: set[str]) -> None:
     if unknown:
         hint = f"allowed: {', '.join(sorted(allowed)) or 'none'}"
         raise ValidationError({name: [f"Unknown query parameter ({hint})."] for name in unknown})
-
-
-def _count_of(model: type, **filters: Any) -> Coalesce:
-    """A correlated COUNT subquery (no join, so list rows are never multiplied)."""
-    counted = (
-        model.objects.filter(**filters)
-        .order_by()
-        .values(next(iter(filters)).split("__")[0])
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
 class JsonLinesRenderer(BaseRenderer):
@@ -153,10 +141,7 @@ class CorpusViewSet(
     lookup_value_regex = "[-a-zA-Z0-9_]+"
 
     def get_queryset(self) -> QuerySet[Corpus]:
-        role = Membership.objects.filter(corpus=OuterRef("pk"), user=self.request.user).values(
-            "role"
-        )[:1]
-        return Corpus.objects.for_user(self.request.user).annotate(role=Subquery(role))
+        return Corpus.objects.for_user(self.request.user)  # with the caller's `role`
 
     def _corpus(self, slug: str) -> Corpus:
         # Actions validate their own query parameters, so they skip the list filter backend.
@@ -173,7 +158,7 @@ class CorpusViewSet(
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         corpus = self.get_object()
-        require_role(corpus, request.user, MANAGER_ROLES)
+        require_role(corpus, request.user, Role.MANAGERS)
         data = s.CorpusInputSerializer(
             corpus, data=request.data, partial=kwargs.get("partial", False)
         )
@@ -207,7 +192,7 @@ class CorpusViewSet(
 
         reject_unknown_params(request, {"level", "replicates"})
         corpus = self._corpus(slug)
-        require_role(corpus, request.user, REVIEWER_ROLES)
+        require_role(corpus, request.user, Role.REVIEWERS)
         query = s.AgreementQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return Response(
@@ -234,7 +219,7 @@ class CorpusViewSet(
     def export(self, request: Request, slug: str) -> StreamingHttpResponse:
         reject_unknown_params(request, set(s.ExportQuerySerializer().fields))
         corpus = self._corpus(slug)
-        require_role(corpus, request.user, REVIEWER_ROLES)
+        require_role(corpus, request.user, Role.REVIEWERS)
         query = s.ExportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         options = query.validated_data
@@ -273,7 +258,7 @@ class CorpusViewSet(
     def export_card(self, request: Request, slug: str) -> Response:
         reject_unknown_params(request, set())
         corpus = self._corpus(slug)
-        require_role(corpus, request.user, REVIEWER_ROLES)
+        require_role(corpus, request.user, Role.REVIEWERS)
         return Response(dataset_card(corpus))
 
 
@@ -309,51 +294,43 @@ class MembershipViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Membership]:
-        managed = corpus_ids_with_role(self.request.user, MANAGER_ROLES)
+        managed = corpus_ids_with_role(self.request.user, Role.MANAGERS)
         return Membership.objects.filter(corpus__in=managed).select_related("user", "corpus")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = s.MembershipInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        corpus = member_corpus(request.user, data.validated_data["corpus"], roles=MANAGER_ROLES)
+        corpus = member_corpus(request.user, data.validated_data["corpus"], roles=Role.MANAGERS)
         try:
-            with transaction.atomic():
-                membership = Membership.objects.create(
-                    corpus=corpus,
-                    user=data.validated_data["username"],
-                    role=data.validated_data["role"],
-                )
-        except IntegrityError:
-            raise ValidationError({"username": ["Already a member of this corpus."]}) from None
+            membership = add_member(
+                corpus=corpus,
+                user=data.validated_data["username"],
+                role=data.validated_data["role"],
+            )
+        except ManagementError as refused:
+            raise _invalid(refused, default_field="username") from None
         return Response(s.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         membership = self.get_object()
         data = s.MembershipRoleInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with transaction.atomic():
-            if data.validated_data["role"] != Role.MANAGER:
-                self._keep_a_manager(membership)
-            membership.role = data.validated_data["role"]
-            membership.save(update_fields=["role"])
+        try:
+            change_role(membership=membership, role=data.validated_data["role"])
+        except ManagementError as refused:
+            raise _invalid(refused, default_field="role") from None
         return Response(s.MembershipSerializer(membership).data)
 
     def perform_destroy(self, instance: Membership) -> None:
-        with transaction.atomic():
-            self._keep_a_manager(instance)
-            instance.delete()
+        try:
+            remove_member(membership=instance)
+        except ManagementError as refused:
+            raise _invalid(refused, default_field="role") from None
 
-    def _keep_a_manager(self, membership: Membership) -> None:
-        if membership.role != Role.MANAGER:
-            return
-        # Lock the corpus's managers so two demotions cannot both pass the check.
-        managers = list(
-            Membership.objects.select_for_update()
-            .filter(corpus_id=membership.corpus_id, role=Role.MANAGER)
-            .values_list("pk", flat=True)
-        )
-        if managers == [membership.pk]:
-            raise ValidationError({"role": ["A corpus keeps at least one manager."]})
+
+def _invalid(refused: ManagementError, *, default_field: str) -> ValidationError:
+    """A refusal from corpora.py as a 400 naming the field it is about."""
+    return ValidationError({refused.field or default_field: [str(refused)]})
 
 
 # --- Articles and sentences ------------------------------------------------------------------
@@ -386,24 +363,13 @@ class ArticleViewSet(
         return s.ArticleDetailSerializer if self.action == "retrieve" else s.ArticleSerializer
 
     def get_queryset(self) -> QuerySet[Article]:
-        return (
-            Article.objects.visible_to(self.request.user)
-            .select_related("corpus")
-            .annotate(
-                sentence_count=_count_of(Sentence, article=OuterRef("pk")),
-                done_assignments=_count_of(
-                    Assignment,
-                    article=OuterRef("pk"),
-                    status=AssignmentStatus.DONE,
-                ),
-            )
-        )
+        return Article.objects.visible_to(self.request.user).select_related("corpus").with_counts()
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = s.ArticleInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        corpus = member_corpus(request.user, fields["corpus"], roles=MANAGER_ROLES)
+        corpus = member_corpus(request.user, fields["corpus"], roles=Role.MANAGERS)
         started = timezone.now()
         with tempfile.TemporaryDirectory(prefix="api-import-") as folder:
             path = _write_import_source(Path(folder), fields)
@@ -519,7 +485,7 @@ class AnnotationViewSet(
             pk=fields["sentence"],
         )
         corpus = sentence.article.corpus
-        require_role(corpus, request.user, ANNOTATOR_ROLES)
+        require_role(corpus, request.user, Role.ANNOTATORS)
         # As in the workspace: labels go only on articles assigned to you, so the API cannot
         # get round annotators_per_article.
         if not Assignment.objects.filter(
@@ -622,7 +588,7 @@ class GoldLabelViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = GoldLabelFilter
 
     def get_queryset(self) -> QuerySet[GoldLabel]:
-        reviewed = corpus_ids_with_role(self.request.user, REVIEWER_ROLES)
+        reviewed = corpus_ids_with_role(self.request.user, Role.REVIEWERS)
         return GoldLabel.objects.filter(sentence__article__corpus__in=reviewed).select_related(
             "sentence", "choice", "decided_by"
         )

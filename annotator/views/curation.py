@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotator import curating
 from annotator.curating import CurationError, CurationItem, Unit
-from annotator.models import Corpus, GoldLabel, LabelChoice, Role, Sentence
+from annotator.models import Corpus, GoldLabel, LabelChoice, Sentence
 from annotator.views.statistics import curated_corpus
 
 PAGE_SIZE = 20
@@ -103,7 +103,7 @@ def curation_queue(request: HttpRequest, slug: str) -> HttpResponse:
             "statuses": STATUSES,
             "article": corpus.articles.filter(pk=article_id).first() if article_id else None,
             "annotator_id": annotator_id,
-            "annotators": corpus.memberships.filter(role=Role.ANNOTATOR)
+            "annotators": corpus.memberships.annotators()
             .select_related("user")
             .order_by("user__username"),
             "targets": list(corpus.stance_targets.all()),

@@ -1,9 +1,9 @@
 """A corpus manager's settings pages: corpus settings, members, label schema, stance targets.
 
 Only managers of the corpus reach them; everyone else, curators and annotators included, gets
-404 (the corpus is looked up through `Corpus.objects.with_role(user, (MANAGER,))`). Every form is
-a plain POST that redirects back with a message, so the pages work without JavaScript; the
-writes live in corpora.py.
+404 (the corpus is looked up through `Corpus.objects.with_role(user, Role.MANAGERS)`). Every form
+is a plain POST that redirects back with a message, so the pages work without JavaScript; the
+writes, and the rules that may refuse them, live in corpora.py.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import copy
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, QuerySet
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -42,31 +42,26 @@ from annotator.manage_forms import (
 )
 from annotator.models import (
     Annotation,
-    Article,
-    Assignment,
-    AssignmentStatus,
     Corpus,
     GoldLabel,
     LabelChoice,
     Layer,
     Membership,
     Role,
+    count_of,
 )
 
 MOVES = {"up": -1, "down": 1}
 
 
 def _managed_corpus(request: HttpRequest, slug: str) -> Corpus:
-    corpus = get_object_or_404(Corpus.objects.with_role(request.user, (Role.MANAGER,)), slug=slug)
-    corpus.role = Role.MANAGER  # for the corpus menu in the page header
-    return corpus
+    # `role` comes with the corpus, for the corpus menu in the page header.
+    return get_object_or_404(Corpus.objects.with_role(request.user, Role.MANAGERS), slug=slug)
 
 
-def _count(queryset: QuerySet, column: str) -> Coalesce:
-    """COUNT(*) of a correlated queryset grouped by `column`, as a subquery (0 when none)."""
-    return Coalesce(
-        Subquery(queryset.order_by().values(column).annotate(n=Count("pk")).values("n")), 0
-    )
+def _form_error(form: Form, refused: ManagementError) -> None:
+    """A refusal from corpora.py, shown on the field it is about when the form has it."""
+    form.add_error(refused.field if refused.field in form.fields else None, str(refused))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -103,16 +98,8 @@ def _explain_fewer_annotators(request: HttpRequest, corpus: Corpus, previous: in
     if corpus.annotators_per_article >= previous:
         return
     over = (
-        Article.objects.filter(corpus=corpus)
-        .annotate(
-            taken=Count(
-                "assignments",
-                filter=Q(
-                    assignments__status__in=(AssignmentStatus.ASSIGNED, AssignmentStatus.DONE)
-                ),
-            )
-        )
-        .filter(taken__gt=corpus.annotators_per_article)
+        corpus.articles.with_places_taken()
+        .filter(places_taken__gt=corpus.annotators_per_article)
         .count()
     )
     if over:
@@ -130,22 +117,11 @@ def _explain_fewer_annotators(request: HttpRequest, corpus: Corpus, previous: in
 
 def _members(corpus: Corpus) -> QuerySet[Membership]:
     """Members with their articles in progress, done and skipped and their label count, in one
-    query (correlated subqueries: joins would multiply the counts)."""
-    theirs = Assignment.objects.filter(annotator=OuterRef("user"), article__corpus=corpus)
+    query."""
     return (
-        Membership.objects.filter(corpus=corpus)
+        Membership.objects.with_workload(corpus)
+        .with_label_counts(corpus)
         .select_related("user")
-        .annotate(
-            open=_count(theirs.filter(status=AssignmentStatus.ASSIGNED), "annotator"),
-            done=_count(theirs.filter(status=AssignmentStatus.DONE), "annotator"),
-            skipped=_count(theirs.filter(status=AssignmentStatus.SKIPPED), "annotator"),
-            labels=_count(
-                Annotation.objects.filter(
-                    annotator=OuterRef("user"), sentence__article__corpus=corpus
-                ),
-                "annotator",
-            ),
-        )
         .order_by("role", "user__username")
     )
 
@@ -216,7 +192,7 @@ def member_create(request: HttpRequest, slug: str) -> HttpResponse:
             role=form.cleaned_data["role"],
         )
     except ManagementError as refused:
-        form.add_error("username", str(refused))
+        _form_error(form, refused)
         return _members_page(request, corpus, create_form=form, status=400)
     # The password is rendered into this response only (no redirect, no session): only its
     # hash is stored, so it can never be shown again.
@@ -267,8 +243,8 @@ def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def _choices(corpus: Corpus) -> list[LabelChoice]:
     return list(
         corpus.choices.annotate(
-            annotation_count=_count(Annotation.objects.filter(choice=OuterRef("pk")), "choice"),
-            gold_count=_count(GoldLabel.objects.filter(choice=OuterRef("pk")), "choice"),
+            annotation_count=count_of(Annotation.objects.filter(choice=OuterRef("pk"))),
+            gold_count=count_of(GoldLabel.objects.filter(choice=OuterRef("pk"))),
         ).order_by("layer", "order", "pk")
     )
 
@@ -318,7 +294,7 @@ def choice_add(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             choice = save_choice(choice=form.instance)
         except ManagementError as refused:
-            form.add_error(None, str(refused))
+            _form_error(form, refused)
         else:
             messages.success(request, f"Added “{choice.name}” to {choice.get_layer_display()}.")
             return redirect("annotator:corpus-schema", slug=corpus.slug)
@@ -337,7 +313,7 @@ def choice_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         try:
             saved = save_choice(choice=form.instance)
         except ManagementError as refused:
-            form.add_error(None, str(refused))
+            _form_error(form, refused)
         else:
             messages.success(request, f"Saved “{saved.name}”.")
             return redirect("annotator:corpus-schema", slug=corpus.slug)
@@ -382,8 +358,8 @@ def _targets_page(
     request: HttpRequest, corpus: Corpus, *, form: TargetForm | None = None, status: int = 200
 ) -> HttpResponse:
     targets = corpus.stance_targets.annotate(
-        annotation_count=_count(Annotation.objects.filter(target=OuterRef("pk")), "target"),
-        gold_count=_count(GoldLabel.objects.filter(target=OuterRef("pk")), "target"),
+        annotation_count=count_of(Annotation.objects.filter(target=OuterRef("pk"))),
+        gold_count=count_of(GoldLabel.objects.filter(target=OuterRef("pk"))),
     ).order_by("order", "pk")
     return render(
         request,
@@ -413,7 +389,7 @@ def target_add(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             target = save_target(target=form.instance)
         except ManagementError as refused:
-            form.add_error(None, str(refused))
+            _form_error(form, refused)
         else:
             messages.success(request, f"Added the stance target “{target.name}”.")
             return redirect("annotator:corpus-targets", slug=corpus.slug)
@@ -430,7 +406,7 @@ def target_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         try:
             saved = save_target(target=form.instance)
         except ManagementError as refused:
-            form.add_error(None, str(refused))
+            _form_error(form, refused)
         else:
             messages.success(request, f"Saved the stance target “{saved.name}”.")
             return redirect("annotator:corpus-targets", slug=corpus.slug)

@@ -1,4 +1,5 @@
-"""Statistics views: a corpus's agreement page with charts, and the same figures as JSON.
+"""Statistics views: a corpus's agreement page with charts, and the address of the same figures
+as JSON (which the API serves).
 
 Only managers and curators of the corpus see them (everyone else gets 404): the figures name
 annotators and show their labels, which annotators must not see of each other.
@@ -9,9 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import F
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponsePermanentRedirect,
+)
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
@@ -20,14 +26,12 @@ from annotator.agreement import LEVELS
 from annotator.models import Corpus, Role
 from annotator.statistics import corpus_statistics
 
-CURATING_ROLES = (Role.MANAGER, Role.CURATOR)
-
 
 def curated_corpus(request: HttpRequest, slug: str) -> Corpus:
-    """The corpus if the user manages or curates it; 404 for annotators and non-members alike."""
-    corpora = Corpus.objects.with_role(request.user, CURATING_ROLES)
-    # `role` feeds the corpus links in the navigation (_corpus_nav.html), from the same join.
-    return get_object_or_404(corpora.annotate(role=F("memberships__role")), slug=slug)
+    """The corpus if the user manages or curates it; 404 for annotators and non-members alike.
+
+    Its `role` feeds the corpus links in the navigation (_corpus_nav.html)."""
+    return get_object_or_404(Corpus.objects.with_role(request.user, Role.REVIEWERS), slug=slug)
 
 
 def _level(request: HttpRequest) -> str | None:
@@ -102,10 +106,10 @@ def corpus_statistics_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def corpus_statistics_json(request: HttpRequest, slug: str) -> JsonResponse:
+def corpus_statistics_json(request: HttpRequest, slug: str) -> HttpResponse:
+    """The figures as JSON, at the address the statistics page has always linked to: the API's
+    agreement endpoint answers them (same figures, same `?level=`), so there is one JSON."""
     corpus = curated_corpus(request, slug)
-    try:
-        level = _level(request)
-    except ValueError as error:
-        return JsonResponse({"error": str(error)}, status=400)
-    return JsonResponse(corpus_statistics(corpus, level=level), json_dumps_params={"indent": 1})
+    url = reverse("corpus-agreement", kwargs={"slug": corpus.slug})
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(f"{url}?{query}" if query else url)

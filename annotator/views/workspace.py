@@ -7,14 +7,13 @@ non-member gets 404, and labels are always read and written as `request.user`.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -46,6 +45,7 @@ from annotator.models import (
     LabelChoice,
     Layer,
     Membership,
+    Progress,
     Role,
     Sentence,
     SentenceNote,
@@ -54,7 +54,7 @@ from annotator.models import (
 )
 
 # Roles that see everyone's labels; annotators see only their own (blind annotation).
-SEES_ALL = (Role.MANAGER, Role.CURATOR)
+SEES_ALL = Role.REVIEWERS
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,64 +282,9 @@ def csrf_field(request: HttpRequest) -> SafeString:
     )
 
 
-def _progress(done: int, total: int) -> dict[str, int]:
-    percent = round(100 * done / total) if total else 0
-    return {"done": done, "total": total, "percent": min(percent, 100)}
-
-
 def _corpora_with_progress(request: HttpRequest, **filters: object) -> list[Corpus]:
     """The user's corpora (narrowed by `filters`) with their progress figures, in one query."""
-    user = request.user
-    done_here = Assignment.objects.filter(
-        article__corpus=OuterRef("pk"), status=AssignmentStatus.DONE
-    )
-
-    def count(queryset: object) -> Subquery:
-        return Subquery(
-            queryset.order_by().values("article__corpus").annotate(n=Count("pk")).values("n")
-        )
-
-    corpora = (
-        Corpus.objects.for_user(user)
-        .filter(**filters)
-        .annotate(
-            role=F("memberships__role"),
-            article_count=Subquery(
-                Article.objects.filter(corpus=OuterRef("pk"))
-                .order_by()
-                .values("corpus")
-                .annotate(n=Count("pk"))
-                .values("n")
-            ),
-            annotator_count=Subquery(
-                Membership.objects.filter(corpus=OuterRef("pk"), role=Role.ANNOTATOR)
-                .order_by()
-                .values("corpus")
-                .annotate(n=Count("pk"))
-                .values("n")
-            ),
-            done_count=count(done_here),
-            my_done=count(done_here.filter(annotator=user)),
-            my_open=count(
-                Assignment.objects.filter(
-                    article__corpus=OuterRef("pk"),
-                    status=AssignmentStatus.ASSIGNED,
-                    annotator=user,
-                )
-            ),
-        )
-        .order_by("name")
-    )
-    result = list(corpora)
-    for corpus in result:
-        articles = corpus.article_count or 0
-        needed = articles * corpus.annotators_per_article
-        corpus.corpus_progress = _progress(corpus.done_count or 0, needed)
-        # A fair share: the needed annotations spread evenly over the corpus's annotators.
-        share = math.ceil(needed / corpus.annotator_count) if corpus.annotator_count else articles
-        corpus.my_progress = _progress(corpus.my_done or 0, min(share, articles))
-        corpus.my_open = corpus.my_open or 0
-    return result
+    return list(Corpus.objects.with_progress(request.user).filter(**filters).order_by("name"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -368,31 +313,8 @@ def corpus_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if corpus.role == Role.MANAGER:
         context["is_manager"] = True
         context["members"] = (
-            Membership.objects.filter(corpus=corpus)
+            Membership.objects.with_workload(corpus)
             .select_related("user")
-            .annotate(
-                open=Count(
-                    "user__assignments",
-                    filter=Q(
-                        user__assignments__article__corpus=corpus,
-                        user__assignments__status=AssignmentStatus.ASSIGNED,
-                    ),
-                ),
-                done=Count(
-                    "user__assignments",
-                    filter=Q(
-                        user__assignments__article__corpus=corpus,
-                        user__assignments__status=AssignmentStatus.DONE,
-                    ),
-                ),
-                skipped=Count(
-                    "user__assignments",
-                    filter=Q(
-                        user__assignments__article__corpus=corpus,
-                        user__assignments__status=AssignmentStatus.SKIPPED,
-                    ),
-                ),
-            )
             .order_by("role", "user__username")
         )
     return render(request, "annotator/corpus_detail.html", context)
@@ -412,7 +334,7 @@ def corpus_next(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def corpus_assign(request: HttpRequest, slug: str) -> HttpResponse:
-    corpus = get_object_or_404(Corpus.objects.with_role(request.user, (Role.MANAGER,)), slug=slug)
+    corpus = get_object_or_404(Corpus.objects.with_role(request.user, Role.MANAGERS), slug=slug)
     form = AssignForm(request.POST or None, corpus=corpus)
     if request.method == "POST" and form.is_valid():
         result = assign_articles(
@@ -471,7 +393,7 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "can_label": can_label,
             "missing": missing,
-            "article_progress": _progress(sum(row.complete for row in rows), len(rows)),
+            "article_progress": Progress(sum(row.complete for row in rows), len(rows)),
             "my_progress": corpus_with_progress.my_progress,
             "guidelines": render_guidelines(corpus.guidelines),
             "sees_all": article.role in SEES_ALL,

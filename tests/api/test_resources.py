@@ -15,6 +15,8 @@ from annotator.models import (
     Annotation,
     AnnotationHistory,
     Article,
+    Assignment,
+    AssignmentStatus,
     Corpus,
     GoldLabel,
     GoldMethod,
@@ -140,7 +142,58 @@ def test_last_manager_cannot_leave(
     response = token_client(manager).delete(f"/api/v1/memberships/{membership.pk}/")
 
     assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "role": [
+            "manager is the last manager of Korea coverage; make someone else a manager first."
+        ]
+    }
     assert Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_last_manager_cannot_be_demoted(
+    corpus: Corpus, manager: AbstractUser, token_client: Clients
+) -> None:
+    membership = Membership.objects.get(user=manager, corpus=corpus)
+
+    response = token_client(manager).patch(
+        f"/api/v1/memberships/{membership.pk}/", {"role": "curator"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "is the last manager" in response.json()["error"]["fields"]["role"][0]
+    assert corpus.role_of(manager) == Role.MANAGER
+
+
+def test_removing_a_member_gives_their_open_articles_back(
+    corpus: Corpus,
+    manager: AbstractUser,
+    annotator: AbstractUser,
+    make_article: Callable[..., Article],
+    token_client: Clients,
+) -> None:
+    started = Assignment.objects.create(article=make_article(corpus=corpus), annotator=annotator)
+    membership = Membership.objects.get(user=annotator, corpus=corpus)
+
+    response = token_client(manager).delete(f"/api/v1/memberships/{membership.pk}/")
+
+    started.refresh_from_db()
+    assert response.status_code == 204
+    assert not Membership.objects.filter(pk=membership.pk).exists()
+    assert started.status == AssignmentStatus.SKIPPED
+
+
+def test_adding_a_member_twice_is_a_400_naming_the_username(
+    corpus: Corpus, manager: AbstractUser, annotator: AbstractUser, token_client: Clients
+) -> None:
+    response = token_client(manager).post(
+        "/api/v1/memberships/",
+        {"corpus": "korea", "username": "annotator", "role": "curator"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "already a member" in response.json()["error"]["fields"]["username"][0]
+    assert corpus.role_of(annotator) == Role.ANNOTATOR
 
 
 # --- Articles and sentences --------------------------------------------------------------------

@@ -153,7 +153,7 @@ def test_any_level_on_any_layer_answers_figures_not_a_server_error(
     api = Client(headers={"Authorization": f"Bearer {raw}"})
 
     page = client.get(f"/corpora/{slug}/statistics/?level={level}")
-    data = client.get(f"/corpora/{slug}/statistics.json?level={level}")
+    data = client.get(f"/corpora/{slug}/statistics.json?level={level}", follow=True)
     figures = api.get(f"/api/v1/corpora/{slug}/agreement/?level={level}&replicates=10")
 
     assert (page.status_code, data.status_code, figures.status_code) == (200, 200, 200)

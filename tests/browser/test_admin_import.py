@@ -1,4 +1,4 @@
-"""A manager imports a zip of articles from the admin and watches the job finish."""
+"""A superuser imports a zip of articles from the admin and watches the job finish."""
 
 from __future__ import annotations
 
@@ -12,12 +12,11 @@ from annotator.models import Article, ImportJob, ImportStatus
 from tests.browser.conftest import login
 
 
-def test_manager_uploads_zip_in_admin_and_sees_summary(
-    browser_page, live_server, corpus, manager, settings, tmp_path: Path
+def test_superuser_uploads_zip_in_admin_and_sees_summary(
+    browser_page, live_server, corpus, make_user, settings, tmp_path: Path
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
-    manager.is_staff = True
-    manager.save()
+    root = make_user(username="root", is_staff=True, is_superuser=True)
     archive = tmp_path / "batch.zip"
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as out:
@@ -28,7 +27,7 @@ def test_manager_uploads_zip_in_admin_and_sees_summary(
     archive.write_bytes(buffer.getvalue())
 
     page: Page = browser_page
-    login(page, live_server, manager)
+    login(page, live_server, root)
     page.goto(f"{live_server.url}/admin/annotator/corpus/{corpus.pk}/change/")
     page.get_by_role("link", name="Import articles").click()
     expect(page.get_by_text("No imports into this corpus yet")).to_be_visible()

@@ -29,8 +29,10 @@ from annotator.models import (
     Corpus,
     LabelChoice,
     Layer,
+    Membership,
     Role,
 )
+from annotator.tokens import create_token
 
 THREADS = 30
 
@@ -180,3 +182,35 @@ def test_thirty_annotators_asking_for_work_at_once_never_overfill_an_article(
     assert [r.headers["Location"] for r in second] == [sent_to[u.pk] for u in annotators]
     assert Assignment.objects.count() == sum(per_article.values())
     assert not Assignment.objects.exclude(status=AssignmentStatus.ASSIGNED).exists()
+
+
+@pytest.mark.usefixtures("meet_after_reading")
+@pytest.mark.parametrize("entry", ["members page", "API"])
+def test_two_managers_removing_each_other_at_once_leave_one_manager(
+    live_server: object,
+    make_corpus: Callable[..., Corpus],
+    make_member: Callable[..., AbstractUser],
+    entry: str,
+) -> None:
+    """Each removal alone is allowed (another manager remains); together, one is refused."""
+    corpus = make_corpus()
+    managers = [make_member(corpus=corpus, role=Role.MANAGER) for _ in range(2)]
+    memberships = [Membership.objects.get(corpus=corpus, user=user) for user in managers]
+
+    def remove(by: AbstractUser, membership: Membership) -> Callable[[], requests.Response]:
+        if entry == "API":
+            _, raw = create_token(user=by, name="script")
+            url = f"{live_server.url}/api/v1/memberships/{membership.pk}/"
+            headers = {"Authorization": f"Bearer {raw}"}
+            return lambda: requests.delete(url, headers=headers, timeout=60)
+        session = browser_session(by, live_server.url)
+        path = reverse(
+            "annotator:corpus-member-remove", kwargs={"slug": corpus.slug, "pk": membership.pk}
+        )
+        return lambda: session.post(f"{live_server.url}{path}", allow_redirects=False, timeout=60)
+
+    responses = at_once([remove(managers[0], memberships[1]), remove(managers[1], memberships[0])])
+
+    assert Membership.objects.filter(corpus=corpus, role=Role.MANAGER).count() == 1
+    if entry == "API":
+        assert sorted(response.status_code for response in responses) == [204, 400]

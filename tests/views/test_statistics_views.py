@@ -66,9 +66,13 @@ def test_anonymous_users_are_sent_to_log_in(client, labelled):
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_json_has_the_same_figures(client, manager, labelled):
+def test_json_address_is_served_by_the_api_with_the_same_figures(client, manager, labelled):
     client.force_login(manager)
-    data = client.get(json_url()).json()
+    response = client.get(json_url(), {"level": "nominal"})
+    data = client.get(json_url(), follow=True).json()
+
+    assert response.status_code == 301
+    assert response["Location"] == "/api/v1/corpora/korea/agreement/?level=nominal"
     claim = data["layers"][0]
     assert claim["layer"] == Layer.CLAIM_TYPE
     assert claim["krippendorff_alpha"] == pytest.approx(8 / 15)
@@ -79,7 +83,7 @@ def test_json_has_the_same_figures(client, manager, labelled):
 def test_bad_level_is_a_400(client, manager, labelled):
     client.force_login(manager)
     assert client.get(page_url(), {"level": "ratio"}).status_code == 400
-    assert client.get(json_url(), {"level": "ratio"}).status_code == 400
+    assert client.get(json_url(), {"level": "ratio"}, follow=True).status_code == 400
 
 
 def test_undefined_fleiss_kappa_shows_its_reason(

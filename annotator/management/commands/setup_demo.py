@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from annotator.corpora import add_member, save_target
 from annotator.importing import import_articles
 from annotator.models import Corpus, Membership, Role, StanceTarget
 
@@ -69,7 +70,7 @@ class Command(BaseCommand):
             )
             corpus.ensure_default_schema()
             if not corpus.stance_targets.exists():
-                StanceTarget.objects.create(corpus=corpus, name=DEMO_TARGET)
+                save_target(target=StanceTarget(corpus=corpus, name=DEMO_TARGET))
         self.stdout.write(f"Corpus {corpus.slug!r} {'created' if created else 'already exists'}.")
 
         summary = import_articles(corpus=corpus, sources=[samples])
@@ -90,7 +91,8 @@ class Command(BaseCommand):
                     new_passwords.append((username, role, password))
                 else:
                     self.stdout.write(f"User {username!r} already exists (password unchanged).")
-                Membership.objects.get_or_create(user=user, corpus=corpus, defaults={"role": role})
+                if not Membership.objects.filter(user=user, corpus=corpus).exists():
+                    add_member(corpus=corpus, user=user, role=role)
         if new_passwords:
             self.stdout.write(self.style.WARNING("Demo accounts (passwords are shown only once):"))
             for username, role, password in new_passwords:
