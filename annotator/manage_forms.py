@@ -15,9 +15,6 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from annotator.models import Corpus, LabelChoice, Layer, Membership, Role, StanceTarget
 
-# Keys the article and curation pages already use for moving around (workspace.js, curation.js).
-RESERVED_KEYS = {"j", "k", "u", "?", "/", " "}
-
 
 class CorpusSettingsForm(forms.ModelForm):
     annotators_per_article = forms.IntegerField(
@@ -135,12 +132,8 @@ class ChoiceForm(forms.ModelForm):
         return value
 
     def clean_key(self) -> str:
+        # Reserved keys are refused by the model's own validator (validate_choice_key).
         key = self.cleaned_data["key"]
-        if key in RESERVED_KEYS:
-            shown = "space" if key == " " else key
-            raise forms.ValidationError(
-                f"The key “{shown}” moves through sentences or opens help; pick another."
-            )
         taken = self._others().filter(key=key).first()
         if taken is not None:
             raise forms.ValidationError(f"The key “{key}” is already used by {taken}.")
