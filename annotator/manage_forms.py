@@ -13,7 +13,17 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
-from annotator.models import Corpus, LabelChoice, Layer, Membership, Role, StanceTarget
+from annotator.models import (
+    RESERVED_KEYS,
+    Corpus,
+    LabelChoice,
+    Layer,
+    Membership,
+    Role,
+    StanceTarget,
+)
+
+_RESERVED_WORDS = ", ".join(key for key in RESERVED_KEYS if key != " ") + " or space"
 
 
 class CorpusSettingsForm(forms.ModelForm):
@@ -104,7 +114,8 @@ class ChoiceForm(forms.ModelForm):
         help_texts = {
             "value": "Lower-case letters, digits, - and _; exports use it, so it cannot change "
             "once the choice is used.",
-            "key": "One character, unique in the corpus (both layers share the keyboard).",
+            "key": "One character, unique in the corpus (both layers share the keyboard); "
+            f"not {_RESERVED_WORDS}, which the pages use themselves.",
             "numeric_code": "Optional number for interval-level agreement (e.g. against -1, "
             "neutral 0, favor 1).",
         }
