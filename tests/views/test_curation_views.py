@@ -263,6 +263,6 @@ def test_resettling_names_the_gold_label_it_replaced(client, curator, corpus, se
     data["choice"] = choice(corpus, "not_a_claim").pk
     changed = client.post(settle_url(sentences[1]), data, **headers)
 
-    assert "was:" not in first.content.decode() + again.content.decode()
+    assert "(was:" not in first.content.decode() + again.content.decode()
     assert "(was: Opinion)" in changed.content.decode()
     assert GoldLabel.objects.get().choice.value == "not_a_claim"
