@@ -131,7 +131,7 @@ def test_two_targets_tab_and_either_order(open_article, browser_page):
 def test_keys_move_focus_only_when_asked_and_help_says_how(open_article, browser_page):
     page = browser_page
     user, sentences = open_article(stance_required=False)
-    expect(page.locator("#key-hint")).to_contain_text("stance is optional here")
+    expect(page.locator("#key-hint")).to_contain_text("Stance is optional here")
 
     # j leaves a sentence without its optional stance; k and a click come back.
     type_keys(page, "3", "j")

@@ -93,6 +93,7 @@
       if (!response.ok) {
         const problem = failureOf(response, text);
         problem.response = response;
+        problem.text = text; // a refusal may still carry the stored state to show
         throw problem;
       }
       return { response, text };

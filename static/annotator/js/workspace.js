@@ -350,7 +350,14 @@
 
   function onGiveUp(dropped, problem, { tries, of }) {
     const undone = dropped.filter((change) => change.kind === "undo").length;
-    dropped.forEach((change) => { if (change.rowId) notSaved.add(change.rowId); });
+    dropped.forEach((change) => {
+      if (!change.rowId) return;
+      notSaved.add(change.rowId);
+      // A refused label (400) comes back with the row as stored: show that.
+      const fresh = problem.text && rowFrom(problem.text, change.rowId);
+      const old = rowById(change.rowId);
+      if (fresh && old) replaceRow(old, fresh);
+    });
     const sentences = new Set(dropped.map((change) => change.rowId).filter(Boolean)).size;
     let text;
     if (!problem.temporary) {
@@ -502,7 +509,9 @@
 
   // Closing the tab with changes still on their way would lose them: the browser asks first.
   window.addEventListener("beforeunload", (event) => {
-    if (saving.busy()) event.preventDefault();
+    if (!saving.busy()) return;
+    event.preventDefault();
+    event.returnValue = ""; // older browsers ask only when this is set
   });
 
   // --- start: the sentence in the URL's #anchor, else the first one left to do -------------
