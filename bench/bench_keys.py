@@ -93,6 +93,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keys", type=int, default=200, help="keys to time (default 200)")
     args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        print(f"bench_keys: skipped, no Chromium at {CHROMIUM} (apt-get install chromium)")
+        return
 
     bench_url, maintenance_url = database_urls()
     os.environ.update(
