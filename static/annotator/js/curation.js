@@ -135,12 +135,16 @@
     const typing = note && document.activeElement === note;
     old.replaceWith(fresh);
     readStored(fresh);
-    if (note && note.value) fresh.querySelector("input[name=note]").value = note.value;
     if (fresh.id === currentId) {
       fresh.classList.add("current");
       if (!typing) fresh.focus({ preventScroll: true });
     }
-    if (typing) fresh.querySelector("input[name=note]").focus();
+    if (typing) {
+      // A note being typed for the next decision survives the redraw.
+      const field = fresh.querySelector("input[name=note]");
+      field.value = note.value;
+      field.focus();
+    }
     paint(fresh);
   }
 

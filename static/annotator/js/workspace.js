@@ -246,16 +246,18 @@
     saving.push({ kind: "undo", url: undoForm.action, body: new FormData(undoForm), retry: false });
   }
 
-  // Leaving the page (finish, skip) waits for the changes still on their way.
+  // Leaving the page (finish, skip) waits for the changes still on their way, and stays if
+  // any of them could not be saved (the message about it is on screen).
+  let givenUp = 0;
   function leaveWith(form) {
     if (!saving.busy()) {
       form.submit();
       return;
     }
     say("Saving your last changes first…", { lasting: true });
+    const before = givenUp;
     saving.whenIdle(() => {
-      if (notSaved.size) return; // the failure message is on screen; stay
-      form.submit();
+      if (givenUp === before) form.submit();
     });
   }
 
@@ -349,6 +351,7 @@
   }
 
   function onGiveUp(dropped, problem, { tries, of }) {
+    givenUp += 1;
     const undone = dropped.filter((change) => change.kind === "undo").length;
     dropped.forEach((change) => {
       if (!change.rowId) return;
