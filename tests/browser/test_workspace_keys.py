@@ -302,3 +302,19 @@ def test_a_refused_save_is_not_retried(open_article, browser_page):
     expect(row(page, sentences[0]).locator("button.choice.selected")).to_have_count(0)
     assert len(tries) == 1
     assert not Annotation.objects.filter(annotator=user).exists()
+
+
+def test_a_note_typed_but_not_saved_survives_labelling_elsewhere(open_article, browser_page):
+    page = browser_page
+    user, sentences = open_article()
+
+    page.keyboard.press("/")
+    page.keyboard.type("draft, not saved yet")
+    row(page, sentences[1]).get_by_role("button", name="Opinion").click()
+    wait_until_saved(page)
+
+    expect(row(page, sentences[0]).locator("input[name=note]")).to_have_value(
+        "draft, not saved yet"
+    )
+    assert stored_labels(user, sentences[:2]) == [(None, {}), ("opinion", {})]
+    assert not SentenceNote.objects.filter(annotator=user).exists()

@@ -114,11 +114,17 @@
       });
     });
     const noteForm = row.querySelector(".note-form");
-    const note = failing
-      ? { unsure: noteForm.elements.unsure.defaultChecked, text: noteForm.elements.note.defaultValue }
-      : intendedNote(row);
-    noteForm.elements.unsure.checked = note.unsure;
-    if (document.activeElement !== noteForm.elements.note) noteForm.elements.note.value = note.text;
+    const storedNote = {
+      unsure: noteForm.elements.unsure.defaultChecked,
+      text: noteForm.elements.note.defaultValue,
+    };
+    const note = failing ? storedNote : intendedNote(row);
+    // The note fields show a note change on its way (or its failure); otherwise they are left
+    // alone, so text typed but not yet saved is never overwritten.
+    if (changes.some((change) => change.kind === "note")) {
+      noteForm.elements.unsure.checked = note.unsure;
+      if (document.activeElement !== noteForm.elements.note) noteForm.elements.note.value = note.text;
+    }
     const unsure = row.querySelector("[data-unsure-badge]");
     unsure.textContent = note.unsure ? "? Unsure" : ""; // no flag, no words (blind annotation)
     unsure.hidden = !note.unsure;
@@ -135,8 +141,15 @@
     else delete row.dataset.saveState;
   }
 
+  // Only rows with changes on their way, or that had some at the last paint, need painting: a
+  // 300-sentence article is not redrawn for every key.
+  let painted = new Set();
   function paintAll() {
-    rows().forEach(paint);
+    const ids = new Set(painted);
+    saving.pending().forEach((change) => { if (change.rowId) ids.add(change.rowId); });
+    notSaved.forEach((id) => ids.add(id));
+    ids.forEach((id) => { const row = rowById(id); if (row) paint(row); });
+    painted = new Set(Array.from(ids).filter((id) => rowById(id) && rowById(id).dataset.saveState));
   }
 
   // --- focus -----------------------------------------------------------------------------
