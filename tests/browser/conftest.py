@@ -2,8 +2,8 @@
 
 Use `browser_page` (a fresh 1280 px page on `live_server`, screenshot saved under
 test-artifacts/ when the test fails), `login(page, live_server, user, password)`, and
-`wait_until_saved(page)` after keys or clicks that save (never a `networkidle` wait: under
-load it times out, and it says nothing about what the page shows).
+`wait_until_saved(page)` after keys or clicks that save (never wait for the network to go
+idle: under load that times out, and it says nothing about what the page shows).
 Debian's Chromium drives the tests (Playwright's own browser download does not work here);
 without it the tests skip, unless BROWSER_TESTS_REQUIRED=1 (CI), where they fail.
 """
