@@ -17,6 +17,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -29,6 +30,7 @@ from annotator.models import (
     Membership,
     Role,
     StanceTarget,
+    validate_choice_key,
 )
 
 if TYPE_CHECKING:
@@ -177,6 +179,10 @@ def save_choice(*, choice: LabelChoice) -> LabelChoice:
     stored gold name choices by value. A key or value taken meanwhile by someone else (the form
     checked it first) becomes a ManagementError, not a 500.
     """
+    try:
+        validate_choice_key(choice.key)
+    except ValidationError as error:
+        raise ManagementError(" ".join(error.messages), field="key") from None
     try:
         with transaction.atomic():
             if choice.pk is None:

@@ -13,10 +13,17 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
-from annotator.models import Corpus, LabelChoice, Layer, Membership, Role, StanceTarget
+from annotator.models import (
+    RESERVED_KEYS,
+    Corpus,
+    LabelChoice,
+    Layer,
+    Membership,
+    Role,
+    StanceTarget,
+)
 
-# Keys the article and curation pages already use for moving around (workspace.js, curation.js).
-RESERVED_KEYS = {"j", "k", "u", "?", "/", " "}
+_RESERVED_WORDS = ", ".join(key for key in RESERVED_KEYS if key != " ") + " or space"
 
 
 class CorpusSettingsForm(forms.ModelForm):
@@ -107,7 +114,8 @@ class ChoiceForm(forms.ModelForm):
         help_texts = {
             "value": "Lower-case letters, digits, - and _; exports use it, so it cannot change "
             "once the choice is used.",
-            "key": "One character, unique in the corpus (both layers share the keyboard).",
+            "key": "One character, unique in the corpus (both layers share the keyboard); "
+            f"not {_RESERVED_WORDS}, which the pages use themselves.",
             "numeric_code": "Optional number for interval-level agreement (e.g. against -1, "
             "neutral 0, favor 1).",
         }
@@ -135,12 +143,8 @@ class ChoiceForm(forms.ModelForm):
         return value
 
     def clean_key(self) -> str:
+        # Reserved keys are refused by the model's own validator (validate_choice_key).
         key = self.cleaned_data["key"]
-        if key in RESERVED_KEYS:
-            shown = "space" if key == " " else key
-            raise forms.ValidationError(
-                f"The key “{shown}” moves through sentences or opens help; pick another."
-            )
         taken = self._others().filter(key=key).first()
         if taken is not None:
             raise forms.ValidationError(f"The key “{key}” is already used by {taken}.")

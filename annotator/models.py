@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Length
@@ -59,6 +60,39 @@ DEFAULT_STANCE_CHOICES = (
     ("against", "Against", "a", -1.0),
     ("neutral", "Neutral", "n", 0.0),
 )
+
+
+# Keys the article and curation pages keep for their own actions (workspace.js, curation.js),
+# with what each does there; a label choice may not take one (see validate_choice_key).
+RESERVED_KEYS = {
+    "j": "moves through sentences",
+    "k": "moves through sentences",
+    "u": "undoes the last change",
+    "!": "flags a sentence as unsure",
+    "/": "opens the note field",
+    ">": "skips the article",
+    "?": "opens the keyboard help",
+    " ": "scrolls the page",
+}
+
+
+def validate_choice_key(key: str) -> None:
+    """A label choice's key must be one visible character the pages do not use themselves.
+
+    A field validator, so every entry point that validates the model (the settings pages, the
+    admin, full_clean in scripts) refuses the same keys with the same words.
+    """
+    if key in RESERVED_KEYS:
+        shown = "space" if key == " " else key
+        raise ValidationError(
+            f"The key “{shown}” {RESERVED_KEYS[key]} on the article and curation pages; "
+            "pick another.",
+            code="reserved_key",
+        )
+    if key.isspace() or not key.isprintable():
+        raise ValidationError(
+            "A key must be one visible character (a letter, digit or sign).", code="invisible_key"
+        )
 
 
 def content_hash(text: str) -> str:
@@ -243,7 +277,11 @@ class LabelChoice(models.Model):
     layer = models.CharField(max_length=20, choices=Layer.choices)
     value = models.SlugField(max_length=50, help_text="Stable machine value used in exports.")
     name = models.CharField(max_length=100, help_text="What annotators see.")
-    key = models.CharField(max_length=1, help_text="Keyboard shortcut, unique in the corpus.")
+    key = models.CharField(
+        max_length=1,
+        validators=[validate_choice_key],
+        help_text="Keyboard shortcut, unique in the corpus.",
+    )
     order = models.PositiveSmallIntegerField(default=0)
     numeric_code = models.FloatField(
         null=True, blank=True, help_text="Numeric value for interval-level agreement."

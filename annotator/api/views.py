@@ -82,10 +82,16 @@ def api_not_found(request: HttpRequest, path: str = "") -> JsonResponse:
 
 
 def reject_unknown_params(request: Request, allowed: set[str]) -> None:
+    """Refuse query parameters the action does not know, and empty ones."""
     unknown = sorted(set(request.query_params) - allowed)
     if unknown:
         hint = f"allowed: {', '.join(sorted(allowed)) or 'none'}"
         raise ValidationError({name: [f"Unknown query parameter ({hint})."] for name in unknown})
+    # As for the list filters (filters.StrictFilterBackend): a parameter that is sent means
+    # something, and DRF would otherwise treat an empty optional one as absent.
+    empty = sorted(name for name, value in request.query_params.items() if value == "")
+    if empty:
+        raise ValidationError({name: ["Must not be empty."] for name in empty})
 
 
 class JsonLinesRenderer(BaseRenderer):

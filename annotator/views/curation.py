@@ -120,14 +120,15 @@ def _corpus_sentence(corpus: Corpus, pk: int) -> Sentence:
 
 
 def _item_fragment(
-    request: HttpRequest, corpus: Corpus, unit: Unit, sentence: Sentence
+    request: HttpRequest, corpus: Corpus, unit: Unit, sentence: Sentence, *, was: str = ""
 ) -> HttpResponse:
-    """The sentence's curation card after a change, for htmx to swap in."""
+    """The sentence's curation card after a change, for htmx to swap in; `was` names the gold
+    label a re-settle replaced."""
     [item] = curating.curation_items([sentence], unit)
     return render(
         request,
         "annotator/_curation_item.html",
-        _item_context(corpus, unit, item, next=request.POST.get("next", "")),
+        _item_context(corpus, unit, item, next=request.POST.get("next", ""), was=was),
     )
 
 
@@ -160,6 +161,14 @@ def curation_settle(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         choice = LabelChoice.objects.filter(corpus=corpus, pk=choice_id).first()
         if choice is None:
             raise CurationError("choose one of the corpus's labels")
+        # Re-settling replaces gold: the answer names what it was, so a slip is seen.
+        replaced = (
+            GoldLabel.objects.for_layer(unit.layer, unit.target)
+            .filter(sentence=sentence)
+            .exclude(choice=choice)
+            .values_list("choice__name", flat=True)
+            .first()
+        )
         curating.settle(
             sentence=sentence,
             unit=unit,
@@ -170,8 +179,9 @@ def curation_settle(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     except CurationError as error:
         return HttpResponseBadRequest(str(error))
     if request.htmx:
-        return _item_fragment(request, corpus, unit, sentence)
-    messages.success(request, f"Settled: {choice.name}.")
+        return _item_fragment(request, corpus, unit, sentence, was=replaced or "")
+    was = f" (was: {replaced})" if replaced else ""
+    messages.success(request, f"Settled: {choice.name}{was}.")
     return _back(request, corpus, unit)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import NamedTuple
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -77,6 +79,13 @@ class TargetRow:
     current: LabelChoice | None
 
 
+class RowState(NamedTuple):
+    """How a row's labels stand, as a CSS class name and the words on its badge."""
+
+    code: str
+    text: str
+
+
 @dataclass
 class SentenceRow:
     sentence: Sentence
@@ -93,6 +102,24 @@ class SentenceRow:
     number: str = ""
     label_url: str = ""
     note_url: str = ""
+
+    @cached_property
+    def state(self) -> RowState:
+        """Derived from the fields above, so every way of building a row shows the same words.
+
+        "Labelled" means every layer the row shows has a value; a row that counts as done
+        with a stance still unset (stance optional) says so instead of claiming to be complete.
+        """
+        stances_set = sum(stance.current is not None for stance in self.stances)
+        if self.claim is None:
+            if stances_set:
+                return RowState("partial", "Claim type missing")
+            return RowState("todo", "Not labelled")
+        if stances_set == len(self.stances):
+            return RowState("done", "✓ Labelled")
+        if self.complete:
+            return RowState("optional", "Stance not set (optional)")
+        return RowState("partial", "Stance missing")
 
 
 @dataclass

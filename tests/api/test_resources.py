@@ -552,6 +552,16 @@ def test_agreement_figures(
     assert bad.status_code == 400 and "replicates" in bad.json()["error"]["fields"]
 
 
+def test_agreement_refuses_an_empty_level_rather_than_ignoring_it(
+    labelled_article: Article, curator: AbstractUser, token_client: Clients
+) -> None:
+    # Found by the stateful schema test: the schema says a sent parameter is not empty.
+    response = token_client(curator).get("/api/v1/corpora/korea/agreement/?level=")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["level"] == ["Must not be empty."]
+
+
 def test_upsert_on_an_article_not_assigned_to_you_is_refused(
     labelled_article: Article,
     annotator: AbstractUser,

@@ -1,7 +1,9 @@
 """Playwright fixtures for browser tests, shared by every area.
 
 Use `browser_page` (a fresh 1280 px page on `live_server`, screenshot saved under
-test-artifacts/ when the test fails) and `login(page, live_server, user, password)`.
+test-artifacts/ when the test fails), `login(page, live_server, user, password)`, and
+`wait_until_saved(page)` after keys or clicks that save (never wait for the network to go
+idle: under load that times out, and it says nothing about what the page shows).
 Debian's Chromium drives the tests (Playwright's own browser download does not work here);
 without it the tests skip, unless BROWSER_TESTS_REQUIRED=1 (CI), where they fail.
 """
@@ -88,3 +90,14 @@ def login(page: object, live_server: object, user: object, password: str = "pw")
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
+
+
+def wait_until_saved(page: object, timeout: float = 10_000) -> None:
+    """Every change the page's keys or clicks made has been answered, none failed.
+
+    A key queues its change before `keyboard.press()` returns, and rows (sentences, curation
+    items) carry `data-save-state` while they have one on its way or failed.
+    """
+    from playwright.sync_api import expect
+
+    expect(page.locator("[data-save-state]")).to_have_count(0, timeout=timeout)

@@ -11,7 +11,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from annotator.models import Assignment, Membership, Role
-from tests.browser.conftest import login
+from tests.browser.conftest import login, wait_until_saved
 
 # Recorded in the page before any of its own code runs, so nothing escapes the listener.
 COLLECT_VIOLATIONS = """
@@ -57,7 +57,7 @@ def test_pages_raise_no_content_security_policy_violation(
         response = page.goto(f"{live_server.url}{path}")
         assert response is not None
         assert "script-src 'self'" in (response.headers.get("content-security-policy") or "")
-        page.wait_for_load_state("networkidle")
+        # goto() returned on "load": the page's scripts (deferred) have run by then.
         found[path] = violations_on(page)
 
     login(page, live_server, annotator)
@@ -65,9 +65,10 @@ def test_pages_raise_no_content_security_policy_violation(
     visit("/")
     visit(f"/corpora/{corpus.slug}/")
     visit(f"/articles/{article.pk}/")
-    # Labelling swaps an htmx fragment in: htmx must not inject inline styles doing so.
+    # Labelling swaps a fragment from the server in: nothing may inject inline code doing so.
     page.locator(".sentence-row button.choice").first.click()
     expect(page.locator(".sentence-row button.choice.selected").first).to_be_visible()
+    wait_until_saved(page)
     found[f"/articles/{article.pk}/ (after labelling)"] = violations_on(page)
     visit("/account/tokens/")
     visit("/articles/987654/")  # the 404 page

@@ -9,7 +9,7 @@ import re
 from playwright.sync_api import expect
 
 from annotator.models import Annotation, AnnotationHistory, Assignment
-from tests.browser.conftest import login
+from tests.browser.conftest import login, wait_until_saved
 
 
 def test_double_click_and_quick_clicks_on_a_label_save_it_once(
@@ -39,7 +39,7 @@ def test_double_click_and_quick_clicks_on_a_label_save_it_once(
     expect(page.locator(f"#s-{second.pk} button.choice.selected")).to_have_text(
         re.compile("Factual claim")
     )
-    page.wait_for_load_state("networkidle")
+    wait_until_saved(page)
 
     assert len(posts) >= 2  # the clicks did reach the server
     for sentence, value in ((first, "opinion"), (second, "factual_claim")):

@@ -26,7 +26,7 @@ def test_manager_creates_an_account_and_edits_the_schema(
     login(page, live_server, manager)
 
     page.goto(f"{live_server.url}{corpus.get_absolute_url()}")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+    page.get_by_role("navigation", name="Corpus").get_by_role("link", name="Settings").click()
     expect(page.get_by_role("heading", name="Corpus settings")).to_be_visible()
     violations["settings"] = page.evaluate("window.__cspViolations")
 

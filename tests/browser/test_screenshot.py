@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from annotator.models import Assignment
-from tests.browser.conftest import login
+from tests.browser.conftest import login, wait_until_saved
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDELINES = """# Claim types
@@ -41,13 +41,18 @@ def test_article_page_screenshot(browser_page, live_server, corpus, annotator, m
     page = browser_page
     login(page, live_server, annotator)
     page.goto(f"{live_server.url}{article.get_absolute_url()}")
-    for key in ("2", "a", "1", "1"):
+    # Three sentences done (claim type, then stance moves on), the fourth with its claim type
+    # only: it keeps the focus and says its stance is not set.
+    for key in ("2", "a", "2", "f", "1", "n", "1"):
         before = page.locator("button.choice.selected").count()
         page.keyboard.press(key)
         expect(page.locator("button.choice.selected")).to_have_count(before + 1)
+    wait_until_saved(page)
     page.set_viewport_size({"width": 1280, "height": 860})
     expect(page.locator(".sentence-row.is-focused")).to_contain_text("Kim Jong Un sent")
-    page.wait_for_timeout(200)  # the last row settles and scrolls the focus into view
+    expect(page.locator(".sentence-row.is-focused .stored-state")).to_have_text(
+        "Stance not set (optional)"
+    )
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(ROOT / "docs" / "screenshot-article.png"))
     page.set_viewport_size({"width": 800, "height": 900})  # usable at 800 px too

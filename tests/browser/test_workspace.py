@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import expect
 
 from annotator.models import Annotation, Assignment, AssignmentStatus
-from tests.browser.conftest import login
+from tests.browser.conftest import login, wait_until_saved
 
 TEXT = (
     "The ministry said exports rose 4% in May. Critics called the figure misleading.\n\n"
@@ -38,11 +38,14 @@ def test_annotator_labels_by_keyboard_and_mouse_then_finishes(
     page.wait_for_url(re.compile(rf"/articles/{article.pk}/"))
     expect(page.locator(".sentence-row.is-focused")).to_have_id(f"s-{sentences[0].pk}")
 
-    # Keyboard: "1" labels the focused sentence and moves on to the next unlabelled one.
+    # Keyboard: "1" labels the focused sentence; its stance (optional here) is still open, so
+    # the focus stays until the stance key fills the row and moves it on.
     page.keyboard.press("1")
     expect(selected(page, sentences[0])).to_have_text(re.compile("Factual claim"))
+    expect(page.locator(".sentence-row.is-focused")).to_have_id(f"s-{sentences[0].pk}")
+    page.keyboard.press("n")
     expect(page.locator(".sentence-row.is-focused")).to_have_id(f"s-{sentences[1].pk}")
-    # A stance key labels the stance; the sentence is not complete yet, so focus stays.
+    # A stance key first: the sentence has no claim type yet, so focus stays.
     page.keyboard.press("f")
     expect(selected(page, sentences[1])).to_have_text(re.compile("Favor"))
     expect(page.locator(".sentence-row.is-focused")).to_have_id(f"s-{sentences[1].pk}")
@@ -76,8 +79,9 @@ def test_annotator_labels_by_keyboard_and_mouse_then_finishes(
     expect(page.locator("#help")).to_be_hidden()
 
     # Reload: labels are kept, the progress bar counts them.
+    wait_until_saved(page)
     page.reload()
-    expect(selected(page, sentences[0])).to_have_text(re.compile("Factual claim"))
+    expect(selected(page, sentences[0])).to_have_count(2)
     expect(selected(page, sentences[1])).to_have_count(2)
     expect(selected(page, sentences[2])).to_have_count(0)
     expect(page.locator("#article-progress")).to_contain_text("2 / 4 sentences")
@@ -85,8 +89,13 @@ def test_annotator_labels_by_keyboard_and_mouse_then_finishes(
     # Finish: label the rest, Enter on the last sentence marks the article done.
     expect(page.locator(".sentence-row.is-focused")).to_have_id(f"s-{sentences[2].pk}")
     page.keyboard.press("0")
+    expect(row(page, sentences[2]).locator(".stored-state")).to_have_text(
+        "Stance not set (optional)"
+    )
+    page.keyboard.press("j")
     expect(page.locator(".sentence-row.is-focused")).to_have_id(f"s-{sentences[3].pk}")
     page.keyboard.press("3")
+    page.keyboard.press("a")
     expect(page.locator("#article-progress")).to_contain_text("4 / 4 sentences")
     expect(page.locator("#toast")).to_contain_text("Every sentence is labelled")
     expect(page.locator(".sentence-row.is-focused")).to_have_id(f"s-{sentences[3].pk}")
@@ -126,10 +135,10 @@ def test_article_text_never_runs(browser_page, live_server, corpus, annotator, m
     expect(page.locator(".sentences")).to_contain_text("<script>alert(1)</script> appeared")
     expect(page.locator(".sentences")).to_contain_text('<div hx-get="/x" hx-trigger="load">')
     expect(page.locator("h1")).to_have_text("<script>alert('title')</script>")
-    # Label a sentence so htmx processes a swapped fragment too.
+    # Label a sentence so a row from the server is swapped in too.
     page.keyboard.press("1")
     expect(page.locator("button.choice.selected")).to_have_count(1)
-    page.wait_for_timeout(300)  # let any (wrongly) triggered request start
+    wait_until_saved(page)  # the row came back from the server and was swapped in
     assert dialogs == []
     assert not [url for url in requests if url.rstrip("/").endswith("/x")]
     assert page.locator("img[src=x]").count() == 0
@@ -154,6 +163,7 @@ def test_tab_moves_between_stance_targets(
     expect(row(page, first).locator(".layer-stance").nth(1).locator(".selected")).to_have_count(1)
     page.keyboard.press("2")  # claim type completes the sentence: focus moves on
     expect(page.locator(".sentence-row.is-focused")).not_to_have_id(f"s-{first.pk}")
+    wait_until_saved(page)
     stances = dict(
         Annotation.objects.filter(annotator=user, layer="stance").values_list(
             "target__name", "choice__value"

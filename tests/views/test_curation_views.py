@@ -250,3 +250,19 @@ def test_queue_query_count_does_not_grow_with_rows(
         response = client.get(queue_url())
     assert response.status_code == 200
     assert response.content.decode().count('class="curation-item') == 5 * articles
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_resettling_names_the_gold_label_it_replaced(client, curator, corpus, sentences, htmx):
+    client.force_login(curator)
+    # The fragment (htmx), or the page the plain POST redirects to with its message.
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {"follow": True}
+    data = {"layer": "claim_type", "choice": choice(corpus, "opinion").pk}
+    first = client.post(settle_url(sentences[1]), data, **headers)
+    again = client.post(settle_url(sentences[1]), data, **headers)  # same label: nothing to name
+    data["choice"] = choice(corpus, "not_a_claim").pk
+    changed = client.post(settle_url(sentences[1]), data, **headers)
+
+    assert "(was:" not in first.content.decode() + again.content.decode()
+    assert "(was: Opinion)" in changed.content.decode()
+    assert GoldLabel.objects.get().choice.value == "not_a_claim"
