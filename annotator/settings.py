@@ -306,7 +306,8 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "object-src": ["'none'"],
-        "base-uri": ["'self'"],
+        # No page sets <base>; 'none' stops an injected one from redirecting relative URLs.
+        "base-uri": ["'none'"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
     }
