@@ -107,6 +107,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every log record, error page and answer of the request carries its id.
+    "annotator.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files before anything that touches the session or the database.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -333,9 +335,23 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if BEHIND_PROXY else ["REMOTE_ADDR"]
 )
 
+# Logs: one JSON object per line on stderr, each with the id of its request (annotator/logs.py).
+# Django's own loggers write through the same handler instead of their plain-text console one;
+# runserver's access lines (django.server, `make run` only) keep Django's format.
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "WARNING").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "filters": {"request_id": {"()": "annotator.logs.RequestIdFilter"}},
+    "formatters": {"json": {"()": "annotator.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id"],
+            "level": LOG_LEVEL,
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}},
 }

@@ -50,7 +50,13 @@ def test_non_member_gets_404_for_a_corpus(
     response = token_client(outsider).get("/api/v1/corpora/korea/")
 
     assert response.status_code == 404
-    assert response.json() == {"error": {"code": "not_found", "message": "Not found."}}
+    assert response.json() == {
+        "error": {
+            "code": "not_found",
+            "message": "Not found.",
+            "request_id": response["X-Request-ID"],
+        }
+    }
 
 
 def test_manager_updates_corpus_and_annotator_may_not(
