@@ -129,7 +129,10 @@ def find_active_token(raw: str) -> ApiToken | None:
 
 
 def _remember_hash_before_upgrade(
-    sender: type, instance: AbstractBaseUser, **kwargs: object
+    sender: type[AbstractBaseUser],
+    instance: AbstractBaseUser,
+    update_fields: frozenset[str] | None = None,
+    **kwargs: object,
 ) -> None:
     """pre_save of the user model: note the stored hash when Django is about to upgrade it.
 
@@ -137,7 +140,6 @@ def _remember_hash_before_upgrade(
     with `_password` cleared, because it is the same password under a stronger hash. A real
     change through `set_password` keeps `_password`; an unusable password is a change too.
     """
-    update_fields = kwargs.get("update_fields")
     if (
         update_fields is not None
         and set(update_fields) == {"password"}
@@ -145,7 +147,7 @@ def _remember_hash_before_upgrade(
         and instance.pk is not None
         and instance.has_usable_password()
     ):
-        previous = type(instance).objects.filter(pk=instance.pk).values_list("password", flat=True)
+        previous = sender._default_manager.filter(pk=instance.pk).values_list("password", flat=True)
         instance._password_before_upgrade = previous.first()  # type: ignore[attr-defined]
 
 
@@ -161,7 +163,7 @@ def _carry_tokens_through_upgrade(
     if previous is None or previous == instance.password:
         return
     ApiToken.objects.filter(
-        user=instance, password_fingerprint=_fingerprint_of_hash(previous)
+        user_id=instance.pk, password_fingerprint=_fingerprint_of_hash(previous)
     ).update(password_fingerprint=password_fingerprint(instance))
 
 

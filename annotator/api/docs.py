@@ -10,20 +10,20 @@ from __future__ import annotations
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseBase
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework import exceptions
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 
-class _JsonErrors:
+class _JsonErrors(APIView):
     """Errors in the API's JSON format, not in the YAML or HTML the view renders on success."""
 
-    request: Request
-
-    def handle_exception(self, exc: Exception) -> HttpResponseBase:
-        response = super().handle_exception(exc)  # type: ignore[misc]
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
         self.request.accepted_renderer = JSONRenderer()
         self.request.accepted_media_type = JSONRenderer.media_type
         return response
@@ -34,9 +34,12 @@ class ApiSchemaView(_JsonErrors, SpectacularAPIView):
 
 
 class ApiDocsView(_JsonErrors, SpectacularSwaggerSplitView):
-    permission_classes = [IsAuthenticated]
+    # Checked in get() instead of by a permission class, which could only answer 401: a person
+    # who is not signed in is sent to the sign-in page. A wrong token still gets the 401.
+    permission_classes = [AllowAny]
 
-    def handle_exception(self, exc: Exception) -> HttpResponseBase:
-        if isinstance(exc, exceptions.NotAuthenticated):
-            return redirect_to_login(self.request.get_full_path())
-        return super().handle_exception(exc)
+    @extend_schema(exclude=True)
+    def get(self, request: Request, *args: object, **kwargs: object) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return super().get(request, *args, **kwargs)
