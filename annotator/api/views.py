@@ -86,6 +86,11 @@ def reject_unknown_params(request: Request, allowed: set[str]) -> None:
     if unknown:
         hint = f"allowed: {', '.join(sorted(allowed)) or 'none'}"
         raise ValidationError({name: [f"Unknown query parameter ({hint})."] for name in unknown})
+    # As for list filters (filters.py) and as the schema says: a parameter that is sent means
+    # something, while DRF's query serializers would treat an empty one as absent.
+    empty = sorted(name for name, value in request.query_params.items() if value == "")
+    if empty:
+        raise ValidationError({name: ["Must not be empty."] for name in empty})
 
 
 def _count_of(model: type, **filters: Any) -> Coalesce:
