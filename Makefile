@@ -6,19 +6,37 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/annotator
 PYTEST_WORKERS ?= auto
 
-.PHONY: install run serve test lint format bench load-test audit clean
+.PHONY: install install-dev run serve test lint format typecheck bench load-test audit clean
 
+# What the app needs to run (requirements.txt); `make run` and `make serve` install only this.
 $(VENV)/.installed: requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# Tests, lint, types, benchmarks and the load test on top (requirements-dev.txt).
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Local development settings, written once and never overwritten: DEBUG=1 and a random key
+# marked as a development key (production refuses it). Settings read this file, so the
+# README's manage.py commands work in a new shell. Git-ignored; readable by you only.
+.env:
+	@umask 077; { \
+	  echo "# Written by 'make run' for local development; see .env.example for every setting."; \
+	  echo "# The environment wins over this file. Production sets its own variables (README.md)."; \
+	  echo "DEBUG=1"; \
+	  echo "SECRET_KEY=django-insecure-$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')"; \
+	} > $@
+	@echo "Wrote $@ (DEBUG=1 and a generated development SECRET_KEY)"
 
 # Development server with the demo corpus; without DATABASE_URL it uses the SQLite file db.sqlite3.
 # The background worker runs beside the server so web uploads import while you watch.
-run: install
+run: install .env
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py setup_demo
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl-C stops the server and the worker)"
@@ -39,30 +57,36 @@ serve: install
 	DEBUG=0 nice -n 19 $(PY) manage.py db_worker --no-reload & \
 	DEBUG=0 PORT=$(PORT) $(VENV)/bin/gunicorn --config gunicorn.conf.py annotator.wsgi
 
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 
-format: install
+format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Lint, then the whole suite (browser tests included) against PostgreSQL.
-# pytest exits 5 when it collected nothing: that is a failure here, not a pass.
+# Lint, models and migrations in step (compared without a database), then the whole suite
+# (browser tests included) against PostgreSQL. pytest exits 5 when it collected nothing: that
+# is a failure here, not a pass.
 test: lint
+	DATABASE_URL=sqlite://:memory: DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} DEBUG=1 $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); \
 	status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; failing." >&2; exit 1; fi; \
 	exit $$status
 
-bench: install
+# mypy with the Django and DRF plugins (pyproject.toml, [tool.mypy]). Not yet part of `make test`.
+typecheck: install-dev
+	DEBUG=1 $(VENV)/bin/mypy
+
+bench: install-dev
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) bench/run_all.py
 
 # Load test (bench/load/): LOAD_USERS Locust annotators against gunicorn for LOAD_DURATION, in a
 # scratch database; LOAD_ARGS=--with-background adds a concurrent import and export. See README.md.
 LOAD_USERS ?= 50
 LOAD_DURATION ?= 120s
-load-test: install
+load-test: install-dev
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) bench/load/run.py --users $(LOAD_USERS) --duration $(LOAD_DURATION) $(LOAD_ARGS)
 
 # Known vulnerabilities in requirements.txt and everything it pulls in: pip-audit first (from a

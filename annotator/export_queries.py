@@ -23,6 +23,7 @@ from annotator.exporting import (
     FIELD_DESCRIPTIONS,
     LAYERS,
     LONG_FIELDS,
+    SEGMENTER,
     Encoding,
     ExportChunk,
     ExportOptions,
@@ -39,6 +40,7 @@ from annotator.models import (
     Sentence,
     SentenceNote,
 )
+from annotator.segmentation import SEGMENTER_VERSION
 
 
 @dataclass(frozen=True)
@@ -122,9 +124,9 @@ def iter_chunks(
     last_id = 0
     while True:
         article_rows = list(
-            articles.filter(id__gt=last_id).values_list("id", "external_id", "title", "url")[
-                :articles_per_chunk
-            ]
+            articles.filter(id__gt=last_id).values_list(
+                "id", "external_id", "title", "url", "segmenter_version"
+            )[:articles_per_chunk]
         )
         if not article_rows:
             return
@@ -281,6 +283,17 @@ def dataset_card(corpus: Corpus, *, replicates: int = 200) -> dict[str, object]:
         "stance_targets": list(
             corpus.stance_targets.order_by("order", "id").values("id", "name", "description")
         ),
+        "segmenter": {
+            "name": SEGMENTER,
+            # What a new import would use; articles split by an older version keep theirs.
+            "current_version": SEGMENTER_VERSION,
+            "articles_per_version": dict(
+                corpus.articles.order_by("segmenter_version")
+                .values("segmenter_version")
+                .annotate(n=Count("id"))
+                .values_list("segmenter_version", "n")
+            ),
+        },
         "fields": FIELD_DESCRIPTIONS,
         "long_fields": list(LONG_FIELDS),
         "agreement": [_agreement_summary(layer) for layer in statistics.get("layers", [])],

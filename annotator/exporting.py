@@ -6,6 +6,9 @@ per-sentence agreement, pseudonyms) is computed from the chunk itself, so an exp
 number of queries per chunk whatever the number of sentences or annotations.
 
 Record fields are described once, in `FIELD_DESCRIPTIONS`, which the dataset card repeats.
+Every record, wide or long, JSON Lines or CSV, ends with the label schema's version and the
+segmenter (and its version) that split the sentence's article, so a dataset says which
+boundaries its offsets belong to.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ LAYERS = (CLAIM_TYPE, STANCE)
 
 Shape = Literal["wide", "long"]
 Encoding = Literal["jsonl", "csv"]
+
+# The sentence splitter of annotator/segmentation.py; each article records the SEGMENTER_VERSION
+# it was split with (Article.segmenter_version).
+SEGMENTER = "annotator.segmentation"
 
 # Spreadsheet programs run a cell starting with one of these as a formula (CSV injection);
 # tab and carriage return are on OWASP's list because they can hide the leading character.
@@ -61,7 +68,14 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     ),
     "stance": "Target name -> the same summary as claim_type, for the stance layer.",
     "schema_version": "Version of the corpus's label schema the labels belong to.",
+    "segmenter": f"Sentence splitter that split the article ({SEGMENTER!r}).",
+    "segmenter_version": (
+        "Version of that splitter the article was split with; sentence boundaries and offsets "
+        "of one version never change."
+    ),
 }
+# Fields that close every record (wide and long), in this order.
+TRAILING_FIELDS = ("schema_version", "segmenter", "segmenter_version")
 LONG_FIELDS = (
     "corpus",
     "article_id",
@@ -74,6 +88,7 @@ LONG_FIELDS = (
     "label",
     "seconds_spent",
     "updated_at",
+    *TRAILING_FIELDS,
 )
 
 
@@ -103,7 +118,7 @@ class ExportOptions:
 
 
 # Row shapes handed over by export_queries.py (plain tuples, in this order).
-ArticleRow = tuple[int, str, str, str]  # id, external_id, title, url
+ArticleRow = tuple[int, str, str, str, str]  # id, external_id, title, url, segmenter_version
 SentenceRow = tuple[
     int, int, int, int, int, int, str
 ]  # id, article, ordinal, para, start, end, text
@@ -298,6 +313,8 @@ def sentence_records(
                 for target_id, name in targets
             }
         record["schema_version"] = version
+        record["segmenter"] = SEGMENTER
+        record["segmenter_version"] = article[4] or None
         yield record
 
 
@@ -320,10 +337,11 @@ def long_rows(
     sentences = {row[0]: row for row in chunk.sentences}
     for sentence_id, username, layer, target, label, seconds, updated_at in chunk.annotations:
         sentence = sentences[sentence_id]
+        article = articles[sentence[1]]
         yield {
             "corpus": schema.corpus,
             "article_id": sentence[1],
-            "external_id": articles[sentence[1]][1],
+            "external_id": article[1],
             "sentence_id": sentence_id,
             "sentence_index": sentence[2],
             "annotator": names[username],
@@ -332,6 +350,9 @@ def long_rows(
             "label": label,
             "seconds_spent": seconds,
             "updated_at": updated_at,
+            "schema_version": schema.schema_version,
+            "segmenter": SEGMENTER,
+            "segmenter_version": article[4] or None,
         }
 
 
@@ -360,7 +381,7 @@ def wide_csv_header(schema: ExportSchema) -> list[str]:
     header = [
         name
         for name in FIELD_DESCRIPTIONS
-        if name not in {"labels", CLAIM_TYPE, STANCE, "schema_version"}
+        if name not in {"labels", CLAIM_TYPE, STANCE, *TRAILING_FIELDS}
     ]
     header.append("labels")
     summary_keys = ("gold", "gold_method", "majority", "distribution", "agreement", "n_labels")
@@ -369,7 +390,7 @@ def wide_csv_header(schema: ExportSchema) -> list[str]:
     if STANCE in schema.layers:
         for _, name in schema.targets:
             header.extend(f"stance[{name}]_{key}" for key in summary_keys)
-    header.append("schema_version")
+    header.extend(TRAILING_FIELDS)
     return header
 
 
@@ -378,7 +399,7 @@ def flatten_record(record: Mapping[str, Any]) -> list[Any]:
     row: list[Any] = [
         record[name]
         for name in FIELD_DESCRIPTIONS
-        if name not in {"labels", CLAIM_TYPE, STANCE, "schema_version"}
+        if name not in {"labels", CLAIM_TYPE, STANCE, *TRAILING_FIELDS}
     ]
     row.append(_encode_json(record["labels"]))
     summaries: list[Mapping[str, Any]] = []
@@ -397,7 +418,7 @@ def flatten_record(record: Mapping[str, Any]) -> list[Any]:
                 summary["n_labels"],
             )
         )
-    row.append(record["schema_version"])
+    row.extend(record[name] for name in TRAILING_FIELDS)
     return row
 
 

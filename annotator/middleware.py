@@ -1,4 +1,8 @@
-"""Answers for requests that cannot be served normally: a lost database, a login lockout.
+"""Request ids, and answers for requests that cannot be served normally: a lost database, a
+login lockout.
+
+Every request gets an id (RequestIdMiddleware, see annotator/logs.py) that its log records,
+its error page or API error body and its X-Request-ID response header all carry.
 
 A lost database answers 503 and heals on the next request.
 
@@ -21,12 +25,14 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.core.signals import request_finished
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.template import loader
 from django.views import defaults
 
 from annotator.activity import ActivityBeacon
+from annotator.logs import REQUEST_ID, REQUEST_ID_HEADER, current_request_id, request_id_from
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +40,9 @@ logger = logging.getLogger(__name__)
 # kept waiting.
 RETRY_AFTER_SECONDS = 10
 UNAVAILABLE_MESSAGE = "The database is unavailable for a moment. Nothing was lost: try again."
+SERVER_ERROR_MESSAGE = (
+    "Something went wrong on our side; it has been logged. Quote the request_id when reporting it."
+)
 
 
 def is_database_unavailable(error: BaseException | None) -> bool:
@@ -67,6 +76,7 @@ def database_unavailable_response(request: HttpRequest) -> HttpResponse:
                     "code": "database_unavailable",
                     "message": UNAVAILABLE_MESSAGE,
                     "fields": {},
+                    "request_id": current_request_id(),
                 }
             },
             status=503,
@@ -82,6 +92,32 @@ def database_unavailable_response(request: HttpRequest) -> HttpResponse:
     # A proxy or browser must not keep the outage page once the database is back.
     response["Cache-Control"] = "no-store"
     return response
+
+
+class RequestIdMiddleware:
+    """First in MIDDLEWARE: the request's id for its logs, error pages and response header.
+
+    The id stays set until the response is closed (request_finished), not only while the
+    middleware runs: Django logs an error answer ("Not Found: ...") after the middleware chain
+    returns, and a streamed body is produced later still.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+        request_finished.connect(_forget_request_id, dispatch_uid="annotator-request-id")
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+        request.request_id = request_id  # type: ignore[attr-defined]
+        REQUEST_ID.set(request_id)
+        response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request_id
+        return response
+
+
+def _forget_request_id(sender: object, **kwargs: object) -> None:
+    """request_finished: the thread's next log records belong to no request until one starts."""
+    REQUEST_ID.set(None)
 
 
 class DatabaseUnavailableMiddleware:
@@ -119,7 +155,8 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpResponse:
-    """handler500: the 503 answer when the error was a lost database, the generic 500 otherwise.
+    """handler500: the 503 answer when the error was a lost database, the generic 500 otherwise
+    (in the API's JSON error format under /api/).
 
     Covers database errors raised outside a view (by middleware, say), which
     `DatabaseUnavailableMiddleware.process_exception` never sees. Django calls this handler
@@ -128,6 +165,18 @@ def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpR
     if is_database_unavailable(sys.exc_info()[1]):
         close_broken_connections()
         return database_unavailable_response(request)
+    if request.path.startswith("/api/"):
+        # Scripts read the API's error format, with the id that finds the logged traceback.
+        return JsonResponse(
+            {
+                "error": {
+                    "code": "server_error",
+                    "message": SERVER_ERROR_MESSAGE,
+                    "request_id": current_request_id(),
+                }
+            },
+            status=500,
+        )
     return defaults.server_error(request, template_name=template_name)
 
 

@@ -797,6 +797,9 @@ class ApiToken(models.Model):
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, help_text="First characters, to tell tokens apart.")
     key_hash = models.CharField(max_length=64, unique=True)
+    # Digest of the user's password hash when the token was made (tokens.password_fingerprint):
+    # a token stops working once the password changes, by whatever path it changed.
+    password_fingerprint = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

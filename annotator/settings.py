@@ -1,5 +1,7 @@
 """Django settings: every value comes from the environment (see .env.example).
 
+A local `.env` file (written by `make run` with DEBUG=1 and a generated development key,
+git-ignored) fills in variables the environment does not set; the environment always wins.
 Development defaults are safe to run locally; with DEBUG off the app refuses to start
 without a real SECRET_KEY and turns on the HTTPS-only settings `check --deploy` asks for.
 """
@@ -14,10 +16,17 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 from annotator.throttling import parse_fraction
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Local settings file: ENV_FILE names it (default .env beside manage.py; empty: none). Values are
+# taken literally (no ${...} expansion) and never replace a variable the environment sets.
+ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE:
+    load_dotenv(ENV_FILE, override=False, interpolate=False)
 
 # A key that is only good for local development: production refuses it below.
 DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
@@ -81,7 +90,9 @@ elif not DEBUG and (
     SECRET_KEY == DEVELOPMENT_SECRET_KEY or SECRET_KEY.startswith("django-insecure")
 ):
     raise ImproperlyConfigured(
-        "SECRET_KEY is the development default; production needs its own random key."
+        "SECRET_KEY is the development default or another development key (it starts with "
+        "'django-insecure', like the one `make run` writes to .env); production needs its own "
+        "random key."
     )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
@@ -107,6 +118,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every log record, error page and answer of the request carries its id.
+    "annotator.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files before anything that touches the session or the database.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -306,7 +319,8 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "object-src": ["'none'"],
-        "base-uri": ["'self'"],
+        # No page sets <base>; 'none' stops an injected one from redirecting relative URLs.
+        "base-uri": ["'none'"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
     }
@@ -332,9 +346,23 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if BEHIND_PROXY else ["REMOTE_ADDR"]
 )
 
+# Logs: one JSON object per line on stderr, each with the id of its request (annotator/logs.py).
+# Django's own loggers write through the same handler instead of their plain-text console one;
+# runserver's access lines (django.server, `make run` only) keep Django's format.
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "WARNING").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "filters": {"request_id": {"()": "annotator.logs.RequestIdFilter"}},
+    "formatters": {"json": {"()": "annotator.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id"],
+            "level": LOG_LEVEL,
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}},
 }

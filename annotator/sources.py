@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -376,6 +377,13 @@ class SourceReader:
                 if name.startswith("/") or re.match(r"[A-Za-z]:", name) or ".." in parts:
                     yield Problem(member_source, None, "unsafe path in archive (absolute or '..')")
                     continue
+                if is_symlink(info):
+                    reason = (
+                        "symbolic link in archive (links are not followed; put the file itself "
+                        "in the archive, e.g. zip without --symlinks)"
+                    )
+                    yield Problem(member_source, None, reason)
+                    continue
                 if any(part.startswith(".") or part == "__MACOSX" for part in parts):
                     continue  # editor and macOS metadata, not articles
                 suffix = PurePosixPath(name).suffix.lower()
@@ -417,6 +425,15 @@ class SourceReader:
                     yield Problem(member_source, None, f"corrupt archive member: {error}")
                 except _RatioExceeded as exceeded:
                     yield exceeded.args[0]
+
+
+def is_symlink(info: zipfile.ZipInfo) -> bool:
+    """Whether a zip member is a symbolic link: Unix mode S_IFLNK in the external attributes.
+
+    Its data is the link's target path, not a file; reading it as an article would store that
+    path (or, unpacked elsewhere, point anywhere on the disk).
+    """
+    return stat.S_ISLNK(info.external_attr >> 16)
 
 
 def _ratio_reason(limits: Limits) -> str:

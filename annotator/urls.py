@@ -8,8 +8,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from annotator.api.docs import ApiDocsView, ApiSchemaView
 from annotator.views import curation, manage, statistics, tokens, workspace
 
 # Annotation workspace (issue: annotation workspace).
@@ -127,8 +127,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # REST API (issue: REST API and dataset export): versioned resources, schema and docs.
     path("api/v1/", include("annotator.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Schema and docs: signed-in people only (a token or the session).
+    path("api/schema/", ApiSchemaView.as_view(), name="api-schema"),
+    path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
 # Production serving (issue: hardening): a lost database answers 503, not 500, even when the

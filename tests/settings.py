@@ -6,6 +6,8 @@ import os
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator")
 os.environ.setdefault("DEBUG", "1")
+# Tests see only their own environment, never a developer's .env (nor do the processes they start).
+os.environ.setdefault("ENV_FILE", "")
 
 from annotator.settings import *  # noqa: E402,F403
 

@@ -32,7 +32,7 @@ SCHEMA = ExportSchema(
     targets=((7, "Alliance"),),
 )
 CHUNK = ExportChunk(
-    articles=[(1, "a.txt", "A", ""), (2, "b.txt", "B", "https://example.org/b")],
+    articles=[(1, "a.txt", "A", "", "1"), (2, "b.txt", "B", "https://example.org/b", "2")],
     sentences=[
         (10, 1, 0, 0, 0, 5, "One."),
         (11, 1, 1, 0, 6, 11, "Two."),
@@ -168,3 +168,29 @@ def test_long_rows_are_one_per_annotation_with_pseudonyms() -> None:
         pseudonym("ann", key=b"k"),
         pseudonym("bob", key=b"k"),
     }
+
+
+@pytest.mark.parametrize("shape", ["wide", "long"])
+@pytest.mark.parametrize("encoding", ["jsonl", "csv"])
+def test_every_record_names_the_segmenter_version_of_its_article(shape: str, encoding: str) -> None:
+    text = b"".join(
+        encode_chunks(
+            [CHUNK], schema=SCHEMA, options=ExportOptions(), encoding=encoding, shape=shape
+        )
+    ).decode()
+    if encoding == "csv":
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader)
+        rows = [dict(zip(header, row, strict=True)) for row in reader]
+        assert header[-3:] == ["schema_version", "segmenter", "segmenter_version"]
+    else:
+        rows = [json.loads(line) for line in text.splitlines()]
+
+    article_of = {"a.txt": "1", "b.txt": "2"}
+    assert rows
+    for row in rows:
+        assert row["segmenter"] == "annotator.segmentation"
+        assert str(row["segmenter_version"]) == article_of[row["external_id"]]
+        assert str(row["schema_version"]) == "3"
+    if shape == "wide":
+        assert {row["external_id"] for row in rows} == {"a.txt", "b.txt"}

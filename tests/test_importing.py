@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import stat
+import subprocess
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -247,6 +250,45 @@ def test_zip_member_with_unsafe_path_is_rejected(
         out.writestr(info, b"Sneaky text.")
     assert_rejected(
         corpus, existing, [archive], where=f"unsafe.zip:{member}", reason="unsafe path in archive"
+    )
+
+
+def test_zip_member_that_is_a_symlink_is_rejected(
+    corpus: Corpus, existing: Article, tmp_path: Path
+) -> None:
+    # What Info-ZIP's `zip --symlinks` writes: Unix mode S_IFLNK in the high 16 bits of the
+    # external attributes, and the link's target as the member's data.
+    archive = tmp_path / "links.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("fine.txt", b"Fine text.")
+        link = zipfile.ZipInfo("secret.txt")
+        link.create_system = 3
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        out.writestr(link, b"/etc/passwd")
+
+    rejected = assert_rejected(
+        corpus, existing, [archive], where="links.zip:secret.txt", reason="symbolic link"
+    )
+    assert not any("fine.txt" in str(problem) for problem in rejected.problems)
+
+
+@pytest.mark.skipif(shutil.which("zip") is None, reason="needs Info-ZIP's zip command")
+def test_symlink_stored_by_the_zip_command_is_rejected(
+    corpus: Corpus, existing: Article, tmp_path: Path
+) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "real.txt").write_text("A real article.")
+    (folder / "link.txt").symlink_to(folder / "real.txt")
+    archive = tmp_path / "made-by-zip.zip"
+    subprocess.run(
+        ["zip", "--quiet", "--symlinks", str(archive), "real.txt", "link.txt"],
+        cwd=folder,
+        check=True,
+    )
+
+    assert_rejected(
+        corpus, existing, [archive], where="made-by-zip.zip:link.txt", reason="symbolic link"
     )
 
 

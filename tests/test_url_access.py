@@ -37,8 +37,6 @@ from annotator.tokens import create_token
 PUBLIC = {
     "login": "the login page",
     "logout": "logging out is harmless and POST-only",
-    "api-schema": "the OpenAPI description of the API holds no data",
-    "api-docs": "Swagger UI for that description",
     "admin:login": "the admin's login page",
     "admin:logout": "logging out of the admin is harmless",
 }
@@ -47,6 +45,8 @@ SIGNED_IN = {
     "annotator:home": "lists the caller's own corpora (none for the outsider)",
     "annotator:token-list": "the caller's own API tokens",
     "api-root": "DRF's list of API entry points, no data",
+    "api-schema": "the OpenAPI description of the API holds no data",
+    "api-docs": "Swagger UI for that description",
 }
 ALLOWED_ANONYMOUS = {302, 401, 403, 404, 405, 415}
 # 415: a form POST to a JSON-only endpoint is refused before anything is looked up.

@@ -1,7 +1,8 @@
 """Token authentication: `Authorization: Bearer <token>` (or `Token <token>`), hashed lookup.
 
-A token in the query string is refused outright: URLs end up in logs, browser history and
-Referer headers, so a token sent that way must be treated as leaked, not accepted.
+The token's user must be active and still have the password the token was made under
+(annotator/tokens.py). A token in the query string is refused outright: URLs end up in logs,
+browser history and Referer headers, so a token sent that way must be treated as leaked.
 """
 
 from __future__ import annotations
@@ -51,7 +52,10 @@ class ApiTokenAuthentication(BaseAuthentication):
             ) from None
         token = find_active_token(raw)
         if token is None:
-            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+            raise exceptions.AuthenticationFailed(
+                "Invalid or revoked token. A token also stops working when its user's password "
+                "changes or the account is deactivated; create a new one at /account/tokens/."
+            )
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:

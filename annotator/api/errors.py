@@ -1,10 +1,12 @@
 """One error format for the whole API, set as DRF's EXCEPTION_HANDLER.
 
-Every error answer is `{"error": {"code": str, "message": str, "fields": {...}}}`; `fields`
-appears only for validation errors and maps a field name (or "non_field_errors", or a query
-parameter) to a list of messages. `code` is stable and machine-readable (`not_found`,
-`not_authenticated`, `authentication_failed`, `permission_denied`, `invalid`, `throttled`,
-`method_not_allowed`, `unsupported_media_type`, `parse_error`, `too_large`, ...).
+Every error answer is `{"error": {"code": str, "message": str, "fields": {...}, "request_id":
+str}}`; `fields` appears only for validation errors and maps a field name (or
+"non_field_errors", or a query parameter) to a list of messages; `request_id` is the request's
+id, also in the X-Request-ID header and on each of its log records (annotator/logs.py). `code`
+is stable and machine-readable (`not_found`, `not_authenticated`, `authentication_failed`,
+`permission_denied`, `invalid`, `throttled`, `method_not_allowed`, `unsupported_media_type`,
+`parse_error`, `too_large`, ...).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from annotator.logs import current_request_id
 
 VALIDATION_MESSAGE = "The request is not valid; see `fields` for what to change."
 
@@ -34,6 +38,9 @@ def error_body(code: str, message: str, fields: dict[str, Any] | None = None) ->
     error: dict[str, Any] = {"code": code, "message": message}
     if fields:
         error["fields"] = fields
+    request_id = current_request_id()
+    if request_id is not None:
+        error["request_id"] = request_id
     return {"error": error}
 
 

@@ -31,6 +31,10 @@ ERROR_SCHEMA: dict[str, Any] = {
                     "description": "Field or query parameter -> messages (validation only).",
                     "additionalProperties": {},
                 },
+                "request_id": {
+                    "type": "string",
+                    "description": "The request's id (X-Request-ID), to quote in a report.",
+                },
             },
         }
     },

@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractUser
 from rest_framework.test import APIClient
 
 from annotator.models import Article, Corpus, GoldLabel, GoldMethod, LabelChoice, Layer
+from annotator.segmentation import SEGMENTER_VERSION
 
 pytestmark = pytest.mark.django_db
 
@@ -189,6 +190,38 @@ def test_dataset_card_describes_fields_labels_and_agreement(
     assert [c["value"] for c in card["labels"]["claim_type"]][0] == "factual_claim"
     assert "previous_text" in card["fields"]
     assert {row["layer"] for row in card["agreement"]} == {"claim_type", "stance"}
+
+
+def test_records_csv_and_card_name_the_segmenter_version_of_each_article(
+    corpus: Corpus,
+    curator: AbstractUser,
+    labelled_article: Article,
+    make_article: Callable[..., Article],
+    token_client: Callable[[AbstractUser], APIClient],
+) -> None:
+    older = make_article(corpus=corpus, text="Split long ago. By another version.")
+    Article.objects.filter(pk=older.pk).update(segmenter_version="0")
+    client = token_client(curator)
+    expected = {labelled_article.external_id: SEGMENTER_VERSION, older.external_id: "0"}
+
+    wide = records(client.get(url(corpus)))
+    long = records(client.get(url(corpus, shape="long")))
+    table = list(csv.DictReader(io.StringIO(body_of(client.get(url(corpus, format="csv"))))))
+    card = client.get(f"/api/v1/corpora/{corpus.slug}/export/card/").json()
+
+    for rows in (wide, long, table):
+        assert rows
+        assert {row["segmenter"] for row in rows} == {"annotator.segmentation"}
+        assert {row["external_id"]: row["segmenter_version"] for row in rows} == {
+            key: value for key, value in expected.items() if key in {r["external_id"] for r in rows}
+        }
+    assert {row["external_id"] for row in wide} == set(expected)
+    assert card["segmenter"] == {
+        "name": "annotator.segmentation",
+        "current_version": SEGMENTER_VERSION,
+        "articles_per_version": {SEGMENTER_VERSION: 1, "0": 1},
+    }
+    assert "segmenter_version" in card["fields"] and "segmenter_version" in card["long_fields"]
 
 
 def test_command_writes_the_same_records_as_the_api(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import pytest
 import schemathesis
@@ -54,8 +55,9 @@ def test_every_operation_documents_its_error_answers() -> None:
 
 
 @pytest.mark.django_db
-def test_schema_and_docs_are_served_without_a_cdn() -> None:
+def test_schema_and_docs_are_served_without_a_cdn(annotator: AbstractUser) -> None:
     client = Client()
+    client.force_login(annotator)
 
     schema = client.get("/api/schema/")
     docs = client.get("/api/docs/")
@@ -70,6 +72,49 @@ def test_schema_and_docs_are_served_without_a_cdn() -> None:
     assert "<script>" not in page.replace(" ", "")
     script = client.get("/api/docs/?script=")
     assert script.status_code == 200 and "SwaggerUIBundle" in script.content.decode()
+
+
+@pytest.mark.django_db
+def test_anonymous_requests_for_the_schema_get_401() -> None:
+    response = Client().get("/api/schema/")
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert response.json()["error"]["code"] == "not_authenticated"
+    assert b"openapi" not in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/api/docs/", "/api/docs/?script="])
+def test_anonymous_visitors_of_the_docs_are_sent_to_sign_in(url: str) -> None:
+    response = Client().get(url)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=" + quote(url)
+
+
+@pytest.mark.django_db
+def test_a_wrong_token_gets_no_docs() -> None:
+    client = Client(HTTP_AUTHORIZATION="Bearer csa_wrong")
+
+    schema = client.get("/api/schema/")
+    docs = client.get("/api/docs/")
+
+    assert (schema.status_code, docs.status_code) == (401, 401)
+    assert docs.json()["error"]["code"] == "authentication_failed"
+    assert b"SwaggerUIBundle" not in docs.content and b"swagger-ui" not in docs.content
+
+
+@pytest.mark.django_db
+def test_a_token_reads_the_schema(annotator: AbstractUser) -> None:
+    _, raw = create_token(user=annotator, name="codegen")
+
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {raw}").get(
+        "/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json"
+    )
+
+    assert response.status_code == 200
+    assert json.loads(response.content)["openapi"].startswith("3.")
 
 
 @pytest.fixture

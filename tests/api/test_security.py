@@ -46,6 +46,22 @@ def test_unknown_filter_and_ordering_params_are_400(
     assert name in response.json()["error"]["fields"]
 
 
+@pytest.mark.parametrize(
+    "url", ["/api/v1/corpora/korea/agreement/?level=", "/api/v1/corpora/korea/export/?format="]
+)
+def test_an_empty_option_of_an_action_is_400_not_the_default(
+    url: str,
+    labelled_article: Article,
+    manager: AbstractUser,
+    token_client: Callable[[AbstractUser], APIClient],
+) -> None:
+    response = token_client(manager).get(url)
+
+    assert response.status_code == 400
+    name = url.rsplit("?", 1)[1].rstrip("=")
+    assert response.json()["error"]["fields"] == {name: ["Must not be empty."]}
+
+
 def test_known_filter_with_bad_value_is_400(
     manager: AbstractUser, token_client: Callable[[AbstractUser], APIClient]
 ) -> None:

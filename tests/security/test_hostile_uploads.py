@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import resource
+import stat
 import struct
 import zipfile
 import zlib
@@ -100,6 +101,13 @@ def cases() -> list[Case]:
         for n in range(10_001):
             archive.writestr(f"a{n}.txt", b"x.")
     total = zip_of({f"part{n}.txt": incompressible_text(60_000, n) for n in range(3)})
+    symlink = io.BytesIO()
+    with zipfile.ZipFile(symlink, "w") as archive:
+        archive.writestr("ok.txt", TEXT.encode())
+        link = zipfile.ZipInfo("passwd.txt")
+        link.create_system = 3  # Unix: the high 16 bits of external_attr are the file mode
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        archive.writestr(link, b"/etc/passwd")
     return [
         Case("traversal.zip", traversal, "unsafe path in archive"),
         Case("ratio-bomb.zip", zip_of({"bomb.txt": b"a" * 3_000_000}), "zip bomb"),
@@ -110,6 +118,7 @@ def cases() -> list[Case]:
             settings={"IMPORT_MAX_TOTAL_BYTES": 150_000},
         ),
         Case("members.zip", many.getvalue(), "10,000-member limit"),
+        Case("symlink.zip", symlink.getvalue(), "symbolic link"),
         Case(
             "huge.txt",
             incompressible_text(300_000, 7),
