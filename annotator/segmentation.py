@@ -169,9 +169,14 @@ def _split_line(line: str) -> list[tuple[int, int]]:
     for cut, next_cut in zip(cuts, [*cuts[1:], len(view)], strict=False):
         if first_alnum >= cut:
             continue  # leading "..." joins what follows
-        following = alnum_search(view, cut, next_cut)
-        if following is None:
-            continue  # trailing "[…]" or emoji joins
+        # The first letter or digit of what follows the cut; [^\W_] is str.isalnum().
+        if view[cut].isalnum():
+            following = cut
+        else:
+            match = alnum_search(view, cut, next_cut)
+            if match is None:
+                continue  # trailing "[…]" or emoji joins
+            following = match.start()
         sentence_end = cut
         # The view's only whitespace is " " (see _VIEW_TABLE), and first_alnum stops the walk.
         while view[sentence_end - 1] == " ":
@@ -197,8 +202,8 @@ def _split_line(line: str) -> list[tuple[int, int]]:
         if end > last + 1 and view[cut].islower():
             continue  # `“Why?” he asked`: the quote sits inside a longer sentence.
         spans.append((start, end))
-        start = limit - len(body[end:limit].lstrip())
-        first_alnum = following.start()
+        start = limit if end == limit else limit - len(body[end:limit].lstrip())
+        first_alnum = following
     spans.append((start, len(body)))
     if body_start:
         spans[0] = (-body_start, spans[0][1])
