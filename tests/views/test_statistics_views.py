@@ -78,8 +78,8 @@ def test_json_has_the_same_figures(client, manager, labelled):
 
 def test_bad_level_is_a_400(client, manager, labelled):
     client.force_login(manager)
-    assert client.get(page_url(), {"level": "ratio"}).status_code == 400
-    assert client.get(json_url(), {"level": "ratio"}).status_code == 400
+    assert client.get(page_url(), {"level": "circular"}).status_code == 400
+    assert client.get(json_url(), {"level": "circular"}).status_code == 400
 
 
 def test_undefined_fleiss_kappa_shows_its_reason(
