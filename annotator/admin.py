@@ -44,7 +44,6 @@ from annotator.models import (
     Role,
     Sentence,
 )
-from annotator.tasks import import_upload
 
 UPLOAD_SUFFIXES = (".txt", ".jsonl", ".zip")
 
@@ -294,6 +293,10 @@ class CorpusAdmin(ManagerScopedAdmin):
             with _bundled(form.cleaned_data["files"]) as (name, content):
                 job = ImportJob(corpus=corpus, created_by=request.user, file_name=name)
                 job.upload.save(name, content, save=True)
+            # Imported here: the importer (sentencex, a process pool) is not needed to start
+            # Django, which imports this module for every management command.
+            from annotator.tasks import import_upload
+
             import_upload.enqueue(job.pk)
             return HttpResponseRedirect(
                 reverse("admin:annotator_importjob_progress", args=[job.pk])

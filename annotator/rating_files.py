@@ -107,7 +107,8 @@ def _csv_columns(handle: IO[str], name: str) -> _Columns:
     if counts - {len(header) - 1}:
         # A short or long row, or a blank line: csv.reader finds it and names the line.
         return _csv_columns_with_reader(text, name)
-    fields = ",".join(lines).split(",") if lines else []
+    # Every line holds width - 1 commas, so the fields of row r sit at r * width onwards.
+    fields = body.rstrip("\n").replace("\n", ",").split(",") if lines else []
     width = len(header)
     unit, annotator, label = (fields[position::width] for position in positions)
     return _Columns(unit, annotator, label, range(2, len(lines) + 2))
@@ -209,13 +210,17 @@ def _first_row(column: Sequence[Hashable], values: Iterable[Hashable]) -> int:
     return min(column.index(value) for value in values)
 
 
-def _check_ids(columns: _Columns, name: str) -> None:
-    for field, column in (("unit", columns.units), ("annotator", columns.annotators)):
-        # Checked once per distinct value, not once per row.
-        empty = [value for value in set(column) if not str(value).strip()]
-        if empty:
-            line = columns.lines[_first_row(column, empty)]
-            raise RatingFileError(f"{name}, line {line}: {field} is empty")
+def _check_ids(ratings: CodedRatings, lines: Sequence[int], name: str) -> None:
+    for field, values, codes in (
+        ("unit", ratings.units, ratings.unit),
+        ("annotator", ratings.annotators, ratings.annotator),
+    ):
+        # Checked once per distinct value (ids are text), not once per row.
+        if "" not in values and not any(map(str.isspace, values)):  # type: ignore[arg-type]
+            continue
+        empty = [code for code, value in enumerate(values) if not str(value).strip()]
+        row = int(np.flatnonzero(np.isin(codes, empty))[0])
+        raise RatingFileError(f"{name}, line {lines[row]}: {field} is empty")
 
 
 def _drop_missing(columns: _Columns, name: str, missing: Missing) -> tuple[_Columns, int]:
@@ -284,12 +289,12 @@ def read_ratings_file(path: Path | str, *, missing: Missing = "error") -> Rating
                 raise RatingFileError(f"{name}: not UTF-8 text") from None
             handle.seek(0)
         columns = (_csv_columns if is_csv else _jsonl_columns)(handle, name)
-    _check_ids(columns, name)
     columns, n_dropped = _drop_missing(columns, name, missing)
     if not columns.labels:
         detail = f" ({n_dropped} with a missing label left out)" if n_dropped else ""
         raise RatingFileError(f"{name}: no ratings found{detail}")
     ratings = CodedRatings.from_columns(columns.units, columns.annotators, columns.labels)
+    _check_ids(ratings, columns.lines, name)
     _check_duplicates(ratings, columns.lines, name)
     if is_csv:
         numbers = [_number(label) for label in ratings.labels]  # type: ignore[arg-type]
