@@ -271,41 +271,45 @@ def _sentencex_pieces(text: str, offset: int) -> list[int] | None:
         return None
     if len(pieces) < 2 or "".join(pieces) != text:
         return []  # no break, or offsets that cannot be trusted: our own rule alone decides
-    positions = list(accumulate(map(len, pieces[:-1]), initial=offset))
-    return positions[1:]
+    positions = list(accumulate(map(len, pieces[:-1])))
+    return [position + offset for position in positions] if offset else positions
 
 
 def _candidate_cuts(view: str) -> list[int]:
     """View indices where sentencex, or our abbreviation check, starts a new sentence."""
-    found = _sentencex_cuts(view)
-    if found is None:
+    cuts = _sentencex_pieces(view, 0) if len(view) <= _WINDOW else _sentencex_cuts(view)
+    if cuts is None:
         return []  # text sentencex cannot take stays one sentence
-    cuts = found.copy()
-    from_sentencex = set(found)
+    # Every cut so far lies inside the view (sentencex's pieces are never empty).
+    added = False
     # The view's only space is " ": without ". " there is nothing for the rule to find.
-    for match in _PERIOD_BEFORE_CAPITAL_RE.finditer(view) if ". " in view else ():
-        cut = match.end()
-        if cut in from_sentencex or not view[cut].isupper():
-            continue
-        # The period ends its run of non-spaces, so each run is searched and sliced once.
-        period = match.start()
-        word = view[view.rfind(" ", 0, period) + 1 : period].lstrip(_OPENERS)
-        if "." in word or len(word) == 1 or word in _ABBREVIATIONS:
-            continue  # U.S., p.m., initials: sentencex's call stands.
-        cuts.append(cut)
+    if ". " in view:
+        from_sentencex = set(cuts)
+        for match in _PERIOD_BEFORE_CAPITAL_RE.finditer(view):
+            cut = match.end()
+            if cut in from_sentencex or not view[cut].isupper():
+                continue
+            # The period ends its run of non-spaces, so each run is searched and sliced once.
+            period = match.start()
+            word = view[view.rfind(" ", 0, period) + 1 : period].lstrip(_OPENERS)
+            if "." in word or len(word) == 1 or word in _ABBREVIATIONS:
+                continue  # U.S., p.m., initials: sentencex's call stands.
+            cuts.append(cut)
+            added = True
     # sentencex ends a piece after its trailing spaces; a cut always sits on visible text.
     length = len(view)
     moved = False
     for i, cut in enumerate(cuts):
-        if cut < length and view[cut] == " ":
+        if view[cut] == " ":
             while cut < length and view[cut] == " ":
                 cut += 1
             cuts[i] = cut
             moved = True
     if moved:
-        return sorted({cut for cut in cuts if 0 < cut < length})
-    # Two ascending runs of distinct cuts: sorting merges them in linear time.
-    return sorted(cut for cut in cuts if 0 < cut < length)
+        return sorted({cut for cut in cuts if cut < length})
+    if added:
+        cuts.sort()  # two ascending runs of distinct cuts: a linear-time merge
+    return cuts
 
 
 def _is_abbreviation_inside_sentence(word: str, next_character: str) -> bool:
