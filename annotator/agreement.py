@@ -383,6 +383,7 @@ def _resolve_categories(
         return categories, None
     values = []
     for category in categories:
+        value: Hashable
         if codes is not None:
             if category not in codes:
                 raise ValueError(f"{level} level: category {category!r} has no numeric code")
@@ -609,7 +610,7 @@ def _alpha_interval(
     rng = np.random.default_rng(seed)
     if n_groups <= n_units * _MULTINOMIAL_MAX_GROUP_SHARE:
         weights = rng.multinomial(n_units, size / n_units, size=replicates).astype(np.float64)
-        o = weights @ flat
+        o: np.ndarray = weights @ flat
     else:
         batch = max(1, _BOOTSTRAP_BATCH_ITEMS // n_units)
         o = np.empty((replicates, flat.shape[1]))
@@ -617,8 +618,8 @@ def _alpha_interval(
             stop = min(start + batch, replicates)
             picked = inverse[rng.integers(0, n_units, size=(stop - start, n_units))]
             picked += (np.arange(stop - start) * n_groups)[:, None]
-            weights = np.bincount(picked.ravel(), minlength=(stop - start) * n_groups)
-            o[start:stop] = weights.reshape(stop - start, n_groups).astype(np.float64) @ flat
+            picks = np.bincount(picked.ravel(), minlength=(stop - start) * n_groups)
+            o[start:stop] = picks.reshape(stop - start, n_groups).astype(np.float64) @ flat
     k = len(table.categories)
     alphas, _ = _alpha_from_coincidences(
         o.reshape(-1, k, k), level=table.level, values=table.values

@@ -48,7 +48,7 @@ def _markdown() -> MarkdownIt:
     renderer = MarkdownIt("commonmark", {"html": True}).enable("table").disable("html_block")
     # nh3 decides which link schemes survive (http, https, mailto); markdown-it's own check
     # would print a refused link as its raw Markdown source instead of as plain link text.
-    renderer.validateLink = lambda url: True
+    renderer.validateLink = lambda url: True  # type: ignore[method-assign]
     return renderer
 
 

@@ -25,7 +25,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import methodcaller
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 import numpy as np
 
@@ -57,9 +57,9 @@ class RatingsFile:
 class _Columns:
     """The three fields of every row, and each row's line in the file."""
 
-    units: list[Hashable]
-    annotators: list[Hashable]
-    labels: list[Hashable]
+    units: list[str]
+    annotators: list[str]
+    labels: list[Any]  # str, or in JSONL a number or None
     lines: Sequence[int]
 
 
@@ -310,4 +310,4 @@ def parse_order(text: str, labels: Sequence[Hashable]) -> list[Hashable]:
         converted = [_number(item) for item in items]
         if all(number is not None for number in converted):
             return converted  # type: ignore[return-value]
-    return items
+    return list[Hashable](items)
