@@ -633,3 +633,15 @@ def test_windows_split_long_news_lines_as_one_reading_would() -> None:
         patch.setattr(segmentation, "_WINDOW", len(line))
         whole = split_sentences(line)
     assert windowed == whole
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(NEWSY, min_size=1, max_size=8).map(" ".join))
+def test_small_windows_keep_spans_exact_on_any_line(text: str) -> None:
+    # Windows of 40 characters with 8 of context make every line of a few sentences take the
+    # windowed path: restarts at a break and restarts without one.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(segmentation, "_WINDOW", 40)
+        patch.setattr(segmentation, "_CONTEXT", 8)
+        spans = split_sentences(text)
+    assert_invariants(text, spans)
