@@ -55,7 +55,6 @@ from annotator.models import (
     Sentence,
     count_of,
 )
-from annotator.tasks import start_import
 from annotator.tokens import revoke_token
 
 UPLOAD_SUFFIXES = (".txt", ".jsonl", ".zip")
@@ -283,6 +282,8 @@ class CorpusAdmin(RuledAdmin):
         corpus = get_object_or_404(Corpus, pk=object_id)
         form = ImportUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
+            from annotator.tasks import start_import  # the importer is not needed at start-up
+
             job = start_import(
                 corpus=corpus, created_by=request.user, files=form.cleaned_data["files"]
             )

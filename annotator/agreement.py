@@ -36,7 +36,9 @@ Krippendorff's alpha (Krippendorff 2011, "Computing Krippendorff's Alpha-Reliabi
 1 - (n - 1) * sum_ck o_ck delta_ck / sum_ck n_c n_k delta_ck, from the coincidence matrix
 o_ck = sum_u (n_uc n_uk - [c == k] n_uc) / (m_u - 1) and its marginals n_c (n = sum n_c). Metrics:
 nominal delta = [c != k]; ordinal delta = (sum_{g=c..k} n_g - (n_c + n_k) / 2)^2 in the given
-category order; interval delta = (v_c - v_k)^2 with numeric codes v.
+category order; interval delta = (v_c - v_k)^2 with numeric codes v; ratio delta =
+((v_c - v_k) / (v_c + v_k))^2 with codes of at least 0 (and 0 between two zeros), the metric of a
+scale with a true zero, where 1 and 2 lie further apart than 101 and 102.
 
 Bootstrap interval for alpha: resample units with replacement (seeded `default_rng`), recompute
 alpha, take the percentile interval. Alpha depends on a unit only through its vector of category
@@ -65,8 +67,10 @@ from typing import Any, Literal
 import numpy as np
 
 Rating = tuple[Hashable, Hashable, Hashable]
-Level = Literal["nominal", "ordinal", "interval"]
-LEVELS: tuple[Level, ...] = ("nominal", "ordinal", "interval")
+Level = Literal["nominal", "ordinal", "interval", "ratio"]
+LEVELS: tuple[Level, ...] = ("nominal", "ordinal", "interval", "ratio")
+# Levels that measure distances between numeric codes.
+NUMERIC_LEVELS: tuple[Level, ...] = ("interval", "ratio")
 
 NO_PAIRABLE_UNIT = "no unit has two or more ratings"
 
@@ -183,7 +187,8 @@ class Summary:
 
     Counts: `n_units` units with two or more ratings (the units every coefficient describes),
     `n_units_dropped` units with a single rating, `n_ratings` ratings on the `n_units` units,
-    `n_annotators` annotators with any rating. `per_unit` runs from the least agreed unit up.
+    `n_annotators` annotators with any rating. `per_unit` runs from the least agreed unit up
+    (None when the caller did not ask for it).
     """
 
     level: Level
@@ -202,7 +207,7 @@ class Summary:
     pairwise: tuple[PairAgreement, ...]
     per_category: tuple[CategoryAgreement, ...]
     per_annotator: tuple[AnnotatorAgreement, ...]
-    per_unit: dict[Hashable, float]
+    per_unit: dict[Hashable, float] | None
     accuracy: tuple[AnnotatorAccuracy, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -225,9 +230,9 @@ class Summary:
             "pairwise": [pair.to_dict() for pair in self.pairwise],
             "per_category": [category.to_dict() for category in self.per_category],
             "per_annotator": [annotator.to_dict() for annotator in self.per_annotator],
-            "per_unit": [
-                {"unit": unit, "agreement": share} for unit, share in self.per_unit.items()
-            ],
+            "per_unit": None
+            if self.per_unit is None
+            else [{"unit": unit, "agreement": share} for unit, share in self.per_unit.items()],
             "accuracy": None if self.accuracy is None else [a.to_dict() for a in self.accuracy],
         }
 
@@ -252,6 +257,17 @@ def _length(rating: object) -> int:
     return len(rating) if isinstance(rating, tuple | list) else -1
 
 
+def _check_triples(ratings: list[Any]) -> None:
+    # Two passes in C for the common case; the slow scan only runs to name a bad rating.
+    if set(map(type, ratings)) <= {tuple, list} and set(map(len, ratings)) <= {3}:
+        return
+    position = next((i for i, rating in enumerate(ratings) if _length(rating) != 3), None)
+    if position is not None:
+        raise ValueError(
+            f"rating #{position} is {ratings[position]!r}; expected (unit, annotator, label)"
+        )
+
+
 def _sorted_if_possible(values: Iterable[Hashable]) -> tuple[Hashable, ...]:
     # Stable output regardless of input order when the values compare; mixed types keep
     # first-seen order rather than failing.
@@ -262,11 +278,73 @@ def _sorted_if_possible(values: Iterable[Hashable]) -> tuple[Hashable, ...]:
         return values
 
 
-def _factorize(column: list[Hashable]) -> tuple[tuple[Hashable, ...], np.ndarray]:
-    keys = tuple(dict.fromkeys(column))
-    index = {key: i for i, key in enumerate(keys)}
+def _factorize(column: Sequence[Hashable]) -> tuple[tuple[Hashable, ...], np.ndarray]:
+    """Distinct values in first-seen order, and each item's position among them."""
+    index = dict.fromkeys(column)
+    keys = tuple(index)
+    index.update(zip(keys, range(len(keys)), strict=True))
     codes = np.fromiter(map(index.__getitem__, column), dtype=np.int64, count=len(column))
     return keys, codes
+
+
+@dataclass(frozen=True)
+class CodedRatings:
+    """Ratings as integer codes: rating i is (units[unit[i]], annotators[annotator[i]],
+    labels[label[i]]), each tuple listing distinct values.
+
+    Every function here accepts this in place of (unit, annotator, label) triples. A reader
+    of a big file builds it column by column (`from_columns`), so a million ratings are never
+    turned into a million tuples and back.
+    """
+
+    units: tuple[Hashable, ...]
+    annotators: tuple[Hashable, ...]
+    labels: tuple[Hashable, ...]
+    unit: np.ndarray
+    annotator: np.ndarray
+    label: np.ndarray
+
+    @classmethod
+    def from_columns(
+        cls,
+        units: Sequence[Hashable],
+        annotators: Sequence[Hashable],
+        labels: Sequence[Hashable],
+    ) -> CodedRatings:
+        if not len(units) == len(annotators) == len(labels):
+            raise ValueError("units, annotators and labels must be equally long")
+        unit_values, unit = _factorize(units)
+        annotator_values, annotator = _factorize(annotators)
+        label_values, label = _factorize(labels)
+        return cls(unit_values, annotator_values, label_values, unit, annotator, label)
+
+    @classmethod
+    def from_triples(cls, ratings: Iterable[Rating]) -> CodedRatings:
+        ratings = ratings if isinstance(ratings, list) else list(ratings)
+        _check_triples(ratings)
+        return cls.from_columns(
+            [rating[0] for rating in ratings],
+            [rating[1] for rating in ratings],
+            [rating[2] for rating in ratings],
+        )
+
+    def __len__(self) -> int:
+        return int(self.unit.size)
+
+    def relabel(self, labels: Sequence[Hashable]) -> CodedRatings:
+        """The same ratings with `labels[i]` in place of `self.labels[i]`; labels that become
+        equal (the strings "1" and "1.0" both read as 1) merge into one."""
+        merged, position = _factorize(labels)
+        return CodedRatings(
+            self.units, self.annotators, merged, self.unit, self.annotator, position[self.label]
+        )
+
+    def rating(self, index: int) -> Rating:
+        return (
+            self.units[self.unit[index]],
+            self.annotators[self.annotator[index]],
+            self.labels[self.label[index]],
+        )
 
 
 def _resolve_categories(
@@ -276,7 +354,7 @@ def _resolve_categories(
     order: Sequence[Hashable] | None,
     codes: Mapping[Hashable, float] | None,
 ) -> tuple[tuple[Hashable, ...], np.ndarray | None]:
-    """The category order and, at interval level, each category's numeric value."""
+    """The category order and, at interval or ratio level, each category's numeric value."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
     if order is not None:
@@ -301,20 +379,26 @@ def _resolve_categories(
     else:
         categories = _sorted_if_possible(labels)
 
-    if level != "interval":
+    if level not in NUMERIC_LEVELS:
         return categories, None
     values = []
     for category in categories:
+        value: Hashable
         if codes is not None:
             if category not in codes:
-                raise ValueError(f"interval level: category {category!r} has no numeric code")
+                raise ValueError(f"{level} level: category {category!r} has no numeric code")
             value = codes[category]
         else:
             value = category
         if not _is_number(value) or not math.isfinite(value):  # type: ignore[arg-type]
             raise ValueError(
-                f"interval level needs a finite number for category {category!r}, got {value!r};"
+                f"{level} level needs a finite number for category {category!r}, got {value!r};"
                 " pass codes={label: number}"
+            )
+        if level == "ratio" and value < 0:  # type: ignore[operator]
+            raise ValueError(
+                f"ratio level needs numbers of at least 0 (a scale with a true zero); "
+                f"category {category!r} is {value!r}"
             )
         values.append(float(value))  # type: ignore[arg-type]
     return categories, np.asarray(values, dtype=np.float64)
@@ -325,32 +409,24 @@ class _Table:
 
     def __init__(
         self,
-        ratings: Iterable[Rating],
+        ratings: Iterable[Rating] | CodedRatings,
         *,
         level: Level = "nominal",
         order: Sequence[Hashable] | None = None,
         codes: Mapping[Hashable, float] | None = None,
     ) -> None:
-        ratings = ratings if isinstance(ratings, list) else list(ratings)
-        if set(map(_length, ratings)) - {3}:
-            position = next(i for i, rating in enumerate(ratings) if _length(rating) != 3)
-            raise ValueError(
-                f"rating #{position} is {ratings[position]!r}; expected (unit, annotator, label)"
-            )
-        unit_column = [rating[0] for rating in ratings]
-        annotator_column = [rating[1] for rating in ratings]
-        label_column = [rating[2] for rating in ratings]
+        coded = ratings if isinstance(ratings, CodedRatings) else CodedRatings.from_triples(ratings)
+        self.units, self.unit = coded.units, coded.unit
+        seen_annotators, annotator = coded.annotators, coded.annotator
+        labels, label = coded.labels, coded.label
 
-        self.units, self.unit = _factorize(unit_column)
-        seen_annotators, annotator = _factorize(annotator_column)
-        labels, label = _factorize(label_column)
-
-        for bad in (lab for lab in labels if lab is None or _is_nan(lab)):
-            position = next(i for i, lab in enumerate(label_column) if lab is bad)
-            raise ValueError(
-                f"unit {unit_column[position]!r}, annotator {annotator_column[position]!r}: "
-                f"label {bad!r} is not a label; leave a missing rating out instead"
-            )
+        for code, bad in enumerate(labels):
+            if bad is None or _is_nan(bad):
+                unit, annotator_name, _ = coded.rating(int(np.flatnonzero(label == code)[0]))
+                raise ValueError(
+                    f"unit {unit!r}, annotator {annotator_name!r}: "
+                    f"label {bad!r} is not a label; leave a missing rating out instead"
+                )
 
         # Annotators in sorted order so that pairs come out as (lower, higher) and the output
         # does not depend on input order.
@@ -438,7 +514,7 @@ class _Table:
 
 
 def _encode(
-    ratings: Iterable[Rating] | _Table,
+    ratings: Iterable[Rating] | CodedRatings | _Table,
     *,
     level: Level = "nominal",
     order: Sequence[Hashable] | None = None,
@@ -476,6 +552,12 @@ def _alpha_from_coincidences(
     elif level == "interval":
         assert values is not None
         delta = (values[:, None] - values[None, :]) ** 2
+    elif level == "ratio":
+        assert values is not None
+        total = values[:, None] + values[None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # Two zeros are the same value: no distance (0 / 0 otherwise).
+            delta = np.where(total > 0, ((values[:, None] - values[None, :]) / total) ** 2, 0.0)
     else:
         # Ordinal distance depends on the marginals, so each replicate gets its own.
         cumulative = np.cumsum(marginals, axis=1)
@@ -528,7 +610,7 @@ def _alpha_interval(
     rng = np.random.default_rng(seed)
     if n_groups <= n_units * _MULTINOMIAL_MAX_GROUP_SHARE:
         weights = rng.multinomial(n_units, size / n_units, size=replicates).astype(np.float64)
-        o = weights @ flat
+        o: np.ndarray = weights @ flat
     else:
         batch = max(1, _BOOTSTRAP_BATCH_ITEMS // n_units)
         o = np.empty((replicates, flat.shape[1]))
@@ -536,8 +618,8 @@ def _alpha_interval(
             stop = min(start + batch, replicates)
             picked = inverse[rng.integers(0, n_units, size=(stop - start, n_units))]
             picked += (np.arange(stop - start) * n_groups)[:, None]
-            weights = np.bincount(picked.ravel(), minlength=(stop - start) * n_groups)
-            o[start:stop] = weights.reshape(stop - start, n_groups).astype(np.float64) @ flat
+            picks = np.bincount(picked.ravel(), minlength=(stop - start) * n_groups)
+            o[start:stop] = picks.reshape(stop - start, n_groups).astype(np.float64) @ flat
     k = len(table.categories)
     alphas, _ = _alpha_from_coincidences(
         o.reshape(-1, k, k), level=table.level, values=table.values
@@ -551,7 +633,7 @@ def _alpha_interval(
 
 
 def krippendorff_alpha(
-    ratings: Iterable[Rating],
+    ratings: Iterable[Rating] | CodedRatings,
     *,
     level: Level = "nominal",
     order: Sequence[Hashable] | None = None,
@@ -560,15 +642,16 @@ def krippendorff_alpha(
     """Krippendorff's alpha over units with two or more ratings.
 
     `order` is the category order (lowest first), needed at ordinal level unless labels are
-    numbers. `codes` maps labels to numbers for interval level (e.g. against -1, neutral 0,
-    favor 1); numeric labels are their own codes. Undefined (None with a reason) when no unit has
-    two ratings or no disagreement is expected (one category used, or equal codes).
+    numbers. `codes` maps labels to numbers for interval and ratio level (e.g. against -1,
+    neutral 0, favor 1; ratio needs codes of at least 0); numeric labels are their own codes.
+    Undefined (None with a reason) when no unit has two ratings or no disagreement is expected
+    (one category used, or equal codes).
     """
     return _alpha(_encode(ratings, level=level, order=order, codes=codes))
 
 
 def krippendorff_alpha_interval(
-    ratings: Iterable[Rating],
+    ratings: Iterable[Rating] | CodedRatings,
     *,
     level: Level = "nominal",
     order: Sequence[Hashable] | None = None,
@@ -616,7 +699,7 @@ def _percent_agreement(table: _Table) -> Coefficient:
     return Coefficient.of(_per_unit_shares(table).mean())
 
 
-def percent_agreement(ratings: Iterable[Rating]) -> Coefficient:
+def percent_agreement(ratings: Iterable[Rating] | CodedRatings) -> Coefficient:
     """Mean over units with two or more ratings of the share of agreeing annotator pairs.
 
     Each unit weighs the same; with m ratings per unit this is Fleiss' P-bar. Undefined when no
@@ -625,7 +708,7 @@ def percent_agreement(ratings: Iterable[Rating]) -> Coefficient:
     return _percent_agreement(_encode(ratings))
 
 
-def per_unit_agreement(ratings: Iterable[Rating]) -> dict[Hashable, float]:
+def per_unit_agreement(ratings: Iterable[Rating] | CodedRatings) -> dict[Hashable, float]:
     """Share of agreeing pairs within each unit that has two or more ratings, in input order."""
     return _per_unit(_encode(ratings), ranked=False)
 
@@ -663,7 +746,7 @@ def _fleiss(table: _Table) -> Coefficient:
     return Coefficient.of((observed - expected) / (1 - expected))
 
 
-def fleiss_kappa(ratings: Iterable[Rating]) -> Coefficient:
+def fleiss_kappa(ratings: Iterable[Rating] | CodedRatings) -> Coefficient:
     """Fleiss' kappa over units with two or more ratings.
 
     Undefined (None with a reason) unless every such unit has the same number of ratings, or when
@@ -732,7 +815,7 @@ def _pairwise(table: _Table) -> list[PairAgreement]:
 
 
 def cohen_kappa_pairs(
-    ratings: Iterable[Rating], *, categories: Sequence[Hashable] | None = None
+    ratings: Iterable[Rating] | CodedRatings, *, categories: Sequence[Hashable] | None = None
 ) -> list[PairAgreement]:
     """Cohen's kappa for every pair of annotators, over the units both rated.
 
@@ -778,7 +861,7 @@ def _per_annotator(table: _Table, pairwise: Sequence[PairAgreement]) -> list[Ann
     return results
 
 
-def per_annotator_agreement(ratings: Iterable[Rating]) -> list[AnnotatorAgreement]:
+def per_annotator_agreement(ratings: Iterable[Rating] | CodedRatings) -> list[AnnotatorAgreement]:
     """For each annotator: agreeing share of the pairs they are in, and mean kappa with others.
 
     `n_ratings` counts their ratings on units with two or more ratings.
@@ -832,7 +915,7 @@ def _per_category(table: _Table) -> list[CategoryAgreement]:
 
 
 def per_category(
-    ratings: Iterable[Rating], *, categories: Sequence[Hashable] | None = None
+    ratings: Iterable[Rating] | CodedRatings, *, categories: Sequence[Hashable] | None = None
 ) -> list[CategoryAgreement]:
     """Specific agreement and category-versus-rest nominal alpha for each category.
 
@@ -873,7 +956,7 @@ def _accuracy(table: _Table, gold: Mapping[Hashable, Hashable]) -> list[Annotato
 
 
 def accuracy_against_gold(
-    ratings: Iterable[Rating], gold: Mapping[Hashable, Hashable]
+    ratings: Iterable[Rating] | CodedRatings, gold: Mapping[Hashable, Hashable]
 ) -> list[AnnotatorAccuracy]:
     """Per annotator: ratings on gold units, how many match the gold label, and the share.
 
@@ -887,7 +970,7 @@ def accuracy_against_gold(
 
 
 def summarize(
-    ratings: Iterable[Rating],
+    ratings: Iterable[Rating] | CodedRatings,
     *,
     level: Level = "nominal",
     order: Sequence[Hashable] | None = None,
@@ -896,12 +979,14 @@ def summarize(
     seed: int = 0,
     confidence: float = 0.95,
     gold: Mapping[Hashable, Hashable] | None = None,
+    per_unit: bool = True,
 ) -> Summary:
     """Every statistic above from one validation and encoding of `ratings`.
 
     `order` also sets the category order of confusion matrices and per-category figures at every
     level; alpha is at `level`, with a `confidence` bootstrap interval from `replicates` unit
-    resamples seeded by `seed`. With `gold`, per-annotator accuracy is included.
+    resamples seeded by `seed`. With `gold`, per-annotator accuracy is included. `per_unit=False`
+    skips the per-unit ranking (one entry per unit: a third of a second on a million ratings).
     """
     table = _encode(ratings, level=level, order=order, codes=codes)
     pairwise = _pairwise(table)
@@ -925,6 +1010,6 @@ def summarize(
         pairwise=tuple(pairwise),
         per_category=tuple(_per_category(table)),
         per_annotator=tuple(_per_annotator(table, pairwise)),
-        per_unit=_per_unit(table, ranked=True),
+        per_unit=_per_unit(table, ranked=True) if per_unit else None,
         accuracy=None if gold is None else tuple(_accuracy(table, gold)),
     )

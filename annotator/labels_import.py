@@ -53,6 +53,8 @@ def _parse(number: int, raw: str, caller_name: str) -> tuple[_Line | None, list[
         record = json.loads(raw)
     except json.JSONDecodeError as error:
         return None, [f"not valid JSON ({error.msg})"]
+    except RecursionError:
+        return None, ["not valid JSON (nested too deeply)"]
     if not isinstance(record, dict):
         return None, ["expected a JSON object"]
     try:

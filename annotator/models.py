@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Length
 from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
+
+from annotator.guidelines import MAX_GUIDELINES_CHARS
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -174,7 +177,17 @@ class Corpus(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
-    guidelines = models.TextField(blank=True, help_text="Annotation guidelines in Markdown.")
+    guidelines = models.TextField(
+        blank=True,
+        help_text="Annotation guidelines in Markdown.",
+        validators=[
+            MaxLengthValidator(
+                MAX_GUIDELINES_CHARS,
+                "Guidelines can be at most %(limit_value)s characters long; "
+                "these have %(show_value)s.",
+            )
+        ],
+    )
     annotators_per_article = models.PositiveSmallIntegerField(default=2)
     stance_required = models.BooleanField(
         default=False,
@@ -193,6 +206,13 @@ class Corpus(models.Model):
             models.CheckConstraint(
                 condition=Q(annotators_per_article__gte=1),
                 name="corpus_needs_at_least_one_annotator",
+            ),
+            # Guidelines render on every article page; the renderer also cuts longer text.
+            models.CheckConstraint(
+                condition=models.lookups.LessThanOrEqual(
+                    Length("guidelines"), MAX_GUIDELINES_CHARS
+                ),
+                name="corpus_guidelines_within_limit",
             ),
         ]
 

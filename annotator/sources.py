@@ -242,6 +242,9 @@ def _jsonl_articles(
         except json.JSONDecodeError as error:
             yield Problem(source, number, f"invalid JSON: {error.msg} at column {error.colno}")
             continue
+        except RecursionError:
+            yield Problem(source, number, "invalid JSON: nested too deeply")
+            continue
         try:
             yield article_from_record(record, source=source, line=number)
         except SourceRejected as rejected:

@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 
-from annotator.agreement import LEVELS, Level, summarize
+from annotator.agreement import LEVELS, NUMERIC_LEVELS, Level, summarize
 from annotator.curating import Unit
 from annotator.models import (
     Annotation,
@@ -161,13 +161,16 @@ def layer_statistics(
     """One layer's figures with ids still in place (see `corpus_statistics` for names)."""
     level = level or default_level(unit, choices)
     level_note = ""
-    if level == "interval" and any(c.numeric_code is None for c in choices):
+    if level in NUMERIC_LEVELS and any(c.numeric_code is None for c in choices):
         # Claim types (or stance choices without codes) have no distances between them: an
         # interval request for every layer falls back to the layer's own level, and says so.
+        level_note = f"{level} level needs a numeric code on every choice of this layer"
         level = default_level(unit, choices)
-        level_note = "interval level needs a numeric code on every choice of this layer"
+    elif level == "ratio" and any(c.numeric_code < 0 for c in choices):  # type: ignore[operator]
+        level_note = "ratio level needs numeric codes of at least 0 (a scale with a true zero)"
+        level = default_level(unit, choices)
     ratings = read_ratings(unit, choices)
-    codes = {c.pk: c.numeric_code for c in choices} if level == "interval" else None
+    codes = {c.pk: c.numeric_code for c in choices} if level in NUMERIC_LEVELS else None
     summary = summarize(
         ratings,
         level=level,

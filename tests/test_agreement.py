@@ -24,7 +24,9 @@ from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kap
 
 from annotator import agreement
 from annotator.agreement import (
+    LEVELS,
     NO_PAIRABLE_UNIT,
+    CodedRatings,
     Coefficient,
     Rating,
     accuracy_against_gold,
@@ -127,7 +129,8 @@ KRIPPENDORFF_2011_C = [
 
 
 @pytest.mark.parametrize(
-    ("level", "published"), [("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849)]
+    ("level", "published"),
+    [("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849), ("ratio", 0.797)],
 )
 def test_alpha_matches_krippendorff_2011_four_observers(level: str, published: float) -> None:
     ratings = from_matrix(KRIPPENDORFF_2011_C, "ABCD")
@@ -273,7 +276,7 @@ def test_specific_agreement_matches_two_rater_example() -> None:
 
 
 @pytest.mark.parametrize("seed", range(5))
-@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval"])
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
 def test_alpha_agrees_with_krippendorff_package(seed: int, level: str) -> None:
     rng = np.random.default_rng(seed)
     ratings = random_ratings(rng, n_units=60, n_annotators=5, n_categories=4, missing=0.4)
@@ -693,6 +696,67 @@ def test_summary_matches_the_single_functions() -> None:
     assert summary.per_unit == per_unit_agreement(ratings)
 
 
+def test_ratio_level_measures_relative_distance() -> None:
+    # On a ratio scale only proportions count: scaling every value keeps alpha, shifting them
+    # (which interval alpha ignores) changes it.
+    ratings = random_ratings(
+        np.random.default_rng(3), n_units=40, n_annotators=3, n_categories=5, missing=0.2
+    )
+    scaled = [(u, a, label * 10) for u, a, label in ratings]
+    shifted = [(u, a, label + 100) for u, a, label in ratings]
+    ratio = value(krippendorff_alpha(ratings, level="ratio"))
+    assert value(krippendorff_alpha(scaled, level="ratio")) == pytest.approx(ratio, abs=1e-12)
+    assert value(krippendorff_alpha(shifted, level="ratio")) != pytest.approx(ratio, abs=1e-3)
+    interval = value(krippendorff_alpha(ratings, level="interval"))
+    assert value(krippendorff_alpha(shifted, level="interval")) == pytest.approx(interval)
+    # Two zeros agree; zero against anything else is the largest distance there is.
+    zeros = [("u1", "a", 0), ("u1", "b", 0), ("u2", "a", 0), ("u2", "b", 5)]
+    assert value(krippendorff_alpha(zeros, level="ratio")) == pytest.approx(
+        krippendorff.alpha(reliability_matrix(zeros)[0], level_of_measurement="ratio")
+    )
+
+
+def test_ratio_level_refuses_negative_codes_and_text() -> None:
+    with pytest.raises(ValueError, match="ratio level needs numbers of at least 0"):
+        krippendorff_alpha([("u", "a", -1), ("u", "b", 1)], level="ratio")
+    with pytest.raises(ValueError, match="ratio level needs a finite number"):
+        krippendorff_alpha([("u", "a", "low"), ("u", "b", "high")], level="ratio")
+    codes = {"low": 1, "high": 3}
+    ratings = [("u1", "a", "low"), ("u1", "b", "high"), ("u2", "a", "high"), ("u2", "b", "high")]
+    assert krippendorff_alpha(ratings, level="ratio", codes=codes) == krippendorff_alpha(
+        [(u, a, codes[label]) for u, a, label in ratings], level="ratio"
+    )
+
+
+def test_coded_ratings_give_the_same_summary_as_triples() -> None:
+    ratings = medium_ratings()
+    coded = CodedRatings.from_columns(*(list(column) for column in zip(*ratings, strict=True)))
+    assert len(coded) == len(ratings)
+    assert [coded.rating(i) for i in range(len(coded))] == ratings
+    for level in ("nominal", "ordinal"):
+        from_triples = summarize(ratings, level=level, replicates=50)
+        assert summarize(coded, level=level, replicates=50) == from_triples
+
+
+def test_relabelling_merges_labels_that_become_equal() -> None:
+    coded = CodedRatings.from_columns(["u1", "u1", "u2"], ["a", "b", "a"], ["1", "1.0", "2"])
+    relabelled = coded.relabel([1, 1.0, 2])
+    assert relabelled.labels == (1, 2)
+    assert [relabelled.rating(i) for i in range(3)] == [
+        ("u1", "a", 1),
+        ("u1", "b", 1),
+        ("u2", "a", 2),
+    ]
+    assert value(percent_agreement(relabelled)) == 1.0
+
+
+def test_summary_can_leave_out_the_per_unit_ranking() -> None:
+    summary = summarize(medium_ratings(), replicates=20, per_unit=False)
+    assert summary.per_unit is None
+    assert summary.to_dict()["per_unit"] is None
+    assert summary.krippendorff_alpha == krippendorff_alpha(medium_ratings())
+
+
 # --- Properties ---------------------------------------------------------------------------------
 
 rating_sets = st.dictionaries(
@@ -703,7 +767,7 @@ rating_sets = st.dictionaries(
 
 
 @settings(max_examples=200, deadline=None)
-@given(ratings=rating_sets, level=st.sampled_from(["nominal", "ordinal", "interval"]))
+@given(ratings=rating_sets, level=st.sampled_from(LEVELS))
 def test_alpha_lies_between_minus_one_and_one(ratings: list[Rating], level: str) -> None:
     alpha = krippendorff_alpha(ratings, level=level).value
     assert alpha is None or -1 <= alpha <= 1
@@ -738,7 +802,7 @@ def test_annotator_names_and_input_order_do_not_matter(
 ) -> None:
     renamed = [(u, f"n{permutation[a]}", label) for u, a, label in ratings]
     shuffle.shuffle(renamed)  # type: ignore[attr-defined]
-    for level in ("nominal", "ordinal", "interval"):
+    for level in LEVELS:
         before = krippendorff_alpha(ratings, level=level).value
         after = krippendorff_alpha(renamed, level=level).value
         assert (before is None) == (after is None)
@@ -754,7 +818,7 @@ def test_annotator_names_and_input_order_do_not_matter(
 
 
 @settings(max_examples=100, deadline=None)
-@given(ratings=rating_sets, level=st.sampled_from(["nominal", "ordinal", "interval"]))
+@given(ratings=rating_sets, level=st.sampled_from(LEVELS))
 def test_alpha_agrees_with_krippendorff_package_on_any_data(
     ratings: list[Rating], level: str
 ) -> None:

@@ -9,10 +9,14 @@ paragraphs. They were written by reading each article, not by running the segmen
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType, SimpleNamespace
 
 import pytest
+import sentencex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -513,3 +517,131 @@ def test_blank_lines_number_paragraphs_from_zero(blocks: list[str]) -> None:
         # A new paragraph needs a line break before it (any break str.splitlines knows:
         # \r, \x85 and \u2028 count as well as \n).
         assert paragraphs[-1] <= len(text.splitlines(keepends=True)) - 1
+
+
+# --- hostile input: the work done grows linearly ---------------------------------------------
+# These count work instead of timing it: Python lines run inside annotator/segmentation.py
+# (the quadratic walk-back this replaced was such a loop) and characters handed to sentencex
+# (whose own cost is superlinear in the length of one call on Chinese). Doubling the input
+# must double the work, not quadruple it. bench/bench_segmentation.py records the times.
+
+
+@dataclass
+class Work:
+    lines: int = 0
+    sentencex_characters: int = 0
+    longest_sentencex_call: int = 0
+
+
+def measure_work(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Work, list[SentenceSpan]]:
+    work = Work()
+    source = segmentation.__file__
+
+    def segment(language: str, chunk: str) -> list[str]:
+        work.sentencex_characters += len(chunk)
+        work.longest_sentencex_call = max(work.longest_sentencex_call, len(chunk))
+        return sentencex.segment(language, chunk)
+
+    def count_lines(frame: FrameType, event: str, arg: object) -> object:
+        if event == "line":
+            work.lines += 1
+        return count_lines
+
+    def trace(frame: FrameType, event: str, arg: object) -> object:
+        return count_lines if frame.f_code.co_filename == source else None
+
+    monkeypatch.setattr(segmentation, "sentencex", SimpleNamespace(segment=segment))
+    previous = sys.gettrace()
+    sys.settrace(trace)
+    try:
+        spans = split_sentences(text)
+    finally:
+        sys.settrace(previous)
+    return work, spans
+
+
+HOSTILE = {
+    "no spaces": lambda n: ("Abc.Def!" * n)[:n],
+    "no spaces, periods only": lambda n: ("a.b." * n)[:n] + " End.",
+    "brackets": lambda n: "[" * n + "Mr. Kim. [He] left. [",
+    "Chinese": lambda n: ("我们是朋友。他说：你好！" * n)[:n],
+    "Arabic": lambda n: ("هذا نص عربي طويل. وهو يتكرر! " * n)[:n],
+    "Hebrew, no spaces": lambda n: ("שלום.עולם!" * n)[:n],
+    "emoji": lambda n: ("😀🎉👍🏽. " * n)[:n],
+    "titles": lambda n: ("Mr. " * n)[:n],
+    "quoted questions": lambda n: ("“Why?” he asked " * n)[:n],
+    "punctuation": lambda n: ("! . ? " * n)[:n],
+    "short lines": lambda n: ("Ab. Cd\n" * n)[:n],
+}
+
+
+@pytest.mark.parametrize("make", HOSTILE.values(), ids=HOSTILE.keys())
+def test_work_grows_linearly_with_hostile_input(
+    make: Callable[[int], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small_text, large_text = make(25_000), make(50_000)
+    small, small_spans = measure_work(small_text, monkeypatch)
+    large, large_spans = measure_work(large_text, monkeypatch)
+
+    assert large.lines <= 2.1 * small.lines
+    assert large.sentencex_characters <= 2.1 * small.sentencex_characters
+    assert large.longest_sentencex_call <= segmentation._WINDOW
+    # ... and the spans stay exact.
+    assert_invariants(small_text, small_spans)
+    assert_invariants(large_text, large_spans)
+
+
+def test_the_line_from_the_report_splits_with_bounded_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 50,000 characters, no whitespace: took 183 s when each period walked back to the start.
+    text = "Abc.Def!" * 6250
+    work, spans = measure_work(text, monkeypatch)
+    assert [text[span.start : span.end] for span in spans[:3]] == ["Abc.", "Def!", "Abc."]
+    assert len(spans) == 12_500
+    assert work.lines < 30 * len(spans)  # a few dozen lines per sentence, none per character
+    assert_invariants(text, spans)
+
+
+def test_a_hundred_thousand_brackets_are_one_sentence_with_bounded_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = "[" * 100_000
+    work, spans = measure_work(text, monkeypatch)
+    assert spans == [SentenceSpan(0, 100_000, 0)]
+    assert work.lines < 100
+
+
+def test_sentencex_reads_a_long_line_in_overlapping_windows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = "我们是朋友。" * 10_000
+    work, spans = measure_work(text, monkeypatch)
+    assert len(spans) == 10_000
+    assert work.longest_sentencex_call == segmentation._WINDOW
+    # Each character is read about once, plus the overlap between windows.
+    assert len(text) <= work.sentencex_characters <= 1.5 * len(text)
+
+
+def test_windows_split_long_news_lines_as_one_reading_would() -> None:
+    # The seed articles' paragraphs joined into one 25,000-character line: sentencex's
+    # windows must find the same boundaries it finds reading the line whole.
+    line = " ".join(" ".join(path.read_text(encoding="utf-8").split()) for path in SAMPLES)
+    assert len(line) > 10 * segmentation._WINDOW
+    windowed = split_sentences(line)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(segmentation, "_WINDOW", len(line))
+        whole = split_sentences(line)
+    assert windowed == whole
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(NEWSY, min_size=1, max_size=8).map(" ".join))
+def test_small_windows_keep_spans_exact_on_any_line(text: str) -> None:
+    # Windows of 40 characters with 8 of context make every line of a few sentences take the
+    # windowed path: restarts at a break and restarts without one.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(segmentation, "_WINDOW", 40)
+        patch.setattr(segmentation, "_CONTEXT", 8)
+        spans = split_sentences(text)
+    assert_invariants(text, spans)

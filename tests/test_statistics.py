@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db.models import F
 
 from annotator import curating
 from annotator.agreement import summarize
@@ -134,6 +135,29 @@ def test_stance_defaults_to_interval_on_numeric_codes(
     assert stance["label"] == "Stance: China–North Korea alliance"
     assert (stance["level"], nominal["level"]) == ("interval", "nominal")
     assert stance["krippendorff_alpha"] > nominal["krippendorff_alpha"]
+
+
+def test_ratio_level_uses_codes_and_falls_back_where_a_layer_cannot_take_it(
+    corpus, labelled, annotator, other_annotator, make_annotation
+):
+    for sentence, a, b in zip(labelled, ["favor", "favor"], ["favor", "neutral"], strict=False):
+        make_annotation(sentence=sentence, annotator=annotator, value=a, layer=Layer.STANCE)
+        make_annotation(sentence=sentence, annotator=other_annotator, value=b, layer=Layer.STANCE)
+
+    claim, stance = corpus_statistics(corpus, replicates=50, level="ratio")["layers"]
+    # Claim types have no codes; stance codes run from -1: neither is a ratio scale.
+    assert (claim["level"], claim["level_note"]) == (
+        "nominal",
+        "ratio level needs a numeric code on every choice of this layer",
+    )
+    assert stance["level"] == "interval"
+    assert stance["level_note"].startswith("ratio level needs numeric codes of at least 0")
+
+    LabelChoice.objects.filter(corpus=corpus, layer=Layer.STANCE).update(
+        numeric_code=F("numeric_code") + 1
+    )
+    stance = corpus_statistics(corpus, replicates=50, level="ratio")["layers"][1]
+    assert (stance["level"], stance["level_note"]) == ("ratio", "")
 
 
 def test_a_layer_with_no_annotations_is_undefined_with_reasons(corpus, labelled):

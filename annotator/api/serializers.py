@@ -381,7 +381,9 @@ class ExportQuerySerializer(serializers.Serializer):
 
 class AgreementQuerySerializer(serializers.Serializer):
     level = serializers.ChoiceField(
-        choices=["nominal", "ordinal", "interval"], required=False, help_text="Alpha's level."
+        choices=["nominal", "ordinal", "interval", "ratio"],
+        required=False,
+        help_text="Alpha's level.",
     )
     replicates = serializers.IntegerField(
         min_value=0, max_value=5000, default=1000, help_text="Bootstrap replicates for alpha's CI."

@@ -22,9 +22,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from annotator import charts
-from annotator.agreement import LEVELS
 from annotator.models import Corpus, Role
-from annotator.statistics import corpus_statistics
 
 
 def curated_corpus(request: HttpRequest, slug: str) -> Corpus:
@@ -35,6 +33,10 @@ def curated_corpus(request: HttpRequest, slug: str) -> Corpus:
 
 
 def _level(request: HttpRequest) -> str | None:
+    # Imported here, like corpus_statistics below: NumPy loads on the first statistics
+    # request, not whenever the URLs load (every management command's system checks).
+    from annotator.agreement import LEVELS
+
     level = request.GET.get("level") or None
     if level is not None and level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}")
@@ -87,6 +89,9 @@ def _charts(layer: dict[str, Any], chosen_pair: str | None) -> dict[str, Any]:
 @login_required
 @require_GET
 def corpus_statistics_page(request: HttpRequest, slug: str) -> HttpResponse:
+    from annotator.agreement import LEVELS
+    from annotator.statistics import corpus_statistics
+
     corpus = curated_corpus(request, slug)
     try:
         level = _level(request)

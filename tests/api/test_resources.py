@@ -558,6 +558,15 @@ def test_agreement_figures(
     assert bad.status_code == 400 and "replicates" in bad.json()["error"]["fields"]
 
 
+def test_agreement_offers_the_ratio_level(
+    labelled_article: Article, curator: AbstractUser, token_client: Clients
+) -> None:
+    response = token_client(curator).get("/api/v1/corpora/korea/agreement/?level=ratio")
+
+    assert response.status_code == 200
+    assert {layer["layer"] for layer in response.json()["layers"]} >= {"claim_type"}
+
+
 def test_upsert_on_an_article_not_assigned_to_you_is_refused(
     labelled_article: Article,
     annotator: AbstractUser,

@@ -82,8 +82,8 @@ def test_json_address_is_served_by_the_api_with_the_same_figures(client, manager
 
 def test_bad_level_is_a_400(client, manager, labelled):
     client.force_login(manager)
-    assert client.get(page_url(), {"level": "ratio"}).status_code == 400
-    assert client.get(json_url(), {"level": "ratio"}, follow=True).status_code == 400
+    assert client.get(page_url(), {"level": "circular"}).status_code == 400
+    assert client.get(json_url(), {"level": "circular"}, follow=True).status_code == 400
 
 
 def test_undefined_fleiss_kappa_shows_its_reason(

@@ -1,15 +1,18 @@
-"""`manage.py segment PATH...`: preview sentence splitting as JSON lines, no database."""
+"""`manage.py segment PATH...`: preview sentence splitting as JSON lines, no database.
+
+The reader and the segmenter are imported when the command runs, so `--help` starts at once.
+"""
 
 from __future__ import annotations
 
 import json
 from argparse import ArgumentParser
+from typing import TYPE_CHECKING
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotator.importing import limits_from_settings
-from annotator.segmentation import iter_sentences
-from annotator.sources import ArticleData, Problem, SourceReader, expand_paths
+if TYPE_CHECKING:
+    from annotator.sources import ArticleData
 
 
 class Command(BaseCommand):
@@ -24,6 +27,9 @@ class Command(BaseCommand):
         parser.add_argument("paths", nargs="+", help=".txt, .jsonl, .zip files or folders.")
 
     def handle(self, *args: object, paths: list[str], **options: object) -> None:
+        from annotator.importing import limits_from_settings
+        from annotator.sources import Problem, SourceReader, expand_paths
+
         problems: list[Problem] = []
         for item in SourceReader(limits_from_settings()).read(expand_paths(paths)):
             if isinstance(item, Problem):
@@ -36,6 +42,8 @@ class Command(BaseCommand):
             raise CommandError(f"{len(problems)} problem(s) found.")
 
     def _print_article(self, article: ArticleData) -> None:
+        from annotator.segmentation import iter_sentences
+
         path = article.source if article.line is None else f"{article.source}#{article.external_id}"
         text = article.text
         for index, span in enumerate(iter_sentences(text)):
