@@ -853,8 +853,10 @@ def _features(
         norm="l2",
         dtype=np.float64,
     )
-    text_part = vectorizer.transform(texts)
     width = _n_columns(settings)
+    if n == 0:  # the hasher cannot transform an empty list
+        return sp.csr_matrix((0, width))
+    text_part = vectorizer.transform(texts)
     # The text columns come first; zone and position columns follow them.
     text_part = sp.csr_matrix((text_part.data, text_part.indices, text_part.indptr), (n, width))
     rows: list[int] = []

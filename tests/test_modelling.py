@@ -313,6 +313,11 @@ def test_a_class_nobody_labelled_gets_probability_zero() -> None:
     )
 
 
+def test_predicting_nothing_gives_an_empty_answer(trained: modelling.TrainingResult) -> None:
+    assert trained.model.predict_proba([]).shape == (0, 4)
+    assert trained.model.predict([], zones=[], positions=[]).tolist() == []
+
+
 def test_a_fold_with_a_single_class_predicts_it_with_certainty() -> None:
     model = fit(["one sentence", "another one"], [OPINION, OPINION], class_names=CLASS_NAMES)
     assert model.predict_proba(["anything at all"]).tolist() == [[0.0, 1.0, 0.0, 0.0]]
