@@ -25,7 +25,13 @@ from django.core.files.base import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery, URLField
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -40,11 +46,11 @@ from annotator.models import (
     AssignmentStatus,
     Corpus,
     ImportJob,
-    ImportStatus,
     Role,
     Sentence,
 )
-from annotator.tasks import import_upload
+from annotator.tasks import retry_import, start_import
+from annotator.worker import worker_status
 
 UPLOAD_SUFFIXES = (".txt", ".jsonl", ".zip")
 
@@ -292,9 +298,9 @@ class CorpusAdmin(ManagerScopedAdmin):
         form = ImportUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             with _bundled(form.cleaned_data["files"]) as (name, content):
-                job = ImportJob(corpus=corpus, created_by=request.user, file_name=name)
-                job.upload.save(name, content, save=True)
-            import_upload.enqueue(job.pk)
+                job = start_import(
+                    corpus=corpus, created_by=request.user, file_name=name, content=content
+                )
             return HttpResponseRedirect(
                 reverse("admin:annotator_importjob_progress", args=[job.pk])
             )
@@ -562,8 +568,9 @@ class ImportJobAdmin(ManagerScopedAdmin):
         "corpus",
         "created_by",
         "file_name",
-        "upload",
+        "upload_bytes",
         "status",
+        "attempts",
         "total",
         "processed",
         "summary",
@@ -587,18 +594,29 @@ class ImportJobAdmin(ManagerScopedAdmin):
                 self.admin_site.admin_view(self.progress_view),
                 name="annotator_importjob_progress",
             ),
+            path(
+                "<int:object_id>/retry/",
+                self.admin_site.admin_view(self.retry_view),
+                name="annotator_importjob_retry",
+            ),
             *super().get_urls(),
         ]
 
-    def progress_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        """The job's progress; htmx re-fetches the fragment every second until it finishes."""
+    def _managed_job(self, request: HttpRequest, object_id: int) -> ImportJob:
         job = get_object_or_404(ImportJob.objects.select_related("corpus"), pk=object_id)
         if not can_manage(request, job.corpus):
             raise Http404
+        return job
+
+    def progress_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """The job's progress; htmx re-fetches the fragment every second until it finishes.
+        While it waits, it also says whether a background worker is running at all."""
+        job = self._managed_job(request, object_id)
         context = {
             "job": job,
-            "finished": job.status in (ImportStatus.DONE, ImportStatus.FAILED),
+            "finished": job.finished,
             "percent": round(100 * job.processed / job.total) if job.total else 0,
+            "worker": None if job.finished else worker_status(),
         }
         if request.headers.get("HX-Request"):
             return render(request, "admin/annotator/importjob/_progress.html", context)
@@ -608,6 +626,14 @@ class ImportJobAdmin(ManagerScopedAdmin):
             "title": f"Import of {job.file_name}",
         }
         return TemplateResponse(request, "admin/annotator/importjob/progress.html", context)
+
+    def retry_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """POST: start a job whose run was cut off again, from the beginning."""
+        job = self._managed_job(request, object_id)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        retry_import(job)
+        return HttpResponseRedirect(reverse("admin:annotator_importjob_progress", args=[job.pk]))
 
 
 # Tokens: staff list and revoke them; nobody can add one here (it could never be shown).

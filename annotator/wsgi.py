@@ -7,5 +7,8 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings")
+# Web processes get the short database timeouts (annotator/db_timeouts.py); manage.py commands,
+# the worker among them, keep the long ones.
+os.environ.setdefault("DATABASE_TIMEOUTS", "web")
 
 application = get_wsgi_application()

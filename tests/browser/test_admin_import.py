@@ -15,7 +15,6 @@ from tests.browser.conftest import login
 def test_manager_uploads_zip_in_admin_and_sees_summary(
     browser_page, live_server, corpus, manager, settings, tmp_path: Path
 ):
-    settings.MEDIA_ROOT = tmp_path / "media"
     manager.is_staff = True
     manager.save()
     archive = tmp_path / "batch.zip"
