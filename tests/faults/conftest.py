@@ -194,20 +194,20 @@ def app_role(transactional_db: None, maintenance: Callable[..., list[tuple]]) ->
 class WorkerProcess:
     """A `manage.py db_worker` subprocess; its output goes to a log file for failures."""
 
-    def __init__(self, log: Path, env: dict[str, str]) -> None:
+    def __init__(self, log: Path, env: dict[str, str], *, cwd: Path = ROOT) -> None:
         self.log = log
         with log.open("ab") as out:
             self.process = subprocess.Popen(
                 [
                     sys.executable,
-                    "manage.py",
+                    str(ROOT / "manage.py"),
                     "db_worker",
                     "--no-reload",
                     "--no-startup-delay",
                     "--interval=0.2",
                     "--verbosity=2",
                 ],
-                cwd=ROOT,
+                cwd=cwd,
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -241,7 +241,7 @@ class WorkerProcess:
 def start_worker(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     workers: list[WorkerProcess] = []
 
-    def start(*, user: str | None = None, **env: str) -> WorkerProcess:
+    def start(*, user: str | None = None, cwd: Path = ROOT, **env: str) -> WorkerProcess:
         environment = {
             key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"
         }
@@ -258,7 +258,8 @@ def start_worker(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..
             PYTHONUNBUFFERED="1",
         )
         environment.update(env)
-        worker = WorkerProcess(tmp_path / f"worker-{len(workers) + 1}.log", environment)
+        log = tmp_path / f"worker-{len(workers) + 1}.log"
+        worker = WorkerProcess(log, environment, cwd=cwd)
         workers.append(worker)
         return worker
 
