@@ -16,9 +16,10 @@ is alive, and recovers the jobs of workers that died.
 - **Stopping**: Ctrl-C or SIGTERM lets a running task finish for STOP_GRACE_SECONDS, then
   interrupts it; an interrupted import goes back to the queue.
 
-On SQLite (`make run`) an import holds the only write lock, so heartbeats pause while it runs;
-the sweep then also asks the operating system whether a worker on the same host still exists
-before it calls that worker's task lost.
+On SQLite (`make run`) there is one writer at a time, so the heartbeat pauses while a task
+runs (a write beside the task's transaction could fail it); the sweep then also asks the
+operating system whether a worker on the same host still exists before it calls that worker's
+task lost.
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ class Worker(DatabaseWorker):
         self._heartbeat = threading.Thread(target=self._beat_forever, name="heartbeat")
         self._heartbeat.daemon = True
         self._stopped = threading.Event()
+        self._task_lock = threading.Lock()
 
     def run(self) -> None:
         self._heartbeat.start()
@@ -128,7 +130,11 @@ class Worker(DatabaseWorker):
     def run_task(self, db_task_result: DBTaskResult) -> None:
         self.current_task = db_task_result.id
         try:
-            super().run_task(db_task_result)
+            if connections["default"].vendor == "sqlite":
+                with self._task_lock:  # no heartbeat writes while it runs (see _beat_forever)
+                    super().run_task(db_task_result)
+            else:
+                super().run_task(db_task_result)
         finally:
             self.current_task = None
 
@@ -152,15 +158,21 @@ class Worker(DatabaseWorker):
         beats = 0
         while not self._stopped.is_set():
             connection = connections["default"]
-            try:
-                connection.close_if_unusable_or_obsolete()
-                self.beat()
-                if beats % SWEEP_EVERY_BEATS == 0:
-                    recover_lost_tasks(backend_name=self.backend_name, hostname=self.hostname)
-                beats += 1
-            except DatabaseError as error:
-                logger.warning("Worker %s: heartbeat failed (%s)", self.worker_id, error)
-                connection.close()
+            # SQLite has one writer at a time: a heartbeat written beside a task's transaction
+            # could make that transaction fail to upgrade to writing ("database is locked").
+            if connection.vendor != "sqlite" or self._task_lock.acquire(blocking=False):
+                try:
+                    connection.close_if_unusable_or_obsolete()
+                    self.beat()
+                    if beats % SWEEP_EVERY_BEATS == 0:
+                        recover_lost_tasks(backend_name=self.backend_name, hostname=self.hostname)
+                    beats += 1
+                except DatabaseError as error:
+                    logger.warning("Worker %s: heartbeat failed (%s)", self.worker_id, error)
+                    connection.close()
+                finally:
+                    if connection.vendor == "sqlite":
+                        self._task_lock.release()
             self._stopped.wait(settings.WORKER_HEARTBEAT_SECONDS)
         connections.close_all()
 

@@ -8,7 +8,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings")
 # Web processes get the short database timeouts (annotator/db_timeouts.py); manage.py commands,
-# the worker among them, keep the long ones.
-os.environ.setdefault("DATABASE_TIMEOUTS", "web")
+# the worker among them, keep the long ones. An empty value (a copied .env.example) means unset.
+if not os.environ.get("DATABASE_TIMEOUTS"):
+    os.environ["DATABASE_TIMEOUTS"] = "web"
 
 application = get_wsgi_application()

@@ -95,7 +95,11 @@ def fault_summary(*, server_errors: int, refused: int, longest_ms: float, ok: bo
     return {
         "server_errors": server_errors,
         "refused_503": refused,
-        "figures_ms": {"label save": {"max": longest_ms}, "article page": {"max": 10.0}},
+        "figures_ms": {
+            "label save": {"max": longest_ms},
+            "article page": {"max": 10.0},
+            "login": {"max": 60_000.0},  # PBKDF2 on a busy machine: not a database wait
+        },
         "faults": {"web_statement_timeout_ms": 15000},
         "reconciliation": {"keys_acknowledged": 5, "ok": ok},
     }

@@ -29,7 +29,8 @@ annotation table (`--lock-seconds`, one every `--lock-every` seconds), and the a
 role held to 2 connections for 10 s with its backends terminated. gunicorn then connects as that
 non-superuser role (PostgreSQL exempts superusers from connection limits). Refusals (503) are
 expected then; the checks become: no other server error or dropped connection, reconciliation,
-and no request longer than the web statement timeout plus 5 s (nothing waits on a lock).
+and no label save or page longer than the web statement timeout plus 5 s (nothing waits for a
+lock's holder; sign-in, whose time is PBKDF2's CPU, is left out).
 
 Run: `make load-test` or `.venv/bin/python bench/load/run.py --users 50 --duration 10m`.
 Exit status 0 when every check passes. Figures are recorded in bench/README.md, "Load test".
@@ -596,7 +597,13 @@ def checks(summary: dict, baseline: dict | None) -> list[tuple[str, bool]]:
 def fault_checks(summary: dict) -> list[tuple[str, bool]]:
     """Under injected faults refusals are expected; errors, lost labels and long waits are not."""
     unexpected = summary["server_errors"] - summary["refused_503"]
-    longest = max(figure["max"] for figure in summary["figures_ms"].values())
+    # Requests that read or write the locked table; sign-in is left out: its cost is PBKDF2's
+    # CPU time, which a busy machine stretches, not a database wait.
+    longest = max(
+        figure["max"]
+        for name, figure in summary["figures_ms"].items()
+        if name not in ("login", "login page")
+    )
     bound = summary["faults"]["web_statement_timeout_ms"] + 5000
     return [
         (
