@@ -210,6 +210,9 @@ WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 5, minimum=1)
 WORKER_LEASE_SECONDS = env_int("WORKER_LEASE_SECONDS", 30, minimum=2)
 WORKER_RETRY_MAX_SECONDS = env_int("WORKER_RETRY_MAX_SECONDS", 30, minimum=1)
 IMPORT_MAX_ATTEMPTS = env_int("IMPORT_MAX_ATTEMPTS", 3, minimum=1)
+# Stopped (Ctrl-C, SIGTERM) in the middle of a task, the worker waits this long for it to end,
+# then interrupts it; an interrupted import goes back to the queue.
+WORKER_STOP_GRACE_SECONDS = env_int("WORKER_STOP_GRACE_SECONDS", 10, minimum=0)
 if WORKER_LEASE_SECONDS <= 2 * WORKER_HEARTBEAT_SECONDS:
     raise ImproperlyConfigured(
         "WORKER_LEASE_SECONDS must be more than twice WORKER_HEARTBEAT_SECONDS, so one late "

@@ -120,6 +120,11 @@ def import_upload(job_id: int) -> dict[str, object]:
             _finish(job, attempt, ImportStatus.FAILED, reporter, result, error)
             discard_upload(job)
             return result
+        except (KeyboardInterrupt, SystemExit):
+            # The worker is being stopped: the job waits for the next worker, and this run,
+            # cut short on purpose, does not count as an attempt.
+            _queue_again(job, attempt, counted=False)
+            raise
         except Exception as exc:
             if is_database_unavailable(exc) and not connection.in_atomic_block:
                 close_broken_connections()
@@ -146,16 +151,20 @@ def _begin(job_id: int) -> int | None:
         return ImportJob.objects.values_list("attempts", flat=True).get(pk=job_id)
 
 
-def _queue_again(job: ImportJob, attempt: int) -> bool:
-    """After a lost connection: the job waits a moment and runs again from the beginning."""
+def _queue_again(job: ImportJob, attempt: int, *, counted: bool = True) -> bool:
+    """After a lost connection: the job waits a moment and runs again from the beginning.
+    A run that was not `counted` (its worker was stopped) is queued at once and not counted."""
     try:
         with transaction.atomic():
             if not ImportJob.objects.filter(pk=job.pk, attempts=attempt).update(
-                status=ImportStatus.QUEUED, processed=0, total=0
+                status=ImportStatus.QUEUED,
+                processed=0,
+                total=0,
+                attempts=attempt if counted else attempt - 1,
             ):
                 return True  # another run took the job over; it finishes it
             queued = import_upload
-            if queued.get_backend().supports_defer:
+            if counted and queued.get_backend().supports_defer:
                 delay = timedelta(seconds=REQUEUE_DELAY_SECONDS * 2 ** (attempt - 1))
                 queued = queued.using(run_after=timezone.now() + delay)
             queued.enqueue(job.pk)

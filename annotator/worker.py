@@ -13,8 +13,8 @@ is alive, and recovers the jobs of workers that died.
   (tasks.recover_import decides, up to IMPORT_MAX_ATTEMPTS runs, then fails it for Retry);
   any other task is marked failed with the reason. Import jobs left queued or running with no
   task to finish them are recovered the same way.
-- **Stopping**: Ctrl-C or SIGTERM lets a running task finish for STOP_GRACE_SECONDS, then
-  interrupts it; an interrupted import goes back to the queue.
+- **Stopping**: Ctrl-C or SIGTERM lets a running task finish for WORKER_STOP_GRACE_SECONDS,
+  then interrupts it; an interrupted import goes back to the queue, not counted as an attempt.
 
 On SQLite (`make run`) there is one writer at a time, so the heartbeat pauses while a task
 runs (a write beside the task's transaction could fail it); the sweep then also asks the
@@ -50,15 +50,13 @@ from annotator.tasks import import_upload, recover_import
 logger = logging.getLogger(__name__)
 
 RETRY_FIRST_SECONDS = 0.5
-# A worker stopped with Ctrl-C or SIGTERM gives its running task this long before it
-# interrupts it (an interrupted import is queued again).
-STOP_GRACE_SECONDS = 10
 # Sweep for lost tasks once every this many heartbeats.
 SWEEP_EVERY_BEATS = 3
 # Heartbeat rows of workers gone for this long are deleted.
 FORGET_AFTER = timedelta(days=1)
-LOST_REASON = "The background worker running this import stopped (killed, or cut off from the "
-LOST_REASON += "database)."
+LOST_REASON = (
+    "The background worker running this import stopped (killed, or cut off from the database)."
+)
 
 
 class WorkerLost(Exception):
@@ -142,7 +140,8 @@ class Worker(DatabaseWorker):
         if self.running and self.running_task:
             # The second signal interrupts the task (django-tasks-db); send it ourselves if the
             # task has not finished in time.
-            timer = threading.Timer(STOP_GRACE_SECONDS, self._interrupt, args=[signum])
+            grace = settings.WORKER_STOP_GRACE_SECONDS
+            timer = threading.Timer(grace, self._interrupt, args=[signum])
             timer.daemon = True
             timer.start()
         super().shutdown(signum, frame)

@@ -9,6 +9,7 @@ clearly failed, never "running" for ever, and never half-imported.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -145,6 +146,33 @@ def test_after_the_last_attempt_the_job_fails_clearly_and_retry_imports_it(
     )
     assert Article.objects.filter(corpus=corpus).count() == ARTICLES
     assert "Imported 400 article(s)" in client.get(progress).content.decode()
+
+
+def test_worker_stopped_mid_import_puts_the_job_back_uncounted(
+    settings: object,
+    corpus: Corpus,
+    start_worker: Callable[..., WorkerProcess],
+    busy_site: dict[str, str],
+) -> None:
+    settings.TASKS = DB_BACKEND
+    job = start_import(
+        corpus=corpus,
+        created_by=None,
+        file_name="batch.jsonl",
+        content=ContentFile(jsonl_articles(ARTICLES)),
+    )
+    worker = start_worker(WORKER_STOP_GRACE_SECONDS="1", **busy_site)
+    wait_for(
+        lambda: job_state(job)[0] == ImportStatus.RUNNING and job.processed >= 20,
+        timeout=90,
+        what=f"the worker to import part of the job\n{worker.output()[-2000:]}",
+    )
+    worker.process.send_signal(signal.SIGTERM)  # as `make serve` stops it
+    assert worker.process.wait(timeout=60) == 0, worker.output()[-2000:]
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.processed) == (ImportStatus.QUEUED, 0, 0)
+    assert Article.objects.count() == 0
+    assert DBTaskResult.objects.filter(status="READY").count() == 1  # for the next worker
 
 
 def test_worker_outlives_connection_exhaustion_and_runs_the_next_job(
