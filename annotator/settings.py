@@ -163,7 +163,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Bounded waits (PostgreSQL; annotator/db_timeouts.py): statement, lock and idle-in-transaction
 # timeouts in seconds, 0 for none. Web requests get short ones, so one stuck behind a lock
 # answers 503 within seconds; background work (the worker, imports, exports, migrations) long
-# ones. DATABASE_TIMEOUTS says which a process uses: annotator/wsgi.py sets "web", every other
+# ones. DATABASE_TIMEOUTS_ROLE says which a process uses: annotator/wsgi.py sets "web", every other
 # process (manage.py ...) defaults to "background".
 def env_milliseconds(name: str, default_seconds: float) -> int:
     raw = os.environ.get(name)
@@ -192,10 +192,10 @@ DATABASE_TIMEOUTS = {
         ),
     ),
 }
-DATABASE_TIMEOUTS_ROLE = os.environ.get("DATABASE_TIMEOUTS") or "background"
+DATABASE_TIMEOUTS_ROLE = os.environ.get("DATABASE_TIMEOUTS_ROLE") or "background"
 if DATABASE_TIMEOUTS_ROLE not in ROLES:
     raise ImproperlyConfigured(
-        f"DATABASE_TIMEOUTS must be one of {', '.join(ROLES)}, got {DATABASE_TIMEOUTS_ROLE!r}"
+        f"DATABASE_TIMEOUTS_ROLE must be one of {', '.join(ROLES)}, got {DATABASE_TIMEOUTS_ROLE!r}"
     )
 DATABASES["default"] = with_startup_options(
     DATABASES["default"], DATABASE_TIMEOUTS[DATABASE_TIMEOUTS_ROLE]

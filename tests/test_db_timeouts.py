@@ -29,7 +29,7 @@ def settings_of(code: str, **env: str) -> subprocess.CompletedProcess:
     environment = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("DJANGO_SETTINGS_MODULE", "DATABASE_TIMEOUTS")
+        if key not in ("DJANGO_SETTINGS_MODULE", "DATABASE_TIMEOUTS_ROLE")
         and not key.startswith("DATABASE_WEB_")
     }
     environment.update(DEBUG="1", DATABASE_URL=POSTGRES, **env)
@@ -52,7 +52,7 @@ def test_wsgi_processes_get_the_web_limits_as_startup_options() -> None:
         "-c idle_in_transaction_session_timeout=30000"
     )
     # An empty value, as a copied .env.example leaves it, is no choice either.
-    assert role_and_options("import annotator.wsgi", DATABASE_TIMEOUTS="")[0] == "web"
+    assert role_and_options("import annotator.wsgi", DATABASE_TIMEOUTS_ROLE="")[0] == "web"
 
 
 def test_management_commands_get_the_background_limits() -> None:
@@ -71,7 +71,11 @@ def test_management_commands_get_the_background_limits() -> None:
     [
         ("DATABASE_WEB_LOCK_TIMEOUT", "soon", "DATABASE_WEB_LOCK_TIMEOUT must be a number"),
         ("DATABASE_WEB_STATEMENT_TIMEOUT", "-1", "DATABASE_WEB_STATEMENT_TIMEOUT must be 0"),
-        ("DATABASE_TIMEOUTS", "batch", "DATABASE_TIMEOUTS must be one of web, background"),
+        (
+            "DATABASE_TIMEOUTS_ROLE",
+            "batch",
+            "DATABASE_TIMEOUTS_ROLE must be one of web, background",
+        ),
     ],
 )
 def test_a_malformed_value_stops_start_up_naming_it(
