@@ -153,7 +153,10 @@ def _begin(job_id: int) -> int | None:
 
 def _queue_again(job: ImportJob, attempt: int, *, counted: bool = True) -> bool:
     """After a lost connection: the job waits a moment and runs again from the beginning.
-    A run that was not `counted` (its worker was stopped) is queued at once and not counted."""
+    A run that was not `counted` (its worker was stopped) is queued at once and not counted.
+    False when tasks run inline (no queue to hand the job back to)."""
+    if not import_upload.get_backend().supports_defer:
+        return False
     try:
         with transaction.atomic():
             if not ImportJob.objects.filter(pk=job.pk, attempts=attempt).update(
@@ -164,7 +167,7 @@ def _queue_again(job: ImportJob, attempt: int, *, counted: bool = True) -> bool:
             ):
                 return True  # another run took the job over; it finishes it
             queued = import_upload
-            if counted and queued.get_backend().supports_defer:
+            if counted:
                 delay = timedelta(seconds=REQUEUE_DELAY_SECONDS * 2 ** (attempt - 1))
                 queued = queued.using(run_after=timezone.now() + delay)
             queued.enqueue(job.pk)

@@ -31,7 +31,13 @@ from annotator.models import (
     WorkerHeartbeat,
 )
 from annotator.tasks import start_import
-from tests.faults.conftest import DB_BACKEND, WorkerProcess, jsonl_articles, wait_for
+from tests.faults.conftest import (
+    DB_BACKEND,
+    WorkerProcess,
+    database_name,
+    jsonl_articles,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -146,6 +152,60 @@ def test_after_the_last_attempt_the_job_fails_clearly_and_retry_imports_it(
     )
     assert Article.objects.filter(corpus=corpus).count() == ARTICLES
     assert "Imported 400 article(s)" in client.get(progress).content.decode()
+
+
+def test_import_whose_connection_is_killed_runs_again_by_itself(
+    settings: object,
+    corpus: Corpus,
+    maintenance: Callable[..., list[tuple]],
+    start_worker: Callable[..., WorkerProcess],
+    busy_site: dict[str, str],
+) -> None:
+    settings.TASKS = DB_BACKEND
+    job = start_import(
+        corpus=corpus,
+        created_by=None,
+        file_name="batch.jsonl",
+        content=ContentFile(jsonl_articles(ARTICLES)),
+    )
+    worker = start_worker(**busy_site)
+    wait_for(
+        lambda: job_state(job)[0] == ImportStatus.RUNNING and job.processed >= 20,
+        timeout=90,
+        what=f"the worker to import part of the job\n{worker.output()[-2000:]}",
+    )
+    # The import's own backend: the one inside a transaction (heartbeats and progress commit
+    # at once).
+    (pid,) = wait_for(
+        lambda: maintenance(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s "
+            "AND xact_start < now() - interval '1 second' AND pid <> pg_backend_pid()",
+            (database_name(),),
+        ),
+        timeout=30,
+        what="the import's transaction",
+    )[0]
+    maintenance("SELECT pg_terminate_backend(%s)", (pid,))
+    wait_for(
+        lambda: job_state(job)[0] == ImportStatus.QUEUED,
+        timeout=30,
+        what=f"the job to be queued again\n{worker.output()[-2000:]}",
+    )
+    assert Article.objects.count() == 0  # the cut-off run left nothing
+    # It waits REQUEUE_DELAY_SECONDS, then the same worker runs it again, now unpaced.
+    busy_site_file = Path(busy_site["ACTIVITY_FILE"])
+    busy_site_file.unlink()
+    wait_for(
+        lambda: job_state(job)[0] == ImportStatus.DONE,
+        timeout=90,
+        what=f"the job to finish on its second run\n{worker.output()[-2000:]}",
+    )
+    assert job.attempts == 2 and Article.objects.count() == ARTICLES
+    # The first run handed the job back itself (not the recovery sweep), then a new task ran.
+    first, second = DBTaskResult.objects.order_by("enqueued_at")
+    assert first.status == "SUCCESSFUL" and "queued_again" in first.return_value
+    assert second.status == "SUCCESSFUL" and second.return_value["imported"] == ARTICLES
+    assert worker.alive()
 
 
 def test_worker_stopped_mid_import_puts_the_job_back_uncounted(
