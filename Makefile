@@ -45,17 +45,27 @@ run: install .env
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Production: gunicorn (gunicorn.conf.py) with DEBUG off, static files collected for WhiteNoise,
-# and the background import worker beside it. Needs SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL;
-# see README.md, "Production".
+# and the background import worker beside it, started again 5 s after it stops for any reason.
+# Needs SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL; see README.md, "Production". Ctrl-C (or
+# SIGTERM to the recipe's shell) stops both: the traps signal the two processes by their ids,
+# never the whole process group, which would signal the trapping shell itself again.
 serve: install
 	@test -n "$$SECRET_KEY" || { echo "make serve: set SECRET_KEY (python -c 'import secrets; print(secrets.token_urlsafe(50))'); see README.md, Production" >&2; exit 1; }
 	DEBUG=0 $(PY) manage.py check --deploy
 	DEBUG=0 $(PY) manage.py migrate --noinput
 	DEBUG=0 $(PY) manage.py collectstatic --noinput
 	@echo "Serving on http://$${HOST:-127.0.0.1}:$(PORT)/ behind your HTTPS proxy (Ctrl-C stops gunicorn and the worker)"
-	@trap 'kill 0' INT TERM EXIT; \
-	DEBUG=0 nice -n 19 $(PY) manage.py db_worker --no-reload & \
-	DEBUG=0 PORT=$(PORT) $(VENV)/bin/gunicorn --config gunicorn.conf.py annotator.wsgi
+	@( trap 'kill -TERM $$child 2>/dev/null; wait $$child; exit 0' TERM; \
+	  while :; do \
+	    DEBUG=0 nice -n 19 $(PY) manage.py db_worker --no-reload & child=$$!; \
+	    wait $$child; code=$$?; \
+	    echo "make serve: the worker stopped (status $$code); starting it again in 5 s" >&2; \
+	    sleep 5 & child=$$!; wait $$child; \
+	  done ) & worker=$$!; \
+	DEBUG=0 PORT=$(PORT) $(VENV)/bin/gunicorn --config gunicorn.conf.py annotator.wsgi & web=$$!; \
+	trap 'trap "" INT TERM; kill -TERM $$web $$worker 2>/dev/null; wait; exit 0' INT TERM; \
+	wait $$web; status=$$?; \
+	kill -TERM $$worker 2>/dev/null; wait; exit $$status
 
 lint: install-dev
 	$(VENV)/bin/ruff format --check .

@@ -25,7 +25,13 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import model_ngettext
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import OuterRef, QuerySet, URLField
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -49,13 +55,13 @@ from annotator.models import (
     Article,
     Corpus,
     ImportJob,
-    ImportStatus,
     Membership,
     Progress,
     Sentence,
     count_of,
 )
 from annotator.tokens import revoke_token
+from annotator.worker import worker_status
 
 UPLOAD_SUFFIXES = (".txt", ".jsonl", ".zip")
 
@@ -282,11 +288,14 @@ class CorpusAdmin(RuledAdmin):
         corpus = get_object_or_404(Corpus, pk=object_id)
         form = ImportUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            from annotator.tasks import start_import  # the importer is not needed at start-up
+            # Imported here: the importer (sentencex, a process pool) is not needed to start
+            # Django, which imports this module for every management command.
+            from annotator.tasks import bundled_upload, start_import
 
-            job = start_import(
-                corpus=corpus, created_by=request.user, files=form.cleaned_data["files"]
-            )
+            with bundled_upload(form.cleaned_data["files"]) as (name, content):
+                job = start_import(
+                    corpus=corpus, created_by=request.user, file_name=name, content=content
+                )
             return HttpResponseRedirect(
                 reverse("admin:annotator_importjob_progress", args=[job.pk])
             )
@@ -312,6 +321,23 @@ class ImportJobAdmin(InspectionAdmin):
     list_filter = ["status", "corpus"]
     list_select_related = ["corpus", "created_by"]
     search_fields = ["file_name", "error"]
+    readonly_fields = [
+        "corpus",
+        "created_by",
+        "file_name",
+        "upload_bytes",
+        "status",
+        "attempts",
+        "total",
+        "processed",
+        "summary",
+        "error",
+        "created_at",
+        "finished_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # jobs start from a corpus's "Import articles" page
 
     @admin.display(description="progress")
     def progress(self, job: ImportJob) -> str:
@@ -325,18 +351,28 @@ class ImportJobAdmin(InspectionAdmin):
                 self.admin_site.admin_view(self.progress_view),
                 name="annotator_importjob_progress",
             ),
+            path(
+                "<int:object_id>/retry/",
+                self.admin_site.admin_view(self.retry_view),
+                name="annotator_importjob_retry",
+            ),
             *super().get_urls(),
         ]
 
-    def progress_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        """The job's progress; htmx re-fetches the fragment every second until it finishes."""
+    def _job(self, request: HttpRequest, object_id: int) -> ImportJob:
         if not self.has_view_permission(request):
             raise Http404
-        job = get_object_or_404(ImportJob.objects.select_related("corpus"), pk=object_id)
+        return get_object_or_404(ImportJob.objects.select_related("corpus"), pk=object_id)
+
+    def progress_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """The job's progress; htmx re-fetches the fragment every second until it finishes.
+        While it waits, it also says whether a background worker is running at all."""
+        job = self._job(request, object_id)
         context = {
             "job": job,
-            "finished": job.status in (ImportStatus.DONE, ImportStatus.FAILED),
+            "finished": job.finished,
             "percent": Progress(job.processed, job.total).percent,
+            "worker": None if job.finished else worker_status(),
         }
         if request.headers.get("HX-Request"):
             return render(request, "admin/annotator/importjob/_progress.html", context)
@@ -346,6 +382,16 @@ class ImportJobAdmin(InspectionAdmin):
             "title": f"Import of {job.file_name}",
         }
         return TemplateResponse(request, "admin/annotator/importjob/progress.html", context)
+
+    def retry_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """POST: start a job whose run was cut off again, from the beginning."""
+        job = self._job(request, object_id)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        from annotator.tasks import retry_import
+
+        retry_import(job)
+        return HttpResponseRedirect(reverse("admin:annotator_importjob_progress", args=[job.pk]))
 
 
 # ---------------------------------------------------------------------------------------------

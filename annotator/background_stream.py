@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from django.db import connections
 
+from annotator.db_timeouts import use_background_timeouts
 from annotator.throttling import DutyCycle
 
 # How many finished pieces may wait for a slow client before the producer pauses.
@@ -57,7 +58,8 @@ def at_low_priority(
     the site); otherwise it runs at full speed.
 
     The producer opens its own database connection (Django's are per thread), so what it
-    reads is what is committed, and it closes that connection when it ends.
+    reads is what is committed, and it closes that connection when it ends. That connection
+    runs with the background timeouts (annotator/db_timeouts.py).
     """
     if niceness <= 0 and duty_cycle >= 1:
         yield from pieces
@@ -77,6 +79,8 @@ def at_low_priority(
 
     def produce() -> None:
         _lower_own_priority(niceness)
+        # Long work: the background database timeouts, not the web request's short ones.
+        use_background_timeouts()
         duty = DutyCycle(duty_cycle, busy=busy)
         try:
             for piece in pieces:

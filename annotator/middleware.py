@@ -1,5 +1,5 @@
-"""Request ids, and answers for requests that cannot be served normally: a lost database, a
-login lockout.
+"""Request ids, and answers for requests that cannot be served normally: a lost or busy
+database, a login lockout.
 
 Every request gets an id (RequestIdMiddleware, see annotator/logs.py) that its log records,
 its error page or API error body and its X-Request-ID response header all carry.
@@ -8,10 +8,16 @@ A lost database answers 503 and heals on the next request.
 
 A PostgreSQL restart, a failover or a killed backend raises OperationalError or InterfaceError
 in whatever request holds the connection. Instead of a generic 500, that request answers
-503 Service Unavailable with a Retry-After header and a page (or, for the API, a JSON error)
-that says to try again; the broken connection is closed so the next request opens a fresh one.
-Between requests Django's CONN_HEALTH_CHECKS already replaces a connection that died while idle,
-so a restart costs at most the requests that were in flight.
+503 Service Unavailable with a Retry-After header and a page (or, for the API, a JSON error;
+for htmx, one short sentence the page shows) that says to try again; the broken connection is
+closed so the next request opens a fresh one. Between requests Django's CONN_HEALTH_CHECKS
+already replaces a connection that died while idle, so a restart costs at most the requests
+that were in flight.
+
+A busy database answers 503 too: a request that waited longer than the web lock or statement
+timeout (annotator/db_timeouts.py), say behind a table lock held by a migration, is cancelled
+by PostgreSQL and told that the database is busy for a moment. Its connection is healthy and
+is kept.
 
 The 503 page is rendered without a request context: no user, no session, nothing that needs
 the database.
@@ -43,11 +49,26 @@ UNAVAILABLE_MESSAGE = "The database is unavailable for a moment. Nothing was los
 SERVER_ERROR_MESSAGE = (
     "Something went wrong on our side; it has been logged. Quote the request_id when reporting it."
 )
+# A lock or statement timeout: whatever held the data is usually done within seconds.
+BUSY_RETRY_AFTER_SECONDS = 5
+BUSY_MESSAGE = (
+    "The database is busy for a moment (another operation holds the data this request needs), "
+    "so this request was not completed. This is temporary: try again in a few seconds."
+)
+# SQLSTATEs of a statement PostgreSQL cancelled: lock_not_available (lock_timeout),
+# query_canceled (statement_timeout).
+BUSY_SQLSTATES = frozenset({"55P03", "57014"})
 
 
 def is_database_unavailable(error: BaseException | None) -> bool:
-    """Whether `error` means the database could not be reached or dropped the connection."""
+    """Whether `error` means the database could not be reached, dropped the connection, or
+    cancelled a statement that waited too long (see `is_database_busy`)."""
     return isinstance(error, OperationalError | InterfaceError)
+
+
+def is_database_busy(error: BaseException | None) -> bool:
+    """Whether `error` is a lock or statement timeout: the database is up but was busy."""
+    return getattr(getattr(error, "__cause__", None), "pgcode", None) in BUSY_SQLSTATES
 
 
 def close_broken_connections() -> None:
@@ -67,28 +88,34 @@ def close_broken_connections() -> None:
             connection.close()
 
 
-def database_unavailable_response(request: HttpRequest) -> HttpResponse:
-    """503 with Retry-After: JSON in the API's error shape under /api/, the 503 page elsewhere."""
+def database_unavailable_response(request: HttpRequest, *, busy: bool = False) -> HttpResponse:
+    """503 with Retry-After: JSON in the API's error shape under /api/, one plain sentence for
+    htmx (the workspace shows it as it is), the 503 page elsewhere."""
+    retry_after = BUSY_RETRY_AFTER_SECONDS if busy else RETRY_AFTER_SECONDS
+    message = BUSY_MESSAGE if busy else UNAVAILABLE_MESSAGE
     if request.path.startswith("/api/"):
+        code = "database_busy" if busy else "database_unavailable"
         response: HttpResponse = JsonResponse(
             {
                 "error": {
-                    "code": "database_unavailable",
-                    "message": UNAVAILABLE_MESSAGE,
+                    "code": code,
+                    "message": message,
                     "fields": {},
                     "request_id": current_request_id(),
                 }
             },
             status=503,
         )
+    elif request.headers.get("HX-Request") == "true":
+        response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
     else:
         # Only a GET can be repeated by reloading; a failed POST must be redone by the person.
         retry_url = request.get_full_path() if request.method == "GET" else None
         body = loader.get_template("503.html").render(
-            {"retry_after": RETRY_AFTER_SECONDS, "retry_url": retry_url}
+            {"retry_after": retry_after, "retry_url": retry_url, "busy": busy}
         )
         response = HttpResponse(body, status=503)
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Retry-After"] = str(retry_after)
     # A proxy or browser must not keep the outage page once the database is back.
     response["Cache-Control"] = "no-store"
     return response
@@ -132,14 +159,16 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_database_unavailable(exception):
             return None
+        busy = is_database_busy(exception)
         logger.error(
-            "Database unavailable during %s %s; answering 503",
+            "Database %s during %s %s; answering 503",
+            "busy (timeout)" if busy else "unavailable",
             request.method,
             request.path,
             exc_info=exception,
         )
         close_broken_connections()
-        return database_unavailable_response(request)
+        return database_unavailable_response(request, busy=busy)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -162,7 +191,8 @@ def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpR
     `DatabaseUnavailableMiddleware.process_exception` never sees. Django calls this handler
     while it handles the exception, so `sys.exc_info()` still holds it.
     """
-    if is_database_unavailable(sys.exc_info()[1]):
+    error = sys.exc_info()[1]
+    if is_database_unavailable(error):
         close_broken_connections()
         return database_unavailable_response(request)
     if request.path.startswith("/api/"):
@@ -177,6 +207,7 @@ def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpR
             },
             status=500,
         )
+        return database_unavailable_response(request, busy=is_database_busy(error))
     return defaults.server_error(request, template_name=template_name)
 
 

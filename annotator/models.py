@@ -778,17 +778,25 @@ class ImportStatus(models.TextChoices):
 
 
 class ImportJob(models.Model):
-    """A web upload being imported in the background, with progress the page polls."""
+    """A web upload being imported in the background, with progress the page polls.
+
+    The uploaded bytes wait in the database (UploadChunk), not on one web host's disk, so any
+    worker can run the job and any web host can show it. `attempts` counts the runs started:
+    a run whose worker died is started again from the beginning (the import is all or
+    nothing) up to settings.IMPORT_MAX_ATTEMPTS; it also fences a superseded run's writes.
+    """
 
     corpus = models.ForeignKey(Corpus, on_delete=models.CASCADE, related_name="import_jobs")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     file_name = models.CharField(max_length=300)
-    upload = models.FileField(upload_to="imports/", blank=True)
+    # Bytes of the upload still stored in UploadChunk rows; 0 once imported or rejected.
+    upload_bytes = models.PositiveBigIntegerField(default=0)
     status = models.CharField(
         max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED
     )
+    attempts = models.PositiveSmallIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)
     summary = models.JSONField(default=dict, blank=True)
@@ -806,6 +814,61 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"Import of {self.file_name} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+    @property
+    def can_retry(self) -> bool:
+        """Failed without a verdict on its content (its run was cut off), upload still kept."""
+        return self.status == ImportStatus.FAILED and self.upload_bytes > 0
+
+
+class UploadChunk(models.Model):
+    """One piece, in order, of an ImportJob's uploaded file.
+
+    In the database rather than on disk so that every web host and worker reads the same
+    bytes; a BinaryField (bytea on PostgreSQL, BLOB on SQLite) in pieces keeps each row and
+    each read small whatever the upload's size.
+    """
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="upload_chunks")
+    ordinal = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            # Also the index the worker reads the pieces in order through.
+            models.UniqueConstraint(fields=["job", "ordinal"], name="upload_chunk_unique_ordinal")
+        ]
+
+    def __str__(self) -> str:
+        return f"Chunk {self.ordinal} of import job {self.job_id}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A background worker (`manage.py db_worker`) saying it is alive, every few seconds.
+
+    `seen_at` is the database's clock, so hosts whose clocks disagree still agree on who is
+    late. `running_task` is the django-tasks-db task it is running, if any.
+    """
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField()
+    running_task = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # "Has any worker been seen lately" (readyz, the import page) and the recovery sweep.
+            models.Index(fields=["seen_at"], name="worker_heartbeat_seen_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Worker {self.worker_id} on {self.hostname} (pid {self.pid})"
 
 
 class ApiToken(models.Model):

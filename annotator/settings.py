@@ -18,6 +18,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
+from annotator.db_timeouts import ROLES, Timeouts, with_startup_options
 from annotator.throttling import parse_fraction
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -110,14 +111,19 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "django_tasks",
-    "django_tasks_db",
     "csp",
     "axes",
     "annotator",
+    # After annotator, whose `db_worker` (annotator/worker.py: heartbeat, recovery, retries)
+    # takes the place of django-tasks-db's command of the same name.
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
+    # First: load-balancer probes (/healthz, /readyz) answer before host checks and HTTPS
+    # redirects, which a probe sent to the host's own address over plain HTTP would fail.
+    "annotator.health.HealthCheckMiddleware",
     # First, so every log record, error page and answer of the request carries its id.
     "annotator.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -166,6 +172,68 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+# Bounded waits (PostgreSQL; annotator/db_timeouts.py): statement, lock and idle-in-transaction
+# timeouts in seconds, 0 for none. Web requests get short ones, so one stuck behind a lock
+# answers 503 within seconds; background work (the worker, imports, exports, migrations) long
+# ones. DATABASE_TIMEOUTS_ROLE says which a process uses: annotator/wsgi.py sets "web", every other
+# process (manage.py ...) defaults to "background".
+def env_milliseconds(name: str, default_seconds: float) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return round(default_seconds * 1000)
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not 0 <= seconds < 2_000_000:
+        raise ImproperlyConfigured(f"{name} must be 0 (no limit) or a positive number of seconds")
+    return round(seconds * 1000)
+
+
+DATABASE_TIMEOUTS = {
+    "web": Timeouts(
+        statement_ms=env_milliseconds("DATABASE_WEB_STATEMENT_TIMEOUT", 15),
+        lock_ms=env_milliseconds("DATABASE_WEB_LOCK_TIMEOUT", 3),
+        idle_in_transaction_ms=env_milliseconds("DATABASE_WEB_IDLE_IN_TRANSACTION_TIMEOUT", 30),
+    ),
+    "background": Timeouts(
+        statement_ms=env_milliseconds("DATABASE_BACKGROUND_STATEMENT_TIMEOUT", 3600),
+        lock_ms=env_milliseconds("DATABASE_BACKGROUND_LOCK_TIMEOUT", 600),
+        idle_in_transaction_ms=env_milliseconds(
+            "DATABASE_BACKGROUND_IDLE_IN_TRANSACTION_TIMEOUT", 600
+        ),
+    ),
+}
+DATABASE_TIMEOUTS_ROLE = os.environ.get("DATABASE_TIMEOUTS_ROLE") or "background"
+if DATABASE_TIMEOUTS_ROLE not in ROLES:
+    raise ImproperlyConfigured(
+        f"DATABASE_TIMEOUTS_ROLE must be one of {', '.join(ROLES)}, got {DATABASE_TIMEOUTS_ROLE!r}"
+    )
+DATABASES["default"] = with_startup_options(
+    DATABASES["default"], DATABASE_TIMEOUTS[DATABASE_TIMEOUTS_ROLE]
+)
+
+# The background worker (manage.py db_worker, annotator/worker.py): it records a heartbeat
+# every WORKER_HEARTBEAT_SECONDS; one not seen for WORKER_LEASE_SECONDS is gone, its running
+# job is started again (up to IMPORT_MAX_ATTEMPTS runs in all) or marked failed, and the import
+# page and /readyz say no worker is running. Database errors make it wait and retry, at most
+# WORKER_RETRY_MAX_SECONDS between attempts.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 5, minimum=1)
+WORKER_LEASE_SECONDS = env_int("WORKER_LEASE_SECONDS", 30, minimum=2)
+WORKER_RETRY_MAX_SECONDS = env_int("WORKER_RETRY_MAX_SECONDS", 30, minimum=1)
+IMPORT_MAX_ATTEMPTS = env_int("IMPORT_MAX_ATTEMPTS", 3, minimum=1)
+# Stopped (Ctrl-C, SIGTERM) in the middle of a task, the worker waits this long for it to end,
+# then interrupts it; an interrupted import goes back to the queue.
+WORKER_STOP_GRACE_SECONDS = env_int("WORKER_STOP_GRACE_SECONDS", 10, minimum=0)
+if WORKER_LEASE_SECONDS <= 2 * WORKER_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "WORKER_LEASE_SECONDS must be more than twice WORKER_HEARTBEAT_SECONDS, so one late "
+        "heartbeat does not make a live worker look gone"
+    )
+# /readyz also requires a worker heartbeat; 0 leaves the worker out of the web hosts' readiness.
+READYZ_REQUIRES_WORKER = env_bool("READYZ_REQUIRES_WORKER", default=True)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -193,9 +261,6 @@ STORAGES = {
         )
     },
 }
-
-# Uploaded files waiting for a background import.
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "annotator:home"

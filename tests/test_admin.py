@@ -7,14 +7,16 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Callable
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import AbstractUser
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from annotator.models import (
     Article,
@@ -25,13 +27,10 @@ from annotator.models import (
     ImportStatus,
     Membership,
     Role,
+    WorkerHeartbeat,
 )
 from annotator.tokens import create_token, find_active_token
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings: object, tmp_path: Path) -> None:
-    settings.MEDIA_ROOT = tmp_path / "media"
+from annotator.upload_storage import store_upload
 
 
 @pytest.fixture
@@ -266,6 +265,78 @@ def test_progress_fragment_polls_while_running(
     assert "<html" in page and 'id="import-progress"' in page
 
 
+def test_waiting_job_says_when_no_worker_has_been_seen(
+    client: Client, superuser: AbstractUser, corpus: Corpus
+) -> None:
+    job = ImportJob.objects.create(corpus=corpus, file_name="x.zip", status=ImportStatus.QUEUED)
+    client.force_login(superuser)
+    url = reverse("admin:annotator_importjob_progress", args=[job.pk])
+    fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "No background worker has been seen yet" in fragment
+
+    beat = WorkerHeartbeat.objects.create(
+        worker_id="w1", hostname="h", pid=1, started_at=timezone.now(), seen_at=timezone.now()
+    )
+    fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "No background worker" not in fragment
+
+    WorkerHeartbeat.objects.filter(pk=beat.pk).update(seen_at=timezone.now() - timedelta(minutes=5))
+    fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "No background worker has been seen for 5" in fragment
+
+
+def test_progress_fragment_costs_the_same_queries_for_any_job(
+    client: Client,
+    superuser: AbstractUser,
+    corpus: Corpus,
+    django_assert_num_queries: Callable,
+) -> None:
+    job = ImportJob.objects.create(corpus=corpus, file_name="x.zip", status=ImportStatus.RUNNING)
+    client.force_login(superuser)
+    url = reverse("admin:annotator_importjob_progress", args=[job.pk])
+    # session, user, the job with its corpus, the latest worker heartbeat
+    with django_assert_num_queries(4):
+        client.get(url, headers={"HX-Request": "true"})
+
+
+def test_cut_off_job_offers_retry_and_retry_imports_it(
+    client: Client, superuser: AbstractUser, corpus: Corpus
+) -> None:
+    job = ImportJob.objects.create(
+        corpus=corpus,
+        file_name="a.txt",
+        status=ImportStatus.FAILED,
+        attempts=3,
+        error="The background worker running this import stopped.",
+    )
+    store_upload(job, ContentFile(b"First article. Two."))
+    client.force_login(superuser)
+    progress = reverse("admin:annotator_importjob_progress", args=[job.pk])
+    retry = reverse("admin:annotator_importjob_retry", args=[job.pk])
+    page = client.get(progress).content.decode()
+    assert "The background worker running this import stopped." in page
+    assert f'action="{retry}"' in page and 'value="Retry"' in page
+
+    assert client.get(retry).status_code == 405
+    response = client.post(retry)
+    assert (response.status_code, response.url) == (302, progress)
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (ImportStatus.DONE, 1)
+    assert list(corpus.articles.values_list("external_id", flat=True)) == ["a.txt"]
+    assert 'value="Retry"' not in client.get(progress).content.decode()
+
+
+def test_rejected_job_offers_no_retry(
+    client: Client, superuser: AbstractUser, corpus: Corpus
+) -> None:
+    client.force_login(superuser)
+    upload = zip_upload("bad.zip", {"../evil.txt": b"Evil."})
+    response = client.post(
+        reverse("admin:annotator_corpus_import", args=[corpus.pk]), {"files": upload}
+    )
+    assert 'value="Retry"' not in client.get(response.url).content.decode()
+
+
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.CURATOR, Role.ANNOTATOR])
 def test_staff_who_are_not_superusers_cannot_reach_the_upload(
     client: Client,
@@ -276,6 +347,8 @@ def test_staff_who_are_not_superusers_cannot_reach_the_upload(
     member = make_member(corpus=corpus, role=role, is_staff=True)
     job = ImportJob.objects.create(corpus=corpus, file_name="x.zip")
     client.force_login(member)
+    retry = reverse("admin:annotator_importjob_retry", args=[job.pk])
+    assert client.post(retry).status_code == 404
     url = reverse("admin:annotator_corpus_import", args=[corpus.pk])
     assert client.get(url).status_code == 404
     assert client.post(url, {"files": SimpleUploadedFile("a.txt", b"A.")}).status_code == 404

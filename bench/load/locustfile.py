@@ -41,6 +41,7 @@ THINK = (
     float(os.environ.get("LOAD_THINK_MIN", "0.5")),
     float(os.environ.get("LOAD_THINK_MAX", "1.5")),
 )
+LOGIN_ATTEMPTS = 20
 # Share of sentences whose claim type the annotator corrects after labelling it.
 CORRECTION_RATE = 0.1
 
@@ -89,18 +90,36 @@ class Annotator(FastHttpUser):
         number = next(_next_account)
         self.username, password = ACCOUNTS[number % len(ACCOUNTS)]
         self.log = (OUT / f"labels-{self.username}.jsonl").open("a", encoding="utf-8")
+        # A refusal (503 while the database is faulted, run.py --faults) is tried again.
+        for attempt in range(LOGIN_ATTEMPTS):
+            if self._sign_in(password, last=attempt == LOGIN_ATTEMPTS - 1):
+                return
+            gevent.sleep(1)
+        raise RuntimeError(f"cannot sign in as {self.username}")
+
+    def _sign_in(self, password: str, *, last: bool) -> bool:
         page = self.client.get("/accounts/login/", name="login page")
-        token = CSRF_INPUT.search(page.text).group(1)
+        token = CSRF_INPUT.search(page.text) if page.status_code == 200 else None
+        if token is None:
+            return False
         with self.client.post(
             "/accounts/login/",
-            data={"username": self.username, "password": password, "csrfmiddlewaretoken": token},
+            data={
+                "username": self.username,
+                "password": password,
+                "csrfmiddlewaretoken": token.group(1),
+            },
             name="login",
             allow_redirects=False,
             catch_response=True,
         ) as response:
-            if response.status_code != 302:
-                response.failure(f"login of {self.username} answered {response.status_code}")
-                raise RuntimeError(f"cannot sign in as {self.username}")
+            if response.status_code == 302:
+                return True
+            if response.status_code == 503 and not last:
+                response.success()
+                return False
+            response.failure(f"login of {self.username} answered {response.status_code}")
+            raise RuntimeError(f"cannot sign in as {self.username}")
 
     def on_stop(self) -> None:
         self.log.close()

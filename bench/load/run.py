@@ -1,12 +1,13 @@
 """Load test: Locust annotators against gunicorn on loopback, then a reconciliation of every label.
 
-One run: (re)creates the scratch database `annotator_load` on the server of `DATABASE_URL`,
+One run: (re)creates a scratch database on the server of `DATABASE_URL` (`--database`, default
+the name in DATABASE_URL with `_load` appended),
 migrates it, imports a corpus of news-like articles built from `samples/` (sentences reshuffled
 into new articles), creates the annotator accounts with random passwords (written to a private
 file in the run's folder), collects static files and starts gunicorn as `make serve` does
 (DEBUG off, a random SECRET_KEY; only HTTPS redirects and secure cookies are off, since loopback
-is plain HTTP), then runs Locust headless (bench/load/locustfile.py) for the given time. Then it
-stops gunicorn and checks:
+is plain HTTP) on `--port` (default: a free one), then runs Locust headless
+(bench/load/locustfile.py) for the given time. Then it stops gunicorn and checks:
 
 - no server errors (5xx or dropped connections) in any request;
 - reconciliation: every acknowledged label save is in the database exactly once with the last
@@ -21,6 +22,15 @@ paced with `--duty-cycle` at the site's IMPORT_DUTY_CYCLE, into a second corpus)
 export of the annotated corpus through the API (paced by EXPORT_DUTY_CYCLE, read by a niced
 curl), each repeated back to back until the end, and checks that no p95 more than doubles
 against a plain run (run first, or read from `--baseline` summary.json).
+
+`--faults` injects database faults during the load (bench/load/faults.py): every client backend
+of the scratch database terminated every `--kill-every` seconds, ACCESS EXCLUSIVE locks on the
+annotation table (`--lock-seconds`, one every `--lock-every` seconds), and the app's database
+role held to 2 connections for 10 s with its backends terminated. gunicorn then connects as that
+non-superuser role (PostgreSQL exempts superusers from connection limits). Refusals (503) are
+expected then; the checks become: no other server error or dropped connection, reconciliation,
+and no label save or page longer than the web statement timeout plus 5 s (nothing waits for a
+lock's holder; sign-in, whose time is PBKDF2's CPU, is left out).
 
 Run: `make load-test` or `.venv/bin/python bench/load/run.py --users 50 --duration 10m`.
 Exit status 0 when every check passes. Figures are recorded in bench/README.md, "Load test".
@@ -79,8 +89,11 @@ def parse_duration(raw: str) -> int:
     return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
 
 
-def database_url(name: str) -> str:
+def database_url(name: str, *, user: str | None = None) -> str:
     base = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator"))
+    if user is not None:
+        host = base.netloc.rpartition("@")[2]
+        base = base._replace(netloc=f"{user}@{host}")
     return urlunsplit(base._replace(path=f"/{name}"))
 
 
@@ -94,6 +107,13 @@ def recreate_database(name: str, *, drop_only: bool = False) -> None:
         if not drop_only:
             cursor.execute(f'CREATE DATABASE "{name}"')
     connection.close()
+
+
+def default_database() -> str:
+    """The scratch database's default name: DATABASE_URL's with `_load` appended, so that two
+    people (or two suites) on one server, each with their own DATABASE_URL, never share it."""
+    base = urlsplit(os.environ.get("DATABASE_URL", "")).path.strip("/") or "annotator"
+    return f"{base}_load"
 
 
 def free_port() -> int:
@@ -368,6 +388,8 @@ def run_once(args: argparse.Namespace, *, background: bool) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="annotator-load-"))
     os.chmod(folder, 0o700)
     label = "with background import + export" if background else "plain"
+    if args.faults:
+        label += ", with database faults"
     print(f"\n== Load test ({label}): {args.users} users, {args.duration} s; files in {folder}")
     recreate_database(args.database)
     call_command("migrate", verbosity=0, interactive=False)
@@ -375,10 +397,24 @@ def run_once(args: argparse.Namespace, *, background: bool) -> dict:
     connections.close_all()
     print(f"   seeded {args.articles} articles ({sentences} sentences), {args.users} annotators")
 
-    port = free_port()
+    port = args.port or free_port()
     host = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PORT": str(port), "WEB_CONCURRENCY": str(args.workers)}
     env["GUNICORN_THREADS"] = str(args.threads)
+    injector = None
+    if args.faults:
+        from faults import FaultInjector, create_app_role
+
+        role = create_app_role(database_url("postgres"), database_url(args.database))
+        env["DATABASE_URL"] = database_url(args.database, user=role)
+        injector = FaultInjector(
+            admin_url=database_url("postgres"),
+            database=args.database,
+            role=role,
+            kill_every=args.kill_every,
+            lock_seconds=args.lock_seconds,
+            lock_every=args.lock_every,
+        )
     with (folder / "gunicorn.log").open("w") as server_log:
         server = subprocess.Popen(
             [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "annotator.wsgi"],
@@ -391,6 +427,8 @@ def run_once(args: argparse.Namespace, *, background: bool) -> dict:
         wait_until_up(host, server)
         extra = Background(host=host, token=token, folder=folder, env=env)
         threads = extra.start() if background else []
+        if injector is not None:
+            threads.append(injector.start())
         locust_env = {
             **os.environ,
             "LOAD_ACCOUNTS": str(accounts),
@@ -439,6 +477,8 @@ def run_once(args: argparse.Namespace, *, background: bool) -> dict:
                         load_average.append(round(os.getloadavg()[0], 2))
             locust.wait()
         extra.stop.set()
+        if injector is not None:
+            injector.stop.set()
         for thread in threads:
             thread.join(timeout=180)
     finally:
@@ -448,6 +488,8 @@ def run_once(args: argparse.Namespace, *, background: bool) -> dict:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        if injector is not None:
+            injector.close()
 
     timings_file = folder / "timings.json"
     if not timings_file.exists():
@@ -459,10 +501,11 @@ def run_once(args: argparse.Namespace, *, background: bool) -> dict:
     }
     timeline = per_minute(timings["times_ms"])
     server_errors = sum(timings["server_errors"].values()) + extra.server_errors
+    refused = sum(counts.get("503", 0) for counts in timings["statuses"].values())
     reconciliation = reconcile(folder)
     connections.close_all()
     summary = {
-        "mode": "background" if background else "plain",
+        "mode": ("background" if background else "plain") + (" + faults" if args.faults else ""),
         "users": args.users,
         "duration_s": args.duration,
         "workers": args.workers,
@@ -474,6 +517,8 @@ def run_once(args: argparse.Namespace, *, background: bool) -> dict:
         "statuses": timings["statuses"],
         "server_errors": server_errors,
         "server_errors_by_request": timings["server_errors"],
+        "refused_503": refused,
+        "faults": injector.summary() if injector is not None else None,
         "reconciliation": reconciliation,
         "background": {
             "imports": len(extra.imports),
@@ -514,6 +559,8 @@ def checks(summary: dict, baseline: dict | None) -> list[tuple[str, bool]]:
     figures = summary["figures_ms"]
     empty = {"p95": float("nan"), "p99": float("nan")}
     label = figures.get("label save", empty)
+    if summary.get("faults"):
+        return fault_checks(summary)
     result = [
         (f"server errors: {summary['server_errors']} (target 0)", summary["server_errors"] == 0),
         (
@@ -547,6 +594,36 @@ def checks(summary: dict, baseline: dict | None) -> list[tuple[str, bool]]:
     return result
 
 
+def fault_checks(summary: dict) -> list[tuple[str, bool]]:
+    """Under injected faults refusals are expected; errors, lost labels and long waits are not."""
+    unexpected = summary["server_errors"] - summary["refused_503"]
+    # Requests that read or write the locked table; sign-in is left out: its cost is PBKDF2's
+    # CPU time, which a busy machine stretches, not a database wait.
+    longest = max(
+        figure["max"]
+        for name, figure in summary["figures_ms"].items()
+        if name not in ("login", "login page")
+    )
+    bound = summary["faults"]["web_statement_timeout_ms"] + 5000
+    return [
+        (
+            f"server errors other than 503 (and dropped connections): {unexpected} (target 0); "
+            f"503 refusals: {summary['refused_503']}",
+            unexpected == 0,
+        ),
+        (
+            "reconciliation: every acknowledged label stored exactly once with its last value "
+            f"({summary['reconciliation']['keys_acknowledged']} labels)",
+            summary["reconciliation"]["ok"],
+        ),
+        (
+            f"longest label save or page {longest:.0f} ms (target ≤ {bound} ms, the web "
+            "statement timeout + 5 s: nothing waits for a lock's holder)",
+            longest <= bound,
+        ),
+    ]
+
+
 def report(summary: dict, baseline: dict | None) -> bool:
     print(f"\n== Results ({summary['mode']}, {summary['users']} users, {summary['duration_s']} s)")
     print(f"   {'request':<14}{'n':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}")
@@ -568,6 +645,11 @@ def report(summary: dict, baseline: dict | None) -> bool:
     for group, values in summary["p95_per_minute_ms"].items():
         print(f"   {group} p95 per minute (ms): {', '.join(f'{v:.0f}' for v in values)}")
     print(f"   1-minute load average every 10 s: {summary['load_average_every_10s']}")
+    if summary.get("faults"):
+        faults = summary["faults"]
+        print(f"   faults: {json.dumps({k: v for k, v in faults.items() if k != 'events'})}")
+        for at, event in faults["events"]:
+            print(f"     {at:7.1f} s  {event}")
     if summary["background"]:
         print(f"   background: {json.dumps(summary['background'])}")
     passed = True
@@ -589,7 +671,12 @@ def main() -> None:
         help="annotators arriving per second (each sign-in costs ~0.2 s of CPU: PBKDF2)",
     )
     parser.add_argument("--articles", type=int, default=400)
-    parser.add_argument("--database", default="annotator_load")
+    parser.add_argument(
+        "--database",
+        default=default_database(),
+        help="scratch database, dropped and created again (default: %(default)s)",
+    )
+    parser.add_argument("--port", type=int, default=0, help="gunicorn's port (default: a free one)")
     # Defaults as in production: gunicorn.conf.py's (2 × cores + 1 processes, 2 threads each).
     parser.add_argument(
         "--workers",
@@ -609,6 +696,17 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, help="summary.json of a plain run to compare to")
     parser.add_argument("--summary", type=Path, help="also write the (last) summary here")
     parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument(
+        "--faults", action="store_true", help="inject database faults (bench/load/faults.py)"
+    )
+    parser.add_argument("--kill-every", type=float, default=20, help="seconds between kills")
+    parser.add_argument(
+        "--lock-seconds",
+        type=lambda raw: [float(part) for part in raw.split(",")],
+        default=[15.0, 75.0],
+        help="durations of the table locks, taken in turn (default 15,75)",
+    )
+    parser.add_argument("--lock-every", type=float, default=120, help="seconds between locks")
     args = parser.parse_args()
 
     os.environ.update(
@@ -654,6 +752,11 @@ def main() -> None:
 
         connections.close_all()
         shutil.rmtree(static_root, ignore_errors=True)
+        if args.faults:
+            from faults import app_role_name, drop_app_role
+
+            role = app_role_name(args.database)
+            drop_app_role(database_url("postgres"), database_url(args.database), role)
         if not args.keep_database:
             recreate_database(args.database, drop_only=True)
     print("\nLoad test: PASS" if passed else "\nLoad test: FAIL")

@@ -15,7 +15,6 @@ from tests.browser.conftest import login
 def test_superuser_uploads_zip_in_admin_and_sees_summary(
     browser_page, live_server, corpus, make_user, settings, tmp_path: Path
 ):
-    settings.MEDIA_ROOT = tmp_path / "media"
     root = make_user(username="root", is_staff=True, is_superuser=True)
     archive = tmp_path / "batch.zip"
     buffer = io.BytesIO()

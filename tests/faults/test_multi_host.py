@@ -1,0 +1,186 @@
+"""Several web hosts, one database: an upload on one host is imported by a worker on another
+and followed from a third; the probes of a host follow the database.
+
+Two gunicorn instances and a worker, each with its own working directory, temporary folder
+and MEDIA_ROOT, as on three machines; they share nothing but the test database. The manager's
+session lives in the database, so both hosts know it; they upload on host A and read the
+progress on host B.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from django.contrib.auth.models import AbstractUser
+from django.db import connection
+from django.test import Client
+
+from annotator.models import Corpus, ImportJob, ImportStatus, UploadChunk
+from tests.faults.conftest import (
+    ROOT,
+    WorkerProcess,
+    database_name,
+    database_url,
+    jsonl_articles,
+    wait_for,
+)
+
+pytestmark = pytest.mark.slow
+
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def host_environment(folder: Path, **extra: str) -> dict[str, str]:
+    """The environment of a process on a machine of its own: its own disk folders."""
+    for name in ("tmp", "media"):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    environment = {
+        key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"
+    }
+    environment.update(
+        DJANGO_SETTINGS_MODULE="annotator.settings",
+        DATABASE_URL=database_url(),
+        DEBUG="1",
+        ALLOWED_HOSTS="127.0.0.1",
+        TMPDIR=str(folder / "tmp"),
+        MEDIA_ROOT=str(folder / "media"),
+        ACTIVITY_FILE=str(folder / "activity"),
+        PYTHONPATH=str(ROOT),
+        PYTHONUNBUFFERED="1",
+        **extra,
+    )
+    return environment
+
+
+@pytest.fixture
+def web_hosts(transactional_db: None, tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """`start("a")` runs gunicorn as host "a" (its own folder) and returns its base URL."""
+    servers: list[subprocess.Popen] = []
+
+    def start(name: str) -> str:
+        folder = tmp_path / f"host-{name}"
+        port = free_port()
+        environment = host_environment(
+            folder, PORT=str(port), WEB_CONCURRENCY="1", GUNICORN_THREADS="2"
+        )
+        with (tmp_path / f"gunicorn-{name}.log").open("wb") as log:
+            servers.append(
+                subprocess.Popen(
+                    [
+                        str(Path(sys.executable).parent / "gunicorn"),
+                        "--config",
+                        str(ROOT / "gunicorn.conf.py"),
+                        "annotator.wsgi",
+                    ],
+                    cwd=folder,
+                    env=environment,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server in servers:
+        server.terminate()
+    for server in servers:
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def csrf_token(session: requests.Session, url: str) -> str:
+    return CSRF_INPUT.search(session.get(url, timeout=30).text).group(1)
+
+
+def files_under(folder: Path) -> list[Path]:
+    return [path for path in folder.rglob("*") if path.is_file() and path.name != "activity"]
+
+
+def test_upload_on_one_host_is_imported_by_a_worker_elsewhere_and_followed_on_another(
+    web_hosts: Callable[[str], str],
+    corpus: Corpus,
+    make_user: Callable[..., AbstractUser],
+    maintenance: Callable[..., list[tuple]],
+    start_worker: Callable[..., WorkerProcess],
+    tmp_path: Path,
+) -> None:
+    root = make_user(username="root", is_staff=True, is_superuser=True)
+    host_a, host_b = web_hosts("a"), web_hosts("b")
+    worker_folder = tmp_path / "worker"
+    worker = start_worker(cwd=worker_folder, **host_environment(worker_folder))
+    for host in (host_a, host_b):
+        wait_for(lambda host=host: answers(f"{host}/healthz"), timeout=60, what=f"{host} up")
+
+    # Signed in (the session row is in the database, like every host's sessions).
+    signed_in = Client()
+    signed_in.force_login(root)
+    manager = requests.Session()
+    manager.cookies.set("sessionid", signed_in.cookies["sessionid"].value)
+    upload_page = f"{host_a}/admin/annotator/corpus/{corpus.pk}/import/"
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("batch.jsonl", jsonl_articles(30))
+    uploaded = manager.post(
+        upload_page,
+        data={"csrfmiddlewaretoken": csrf_token(manager, upload_page)},
+        files={"files": ("batch.zip", archive.getvalue(), "application/zip")},
+        allow_redirects=False,
+        timeout=60,
+    )
+    assert uploaded.status_code == 302, uploaded.text[-2000:]
+    job = ImportJob.objects.get()
+    assert uploaded.headers["Location"].endswith(f"/importjob/{job.pk}/progress/")
+
+    progress = host_b + uploaded.headers["Location"]
+    wait_for(
+        lambda: "Imported 30 article(s)" in manager.get(progress, timeout=30).text,
+        timeout=90,
+        what=f"host B to show the finished job\n{worker.output()[-2000:]}",
+    )
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE and corpus.articles.count() == 30
+    assert not UploadChunk.objects.exists()
+    # Nothing of the upload stayed on any machine's disk.
+    for folder in (tmp_path / "host-a", tmp_path / "host-b", worker_folder):
+        assert files_under(folder) == [], folder
+
+    # The probes of host B follow the database.
+    assert answers(f"{host_b}/readyz")
+    maintenance(f'ALTER DATABASE "{database_name()}" ALLOW_CONNECTIONS false')
+    maintenance(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = %s AND pid <> pg_backend_pid()",
+        (database_name(),),
+    )
+    down = requests.get(f"{host_b}/readyz", timeout=30)
+    assert (down.status_code, down.text) == (503, "unavailable\n")
+    assert answers(f"{host_b}/healthz")
+    maintenance(f'ALTER DATABASE "{database_name()}" ALLOW_CONNECTIONS true')
+    wait_for(lambda: answers(f"{host_b}/readyz"), timeout=30, what="host B ready again")
+    connection.close()  # terminated above; the test database's teardown opens a new one
