@@ -1,0 +1,301 @@
+"""The files of a release: typed Arrow schemas and streaming writers for every format.
+
+Pure computation, no Django: columns from `records.py` in, files in a local folder out (the
+caller moves them into the release storage). Every format has the same columns:
+
+- `data/<split>.parquet`: one file per split, typed, with the Hugging Face features (label
+  columns as `ClassLabel`, ids in the schema's order) in the Parquet metadata;
+- `sentences.jsonl.gz`, `sentences.csv.gz`: the same records in one file with a `split` column;
+- `annotations.parquet`, `annotations.csv.gz`, `annotations.jsonl.gz`: every annotation;
+- `snapshot.parquet`: every sentence of the corpus at the cut, included or not (for diffs).
+
+CSV: nulls are written as empty cells, integers are never null (no label is -1), and text cells
+a spreadsheet would run as a formula get a leading apostrophe, as in the export.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from annotator.exporting import FORMULA_TRIGGERS
+from annotator.releases.records import (
+    ANNOTATION_COLUMNS,
+    CONTEXT_COLUMNS,
+    ChunkColumns,
+    ReleaseSchema,
+)
+from annotator.releases.splits import SPLITS
+
+# gzip level of the JSONL and CSV files: 6 (zlib's default) packs a third smaller than 1 at
+# twice the time; see bench/README.md, "Releases".
+GZIP_LEVEL = 6
+# Rows per Parquet row group: big enough for good compression and fast scans, small enough
+# that the buffers stay a few tens of megabytes whatever the corpus size.
+ROW_GROUP_ROWS = 65_536
+PARQUET_COMPRESSION = "zstd"
+
+_INT32 = {"sentence_index", "paragraph", "start", "end"}
+_INT64 = {"sentence_id", "article_id"}
+_FORMULA_PATTERN = "^([" + "".join("\\" + c if c in "-\\" else c for c in FORMULA_TRIGGERS) + "])"
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    name: str
+    bytes: int
+    sha256: str
+    rows: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "bytes": self.bytes, "sha256": self.sha256, "rows": self.rows}
+
+
+def _column_type(schema: ReleaseSchema, name: str) -> tuple[pa.DataType, dict[str, Any]]:
+    """Arrow type and Hugging Face feature of one record column."""
+    for unit in schema.units:
+        if name == unit.column:
+            return pa.int64(), {"names": list(unit.categories), "_type": "ClassLabel"}
+        if name == unit.column + "_n_labels":
+            return pa.int32(), {"dtype": "int32", "_type": "Value"}
+    if name in _INT64:
+        return pa.int64(), {"dtype": "int64", "_type": "Value"}
+    if name in _INT32:
+        return pa.int32(), {"dtype": "int32", "_type": "Value"}
+    if name == "included":
+        return pa.bool_(), {"dtype": "bool", "_type": "Value"}
+    return pa.string(), {"dtype": "string", "_type": "Value"}
+
+
+def features(schema: ReleaseSchema, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Hugging Face `Features.to_dict()` of these columns."""
+    return {name: _column_type(schema, name)[1] for name in names}
+
+
+def arrow_schema(schema: ReleaseSchema, names: Sequence[str]) -> pa.Schema:
+    """The Arrow schema of these record columns, with the Hugging Face features attached."""
+    fields = [pa.field(name, _column_type(schema, name)[0]) for name in names]
+    metadata = {"huggingface": json.dumps({"info": {"features": features(schema, names)}})}
+    return pa.schema(fields, metadata=metadata)
+
+
+def annotation_schema(schema: ReleaseSchema) -> pa.Schema:
+    types = {
+        "sentence_id": pa.int64(),
+        "article_id": pa.int64(),
+        "sentence_index": pa.int32(),
+        "label_id": pa.int64(),
+        "seconds_spent": pa.float64(),
+    }
+    fields = [pa.field(name, types.get(name, pa.string())) for name in ANNOTATION_COLUMNS]
+    hf = {
+        name: {
+            "dtype": str(types.get(name, pa.string())).replace("double", "float64"),
+            "_type": "Value",
+        }
+        for name in ANNOTATION_COLUMNS
+    }
+    metadata = {"huggingface": json.dumps({"info": {"features": hf}})}
+    return pa.schema(fields, metadata=metadata)
+
+
+def neutralise(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Text cells starting with a formula character get a leading ' (CSV only)."""
+    columns = [
+        pc.replace_substring_regex(column, pattern=_FORMULA_PATTERN, replacement="'\\1")
+        if pa.types.is_string(column.type)
+        else column
+        for column in batch.columns
+    ]
+    return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
+
+
+class _ParquetOut:
+    """A Parquet file written in row groups of about ROW_GROUP_ROWS."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.rows = 0
+        self._pending: list[pa.RecordBatch] = []
+        self._pending_rows = 0
+        self._writer = pq.ParquetWriter(path, schema, compression=PARQUET_COMPRESSION)
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if not batch.num_rows:
+            return
+        self._pending.append(batch)
+        self._pending_rows += batch.num_rows
+        self.rows += batch.num_rows
+        if self._pending_rows >= ROW_GROUP_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._writer.write_table(
+                pa.Table.from_batches(self._pending), row_group_size=self._pending_rows
+            )
+        self._pending, self._pending_rows = [], 0
+
+    def close(self) -> None:
+        self._flush()
+        self._writer.close()
+
+
+class _GzipOut:
+    """A gzip stream with no file name or time in its header, so equal input is equal bytes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows = 0
+        self._raw = path.open("wb")
+        self.stream: IO[bytes] = gzip.GzipFile(
+            filename="", mode="wb", fileobj=self._raw, compresslevel=GZIP_LEVEL, mtime=0
+        )
+
+    def close(self) -> None:
+        self.stream.close()
+        self._raw.close()
+
+
+class _CsvOut(_GzipOut):
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        super().__init__(path)
+        self._writer = pacsv.CSVWriter(self.stream, schema.remove_metadata())
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows:
+            self._writer.write_batch(neutralise(batch.replace_schema_metadata(None)))
+            self.rows += batch.num_rows
+
+    def close(self) -> None:
+        self._writer.close()
+        super().close()
+
+
+class _JsonlOut(_GzipOut):
+    def write_rows(self, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        dumps, option = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+        self.stream.write(
+            b"".join(dumps(dict(zip(names, row, strict=True)), option=option) for row in rows)
+        )
+        self.rows += len(rows)
+
+
+class ReleaseWriter:
+    """Streams a release's chunks into its files in `folder`; `close()` lists them."""
+
+    def __init__(self, folder: Path, *, schema: ReleaseSchema, context: bool) -> None:
+        self.folder = folder
+        self.schema = schema
+        self.record_names = schema.record_columns(context=context)
+        self.record_schema = arrow_schema(schema, self.record_names)
+        self.snapshot_names = schema.snapshot_columns()
+        self._batch_schema = arrow_schema(schema, (*self.record_names, "included"))
+        self._annotation_schema = annotation_schema(schema)
+        self._splits: dict[str, _ParquetOut] = {}
+        self._snapshot = _ParquetOut(
+            folder / "snapshot.parquet", arrow_schema(schema, self.snapshot_names)
+        )
+        self._jsonl = _JsonlOut(folder / "sentences.jsonl.gz")
+        self._csv = _CsvOut(folder / "sentences.csv.gz", self.record_schema)
+        self._annotations = _ParquetOut(folder / "annotations.parquet", self._annotation_schema)
+        self._annotations_csv = _CsvOut(folder / "annotations.csv.gz", self._annotation_schema)
+        self._annotations_jsonl = _JsonlOut(folder / "annotations.jsonl.gz")
+        self._context_only = set(CONTEXT_COLUMNS)
+
+    def write(self, columns: ChunkColumns) -> None:
+        sentences = columns.sentences
+        batch = pa.RecordBatch.from_pydict(sentences, schema=self._batch_schema)
+        self._snapshot.write(batch.select(list(self.snapshot_names)))
+        included = batch.column("included")
+        records = batch.filter(included).select(list(self.record_names))
+        if records.num_rows:
+            for split in SPLITS:
+                part = records.filter(pc.equal(records.column("split"), split))
+                if part.num_rows:
+                    out = self._splits.get(split)
+                    if out is None:
+                        out = self._splits[split] = _ParquetOut(
+                            self.folder / "data" / f"{split}.parquet", self.record_schema
+                        )
+                    out.write(part.replace_schema_metadata(self.record_schema.metadata))
+            self._csv.write(records)
+            flags = sentences["included"]
+            rows = [
+                row
+                for row, keep in zip(
+                    zip(*(sentences[name] for name in self.record_names), strict=True),
+                    flags,
+                    strict=True,
+                )
+                if keep
+            ]
+            self._jsonl.write_rows(self.record_names, rows)
+        annotations = columns.annotations
+        if annotations["sentence_id"]:
+            table = pa.RecordBatch.from_pydict(annotations, schema=self._annotation_schema)
+            self._annotations.write(table)
+            self._annotations_csv.write(table)
+            self._annotations_jsonl.write_rows(
+                ANNOTATION_COLUMNS,
+                list(zip(*(annotations[name] for name in ANNOTATION_COLUMNS), strict=True)),
+            )
+
+    def close(self) -> list[FileInfo]:
+        outs: list[Any] = [*(self._splits[s] for s in SPLITS if s in self._splits)]
+        outs += [
+            self._jsonl,
+            self._csv,
+            self._annotations,
+            self._annotations_jsonl,
+            self._annotations_csv,
+            self._snapshot,
+        ]
+        for out in outs:
+            out.close()
+        return [describe(self.folder, out.path, rows=out.rows) for out in outs]
+
+
+def describe(folder: Path, path: Path, *, rows: int = 0) -> FileInfo:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return FileInfo(
+        name=path.relative_to(folder).as_posix(),
+        bytes=path.stat().st_size,
+        sha256=digest.hexdigest(),
+        rows=rows,
+    )
+
+
+def split_counts(files: Sequence[FileInfo]) -> dict[str, int]:
+    return {Path(info.name).stem: info.rows for info in files if info.name.startswith("data/")}
+
+
+def pandas_csv_arguments(schema: pa.Schema) -> dict[str, Any]:
+    """What `pandas.read_csv` needs to read a release CSV back with the Parquet's types."""
+    return {
+        "keep_default_na": False,
+        "dtype": {field.name: "str" for field in schema if pa.types.is_string(field.type)},
+    }
+
+
+def load_rows(path: Path | str, columns: Sequence[str] | None = None) -> pa.Table:
+    return pq.read_table(path, columns=list(columns) if columns else None)
+
+
+def mapping_of(table: pa.Table) -> Mapping[str, list[Any]]:
+    return table.to_pydict()
