@@ -130,6 +130,11 @@ def dataset_card(facts: Mapping[str, Any]) -> str:
     if facts.get("description"):
         out += [facts["description"].strip(), ""]
     counts = facts["counts"]
+    string_columns = [
+        name
+        for name, feature in facts["features"].items()
+        if feature["_type"] == "Value" and feature["dtype"] == "string"
+    ]
     out += [
         f"Release {facts['number']} of corpus `{facts['corpus']}`, cut {facts['snapshot_at']}: "
         f"{counts['records']:,} records ({INCLUDE_WORDS[facts['include']]}) of "
@@ -154,12 +159,13 @@ def dataset_card(facts: Mapping[str, Any]) -> str:
         "import pandas as pd",
         "",
         'train = pd.read_parquet("data/train.parquet")',
-        "# The CSV reads back with the same types when empty cells stay strings:",
+        "# The CSV reads back with the Parquet's types when empty cells stay strings:",
+        f"STRING_COLUMNS = {_q(string_columns)}",
         f"frame = pd.read_csv({_q('sentences.csv.gz')}, keep_default_na=False, "
-        "dtype={name: 'str' for name in STRING_COLUMNS})",
+        "dtype=dict.fromkeys(STRING_COLUMNS, 'str'))",
         "```",
         "",
-        "`STRING_COLUMNS` are the columns of type `string` below. In CSV a null is an empty cell;"
+        "In CSV a null is an empty cell;"
         " integers are never empty (no label is -1), and text cells starting with `=`, `+`, `-`,"
         " `@`, a tab or a carriage return carry a leading `'` so spreadsheets do not run them"
         " (Parquet and JSONL hold the text verbatim).",

@@ -18,9 +18,13 @@ DEFAULT_LIMIT = 1000
 
 
 def unit_columns(table: pa.Table) -> list[str]:
-    """Label columns of a snapshot: those with a `_source` beside them."""
+    """Label columns of a snapshot: each has `<column>_value` and `<column>_source`."""
     names = set(table.column_names)
-    return [name for name in table.column_names if f"{name}_source" in names]
+    return [
+        name[: -len("_source")]
+        for name in table.column_names
+        if name.endswith("_source") and name[: -len("_source")] + "_value" in names
+    ]
 
 
 def _rows(table: pa.Table, columns: Sequence[str]) -> dict[str, list[Any]]:

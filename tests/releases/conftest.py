@@ -130,3 +130,45 @@ def release_of(db: None) -> Callable[..., object]:
 @pytest.fixture
 def manager_role() -> str:
     return Role.MANAGER
+
+
+@pytest.fixture
+def split_corpus(
+    make_corpus: Callable[..., Corpus],
+    make_member: Callable[..., AbstractUser],
+    make_article: Callable[..., Article],
+) -> Corpus:
+    """Thirty articles whose first two sentences both annotators label alike (opinion, then
+    not a claim): one stratum, enough articles for all three splits (24 / 3 / 3)."""
+    from annotator.models import Annotation, Membership
+
+    corpus = make_corpus(slug="splits", name="Splits")
+    manager = make_member(corpus=corpus, role=Role.MANAGER, username="split-manager")
+    people = [make_member(corpus=corpus, username=f"split-annotator-{n}") for n in range(2)]
+    choices = {c.value: c for c in LabelChoice.objects.filter(corpus=corpus)}
+    rows = []
+    for number in range(30):
+        article = make_article(
+            corpus=corpus, text=TEXT.replace("Monday", f"day {number}"), external_id=f"s{number}"
+        )
+        first, second, _ = article.sentences.order_by("ordinal")
+        for person in people:
+            rows.append(
+                Annotation(
+                    sentence=first,
+                    annotator=person,
+                    layer=Layer.CLAIM_TYPE,
+                    choice=choices["opinion"],
+                )
+            )
+            rows.append(
+                Annotation(
+                    sentence=second,
+                    annotator=person,
+                    layer=Layer.CLAIM_TYPE,
+                    choice=choices["not_a_claim"],
+                )
+            )
+    Annotation.objects.bulk_create(rows)
+    assert Membership.objects.filter(corpus=corpus, user=manager).exists()
+    return corpus
