@@ -141,11 +141,9 @@ def release_diff_page(request: HttpRequest, slug: str) -> HttpResponse:
     error = ""
     chosen = {"from": request.GET.get("from", ""), "to": request.GET.get("to", "")}
     if chosen["from"] or chosen["to"]:
-        try:
-            old, new = (
-                next(r for r in ready if str(r.number) == chosen[key]) for key in ("from", "to")
-            )
-        except StopIteration:
+        by_number = {str(release.number): release for release in ready}
+        old, new = by_number.get(chosen["from"]), by_number.get(chosen["to"])
+        if old is None or new is None:
             error = "Choose two ready releases of this corpus."
         else:
             diff = release_diff(old, new, limit=DIFF_PAGE_LIMIT)
