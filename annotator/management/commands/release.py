@@ -23,6 +23,7 @@ from annotator.releases.building import (
     release_diff,
 )
 from annotator.releases.diff import DEFAULT_LIMIT
+from annotator.releases.splits import SPLITS
 
 
 def _share(value: str) -> float:
@@ -133,7 +134,7 @@ class Command(BaseCommand):
         counts = release.counts
         self.stdout.write(
             f"Release {release.number} of {corpus.slug}: {counts['records']} records "
-            f"({', '.join(f'{k} {v}' for k, v in counts['records_per_split'].items())}) of "
+            f"({', '.join(f'{s} {n}' for s, n in _in_split_order(counts['records_per_split']))}) of "
             f"{counts['sentences']} sentences, {counts['annotations']} annotations, "
             f"{len(release.files)} files."
         )
@@ -176,3 +177,8 @@ class Command(BaseCommand):
         except ReleaseError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+def _in_split_order(per_split: dict[str, int]) -> list[tuple[str, int]]:
+    # jsonb keeps keys in its own order, not the order they were written in.
+    return [(split, per_split[split]) for split in SPLITS if split in per_split]
