@@ -132,9 +132,10 @@ class Command(BaseCommand):
             except Exception as error:
                 raise CommandError(f"Release {release.number} failed: {error}") from error
         counts = release.counts
+        splits = ", ".join(f"{s} {n}" for s, n in _in_split_order(counts["records_per_split"]))
         self.stdout.write(
             f"Release {release.number} of {corpus.slug}: {counts['records']} records "
-            f"({', '.join(f'{s} {n}' for s, n in _in_split_order(counts['records_per_split']))}) of "
+            f"({splits}) of "
             f"{counts['sentences']} sentences, {counts['annotations']} annotations, "
             f"{len(release.files)} files."
         )
