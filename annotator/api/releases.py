@@ -188,10 +188,12 @@ class ReleaseViewSet(
         return Release.objects.filter(corpus=self.corpus()).select_related("corpus", "created_by")
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self.corpus()  # 404 / 403 before any word about the parameters
         reject_unknown_params(request, {"cursor", "page_size"})
         return super().list(request, *args, **kwargs)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self.corpus()
         reject_unknown_params(request, set())
         return super().retrieve(request, *args, **kwargs)
 
@@ -235,8 +237,8 @@ class ReleaseViewSet(
         renderer_classes=[JSONRenderer, FileRenderer],
     )
     def file(self, request: Request, slug: str, number: str, name: str) -> FileResponse:
-        reject_unknown_params(request, set())
         release = self.get_object()
+        reject_unknown_params(request, set())
         opened = open_file(release, name)
         if opened is None:
             raise NotFound("No such file in this release, or the release is not ready.")
@@ -257,12 +259,13 @@ class ReleaseViewSet(
     )
     @action(detail=True, methods=["get"])
     def diff(self, request: Request, slug: str, number: str) -> Response:
+        # The corpus and role first: a non-member learns nothing, not even what is invalid.
+        new = self.get_object()
         reject_unknown_params(request, {"from", "limit"})
         query = DiffQuerySerializer(data=request.query_params.dict())
         if not query.is_valid():
             errors = {("from" if k == "from_" else k): v for k, v in query.errors.items()}
             raise ValidationError(errors)
-        new = self.get_object()
         old = self.get_queryset().filter(number=query.validated_data["from_"]).first()
         if old is None:
             raise ValidationError({"from": ["No release with this number in this corpus."]})
