@@ -176,11 +176,14 @@ class ReleaseViewSet(
     filter_backends: list = []
 
     def corpus(self) -> Corpus:
-        corpus = get_object_or_404(
-            Corpus.objects.for_user(self.request.user), slug=self.kwargs["slug"]
-        )
-        require_role(corpus, self.request.user, REVIEWER_ROLES)
-        return corpus
+        """The corpus of the URL: 404 for non-members, 403 below curator (looked up once)."""
+        if not hasattr(self, "_corpus"):
+            corpus = get_object_or_404(
+                Corpus.objects.for_user(self.request.user), slug=self.kwargs["slug"]
+            )
+            require_role(corpus, self.request.user, REVIEWER_ROLES)
+            self._corpus = corpus
+        return self._corpus
 
     def get_queryset(self) -> QuerySet[Release]:
         if getattr(self, "swagger_fake_view", False):
