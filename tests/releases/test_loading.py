@@ -103,3 +103,25 @@ def test_the_card_pandas_line_is_the_one_that_works(downloaded: tuple[Release, P
     )
     assert frame["url"].tolist() == [""] * len(frame)
     assert frame["previous_text"].iloc[0] == ""  # a first sentence has no previous one
+
+
+def test_the_readme_training_example_runs_on_a_release(
+    downloaded: tuple[Release, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import datasets
+
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    # The example uses the default cache; keep it out of the home folder.
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf")
+    _, folder = downloaded
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    after = readme.split("Training a classifier on a downloaded release:", 1)[1]
+    code = after.split("```python\n", 1)[1].split("```", 1)[0]
+    assert 'release = "korea-2"' in code
+    exec(code.replace('release = "korea-2"', f"release = {str(folder)!r}"), {})  # noqa: S102
+
+    report = capsys.readouterr().out
+    assert "opinion" in report and "not_a_claim" in report and "accuracy" in report
