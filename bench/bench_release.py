@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -32,6 +33,13 @@ BENCH_DB = "annotator_bench_release"
 SENTENCES_PER_ARTICLE = 20
 SIZES = {"release-200k": 10_000, "release-1m": 50_000}  # slug -> articles
 TARGET_SECONDS = 60
+WORDS = sorted(
+    {
+        word
+        for path in (ROOT / "samples").glob("*.txt")
+        for word in re.findall(r"[A-Za-z][A-Za-z'-]*", path.read_text(encoding="utf-8"))
+    }
+)
 
 
 def database_url(name: str) -> str:
@@ -97,36 +105,45 @@ def build(slugs: list[str]) -> None:
             )
             for layer in (Layer.CLAIM_TYPE, Layer.STANCE)
         }
-        sentence_sql = (
-            "rpad(a_title || ' sentence ' || o || ' reports what officials said about the "
-            "talks.', 99, '.')"
-        )
         with connection.cursor() as cursor:
+            # Sentences of 99 characters made of words from samples/, picked by a hash of
+            # (article, sentence, word): text that compresses like prose, not like a pattern.
+            cursor.execute(
+                """
+                CREATE OR REPLACE FUNCTION bench_sentence(g bigint, o int, words text[])
+                RETURNS text IMMUTABLE LANGUAGE sql AS $$
+                  SELECT left(string_agg(words[1 + abs(hashtext(g || ':' || o || ':' || w))
+                                                 % array_length(words, 1)], ' ' ORDER BY w), 98)
+                         || '.'
+                  FROM generate_series(1, 24) w
+                $$
+                """
+            )
             cursor.execute(
                 f"""
                 INSERT INTO annotator_article (corpus_id, external_id, title, url, text,
                     content_hash, metadata, segmenter_version, imported_at)
-                SELECT %s, 'article-' || g || '.txt', a_title, '', t,
+                SELECT %s, 'article-' || g || '.txt', 'Article ' || g, '', t,
                        encode(sha256(convert_to(t, 'UTF8')), 'hex'), '{{}}', 'bench', now()
                 FROM generate_series(1, %s) g,
-                     LATERAL (SELECT 'Article ' || g AS a_title) named,
-                     LATERAL (SELECT string_agg({sentence_sql}, ' ' ORDER BY o) AS t
+                     LATERAL (SELECT string_agg(bench_sentence(g, o, %s), ' ' ORDER BY o) AS t
                               FROM generate_series(0, {SENTENCES_PER_ARTICLE - 1}) o) joined
                 """,
-                [corpus.pk, articles],
+                [corpus.pk, articles, WORDS],
             )
             cursor.execute(
                 f"""
                 INSERT INTO annotator_sentence (article_id, ordinal, paragraph, start, "end", text)
                 SELECT a.id, o, o / 5, o * 100, o * 100 + 99,
-                       {sentence_sql.replace("a_title", "a.title")}
+                       bench_sentence(substr(a.external_id, 9, length(a.external_id) - 12)::bigint,
+                                      o, %s)
                 FROM annotator_article a, generate_series(0, {SENTENCES_PER_ARTICLE - 1}) o
                 WHERE a.corpus_id = %s
                 -- Article by article, as an import stores them: an article's sentence ids are
                 -- contiguous, which the chunked reader's id ranges rely on.
                 ORDER BY a.id, o
                 """,
-                [corpus.pk],
+                [WORDS, corpus.pk],
             )
             # Three claim-type labels (annotators 0-2), two stances (annotators 3-4); the
             # labels agree often enough to give every label source.

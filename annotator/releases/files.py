@@ -18,11 +18,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -30,12 +33,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from annotator.exporting import FORMULA_TRIGGERS
-from annotator.releases.records import (
-    ANNOTATION_COLUMNS,
-    CONTEXT_COLUMNS,
-    ChunkColumns,
-    ReleaseSchema,
-)
+from annotator.releases.records import ANNOTATION_COLUMNS, ChunkColumns, ReleaseSchema
 from annotator.releases.splits import SPLITS
 
 # gzip level of the JSONL and CSV files: 6 (zlib's default) packs a third smaller than 1 at
@@ -110,15 +108,99 @@ def annotation_schema(schema: ReleaseSchema) -> pa.Schema:
     return pa.schema(fields, metadata=metadata)
 
 
-def neutralise(batch: pa.RecordBatch) -> pa.RecordBatch:
+def neutralise(table: pa.Table) -> pa.Table:
     """Text cells starting with a formula character get a leading ' (CSV only)."""
     columns = [
         pc.replace_substring_regex(column, pattern=_FORMULA_PATTERN, replacement="'\\1")
         if pa.types.is_string(column.type)
         else column
-        for column in batch.columns
+        for column in table.columns
     ]
-    return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
+    return pa.Table.from_arrays(columns, schema=table.schema)
+
+
+def _json_strings(column: pa.Array) -> pa.Array:
+    """JSON string literals of a string column (quoted and escaped); nulls stay null."""
+    escaped = pc.replace_substring(column, "\\", "\\\\")
+    escaped = pc.replace_substring(escaped, '"', '\\"')
+    for char, escape in (("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
+        escaped = pc.replace_substring(escaped, char, escape)
+    # Other control characters are rare in text; escape them only when there are some.
+    if pc.any(pc.match_substring_regex(escaped, r"[\x00-\x1f]")).as_py():
+        for code in range(32):
+            escaped = pc.replace_substring(escaped, chr(code), f"\\u{code:04x}")
+    return pc.binary_join_element_wise('"', escaped, '"', "")
+
+
+def _json_values(column: pa.Array) -> pa.Array:
+    kind = column.type
+    if pa.types.is_string(kind):
+        values = _json_strings(column)
+    elif pa.types.is_integer(kind):
+        values = pc.cast(column, pa.string())
+    elif pa.types.is_floating(kind):
+        text = pc.cast(column, pa.string())
+        # 2.0 casts to "2": keep floats floats for JSON readers.
+        values = pc.if_else(
+            pc.match_substring_regex(text, "[.eE]"),
+            text,
+            pc.binary_join_element_wise(text, ".0", ""),
+        )
+    elif pa.types.is_boolean(kind):
+        values = pc.if_else(column, "true", "false")
+    else:  # pragma: no cover - every release column is one of the above
+        raise TypeError(f"no JSON encoding for {kind}")
+    return pc.fill_null(values, "null")
+
+
+def jsonl_bytes(table: pa.Table | pa.RecordBatch) -> bytes:
+    """The rows as JSON Lines, built column by column in Arrow (no Python per row).
+
+    Equal, key for key and value for value, to `orjson.dumps(row)` per row; the tests check it.
+    """
+    if not table.num_rows:
+        return b""
+    parts: list[Any] = []
+    for position, name in enumerate(table.schema.names):
+        key = orjson.dumps(name).decode("utf-8")
+        parts.append(("{" if position == 0 else ",") + key + ":")
+        parts.append(_json_values(pc_array(table.column(position))))
+    parts.append("}\n")
+    lines = pc.binary_join_element_wise(*parts, "")
+    # A string array's values lie back to back in one buffer: that buffer is the JSONL.
+    offsets = np.frombuffer(
+        lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4
+    )
+    return lines.buffers()[2].to_pybytes()[offsets[0] : offsets[-1]]
+
+
+def pc_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+class _Background:
+    """One thread that does every write in order, so compression (zlib and Parquet release the
+    GIL) overlaps with building the next chunk; at most a few writes wait, so memory is bounded."""
+
+    def __init__(self, pending: int = 4) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="release-writer")
+        self._pending: deque[Future[None]] = deque()
+        self._limit = pending
+
+    def submit(self, work: Callable[..., object], *args: object) -> None:
+        self._pending.append(self._pool.submit(work, *args))
+        while len(self._pending) > self._limit:
+            self._pending.popleft().result()
+
+    def drain(self) -> None:
+        while self._pending:
+            self._pending.popleft().result()
+
+    def close(self) -> None:
+        try:
+            self.drain()
+        finally:
+            self._pool.shutdown(wait=True)
 
 
 class _ParquetOut:
@@ -128,23 +210,23 @@ class _ParquetOut:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.rows = 0
-        self._pending: list[pa.RecordBatch] = []
+        self._pending: list[pa.Table] = []
         self._pending_rows = 0
         self._writer = pq.ParquetWriter(path, schema, compression=PARQUET_COMPRESSION)
 
-    def write(self, batch: pa.RecordBatch) -> None:
-        if not batch.num_rows:
+    def write(self, table: pa.Table) -> None:
+        if not table.num_rows:
             return
-        self._pending.append(batch)
-        self._pending_rows += batch.num_rows
-        self.rows += batch.num_rows
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        self.rows += table.num_rows
         if self._pending_rows >= ROW_GROUP_ROWS:
             self._flush()
 
     def _flush(self) -> None:
         if self._pending:
             self._writer.write_table(
-                pa.Table.from_batches(self._pending), row_group_size=self._pending_rows
+                pa.concat_tables(self._pending), row_group_size=self._pending_rows
             )
         self._pending, self._pending_rows = [], 0
 
@@ -174,10 +256,10 @@ class _CsvOut(_GzipOut):
         super().__init__(path)
         self._writer = pacsv.CSVWriter(self.stream, schema.remove_metadata())
 
-    def write(self, batch: pa.RecordBatch) -> None:
-        if batch.num_rows:
-            self._writer.write_batch(neutralise(batch.replace_schema_metadata(None)))
-            self.rows += batch.num_rows
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows:
+            self._writer.write_table(neutralise(table.replace_schema_metadata(None)))
+            self.rows += table.num_rows
 
     def close(self) -> None:
         self._writer.close()
@@ -185,12 +267,10 @@ class _CsvOut(_GzipOut):
 
 
 class _JsonlOut(_GzipOut):
-    def write_rows(self, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        dumps, option = orjson.dumps, orjson.OPT_APPEND_NEWLINE
-        self.stream.write(
-            b"".join(dumps(dict(zip(names, row, strict=True)), option=option) for row in rows)
-        )
-        self.rows += len(rows)
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows:
+            self.stream.write(jsonl_bytes(table))
+            self.rows += table.num_rows
 
 
 class ReleaseWriter:
@@ -202,26 +282,25 @@ class ReleaseWriter:
         self.record_names = schema.record_columns(context=context)
         self.record_schema = arrow_schema(schema, self.record_names)
         self.snapshot_names = schema.snapshot_columns()
-        self._batch_schema = arrow_schema(schema, (*self.record_names, "included"))
+        self._snapshot_schema = arrow_schema(schema, self.snapshot_names)
+        self._table_schema = arrow_schema(schema, (*self.record_names, "included"))
         self._annotation_schema = annotation_schema(schema)
         self._splits: dict[str, _ParquetOut] = {}
-        self._snapshot = _ParquetOut(
-            folder / "snapshot.parquet", arrow_schema(schema, self.snapshot_names)
-        )
+        self._snapshot = _ParquetOut(folder / "snapshot.parquet", self._snapshot_schema)
         self._jsonl = _JsonlOut(folder / "sentences.jsonl.gz")
         self._csv = _CsvOut(folder / "sentences.csv.gz", self.record_schema)
         self._annotations = _ParquetOut(folder / "annotations.parquet", self._annotation_schema)
         self._annotations_csv = _CsvOut(folder / "annotations.csv.gz", self._annotation_schema)
         self._annotations_jsonl = _JsonlOut(folder / "annotations.jsonl.gz")
-        self._context_only = set(CONTEXT_COLUMNS)
+        self._background = _Background()
 
     def write(self, columns: ChunkColumns) -> None:
-        sentences = columns.sentences
-        batch = pa.RecordBatch.from_pydict(sentences, schema=self._batch_schema)
-        self._snapshot.write(batch.select(list(self.snapshot_names)))
-        included = batch.column("included")
-        records = batch.filter(included).select(list(self.record_names))
+        table = columns.sentences.cast(self._table_schema)
+        submit = self._background.submit
+        submit(self._snapshot.write, table.select(list(self.snapshot_names)))
+        records = table.filter(table.column("included")).select(list(self.record_names))
         if records.num_rows:
+            records = records.replace_schema_metadata(self.record_schema.metadata)
             for split in SPLITS:
                 part = records.filter(pc.equal(records.column("split"), split))
                 if part.num_rows:
@@ -230,30 +309,18 @@ class ReleaseWriter:
                         out = self._splits[split] = _ParquetOut(
                             self.folder / "data" / f"{split}.parquet", self.record_schema
                         )
-                    out.write(part.replace_schema_metadata(self.record_schema.metadata))
-            self._csv.write(records)
-            flags = sentences["included"]
-            rows = [
-                row
-                for row, keep in zip(
-                    zip(*(sentences[name] for name in self.record_names), strict=True),
-                    flags,
-                    strict=True,
-                )
-                if keep
-            ]
-            self._jsonl.write_rows(self.record_names, rows)
+                    submit(out.write, part)
+            submit(self._csv.write, records)
+            submit(self._jsonl.write, records)
         annotations = columns.annotations
-        if annotations["sentence_id"]:
-            table = pa.RecordBatch.from_pydict(annotations, schema=self._annotation_schema)
-            self._annotations.write(table)
-            self._annotations_csv.write(table)
-            self._annotations_jsonl.write_rows(
-                ANNOTATION_COLUMNS,
-                list(zip(*(annotations[name] for name in ANNOTATION_COLUMNS), strict=True)),
-            )
+        if annotations.num_rows:
+            annotations = annotations.cast(self._annotation_schema)
+            submit(self._annotations.write, annotations)
+            submit(self._annotations_csv.write, annotations)
+            submit(self._annotations_jsonl.write, annotations)
 
     def close(self) -> list[FileInfo]:
+        self._background.close()
         outs: list[Any] = [*(self._splits[s] for s in SPLITS if s in self._splits)]
         outs += [
             self._jsonl,
@@ -291,11 +358,3 @@ def pandas_csv_arguments(schema: pa.Schema) -> dict[str, Any]:
         "keep_default_na": False,
         "dtype": {field.name: "str" for field in schema if pa.types.is_string(field.type)},
     }
-
-
-def load_rows(path: Path | str, columns: Sequence[str] | None = None) -> pa.Table:
-    return pq.read_table(path, columns=list(columns) if columns else None)
-
-
-def mapping_of(table: pa.Table) -> Mapping[str, list[Any]]:
-    return table.to_pydict()

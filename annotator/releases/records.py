@@ -10,15 +10,18 @@ label a model should learn and where it comes from:
 - `single`: else the one label of a sentence only one annotator labelled;
 - none (id -1): no label, or a tie.
 
-Columns, not dicts: the writers in `files.py` turn them into Arrow batches directly.
+Arrow tables, not dicts: the writers in `files.py` write them as they are.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from annotator.exporting import CLAIM_TYPE, STANCE, ExportChunk, majority, pseudonym
 from annotator.releases.splits import assign_splits, validate_proportions
@@ -141,8 +144,8 @@ def is_included(sources: Iterable[str | None], include: Include) -> bool:
 
 @dataclass
 class ChunkColumns:
-    sentences: dict[str, list[Any]]
-    annotations: dict[str, list[Any]]
+    sentences: pa.Table  # every sentence of the chunk, with `included`
+    annotations: pa.Table  # every annotation of the chunk
 
 
 @dataclass
@@ -178,6 +181,22 @@ class _Names(dict):
         return name
 
 
+_NO_TEXT = pa.scalar(None, pa.string())
+_NO_ID = pa.scalar(None, pa.int32())
+_ZERO = pa.scalar(0, pa.int32())
+
+
+def _array(values: Sequence[Any], kind: pa.DataType) -> pa.Array:
+    return pa.array(values, type=kind)
+
+
+def _lookup(keys: pa.Array, table: pa.Table, key: str, column: str) -> pa.Array:
+    """`table[column]` for each of `keys` matched on `table[key]` (null where none)."""
+    if not table.num_rows:
+        return pa.nulls(len(keys), type=table.schema.field(column).type)
+    return table.column(column).take(pc.index_in(keys, value_set=table.column(key)))
+
+
 class RecordBuilder:
     """Turns chunks into columns; one builder per release.
 
@@ -210,125 +229,226 @@ class RecordBuilder:
             self.splits[article_id] = split
             self.strata[stratum][split] += 1
         self.new_splits: list[tuple[int, str, str]] = []  # (article id, split, stratum)
-        self._label_ids = {
-            (unit.layer, value): position
-            for unit in self.units
-            for position, value in enumerate(unit.categories)
-        }
-        self._slugs = {unit.target_id: unit.slug for unit in self.units}
-        self._claim_order = {value: i for i, value in enumerate(schema.claim_types)}
+        self._target_ids = pa.array([target_id for target_id, _, _ in schema.targets], pa.int64())
+        self._claim_values = pa.array(list(schema.claim_types), pa.string())
+        self._stance_values = pa.array(list(schema.stances), pa.string())
 
     def columns(self, chunk: ExportChunk) -> ChunkColumns:
-        """Every sentence of `chunk` (with `included`) and every annotation, as columns."""
-        units, tally, options = self.units, self.tally, self.options
-        context, include = options.context, options.include
-        out: dict[str, list[Any]] = {name: [] for name in self.record_names()}
-        base = [out[name] for name in BASE_COLUMNS]
-        previous_col = out.get("previous_text")
-        next_col = out.get("next_text")
-        included_col = out["included"]
-        unit_cols = [[out[name] for name in unit.columns] for unit in units]
-        categories = [{v: i for i, v in enumerate(unit.categories)} for unit in units]
-        unit_keys = [
-            (CLAIM_TYPE, None) if unit.layer == CLAIM_TYPE else (STANCE, unit.target_id)
-            for unit in units
-        ]
+        """Every sentence of `chunk` (with `included`) and every annotation, as Arrow tables.
 
-        articles = {row[0]: row for row in chunk.articles}
-        by_sentence: dict[int, dict[tuple[str, int | None], dict[str, int]]] = {}
-        annotators: dict[int, set[str]] = defaultdict(set)
-        for sentence_id, username, layer, target, label, _, _ in chunk.annotations:
-            units_of = by_sentence.get(sentence_id)
-            if units_of is None:
-                units_of = by_sentence[sentence_id] = {}
-            counts = units_of.get((layer, target))
-            if counts is None:
-                counts = units_of[(layer, target)] = {}
-            counts[label] = counts.get(label, 0) + 1
-            annotators[sentence_id].add(username)
-        gold = {(row[0], row[1], row[2]): row[3] for row in chunk.gold}
-        per_article: dict[int, set[str]] = defaultdict(set)
-        # article id -> claim-type label -> included records (the article's stratum)
-        dominant: dict[int, Counter[str | None]] = {}
-        resolved_rows: list[list[tuple[str | None, str | None]]] = []
-
+        Label counting and resolution run as Arrow group-bys and joins, not a Python loop per
+        annotation: a million sentences carry five million annotations. The rule is
+        `resolve_label`'s, which the tests check this against.
+        """
         sentences = chunk.sentences
-        last = len(sentences) - 1
-        empty: dict[str, int] = {}
-        for position, sentence in enumerate(sentences):
-            sentence_id, article_id = sentence[0], sentence[1]
-            article = articles[article_id]
-            units_of = by_sentence.get(sentence_id, {})
-            resolved = []
-            for (layer, target), cols, ids in zip(unit_keys, unit_cols, categories, strict=True):
-                counts = units_of.get((layer, target), empty)
-                label, source, top = resolve_label(counts, gold.get((sentence_id, layer, target)))
-                cols[0].append(NO_LABEL if label is None else ids.get(label, NO_LABEL))
-                cols[1].append(label)
-                cols[2].append(source)
-                cols[3].append(top)
-                cols[4].append(sum(counts.values()))
-                resolved.append((label, source))
-            included = is_included((source for _, source in resolved), include)
-            for value, column in zip(
-                (
-                    sentence_id,
-                    article_id,
-                    article[1],
-                    article[2],
-                    article[3],
-                    sentence[2],
-                    sentence[3],
-                    sentence[4],
-                    sentence[5],
-                    sentence[6],
-                ),
-                base,
-                strict=True,
-            ):
-                column.append(value)
-            if context:
-                before = sentences[position - 1] if position else None
-                after = sentences[position + 1] if position < last else None
-                previous_col.append(before[6] if before and before[1] == article_id else None)
-                next_col.append(after[6] if after and after[1] == article_id else None)
-            included_col.append(included)
-            resolved_rows.append(resolved)
-            per_article[article_id].update(annotators.get(sentence_id, ()))
-            if included:
-                dominant.setdefault(article_id, Counter())[resolved[0][0]] += 1
-        self._assign(dominant, articles)
+        if not sentences:
+            empty = {name: [] for name in self.record_names()}
+            return ChunkColumns(pa.table(empty), pa.table({n: [] for n in ANNOTATION_COLUMNS}))
+        sid_t, aid_t, ordinal_t, paragraph_t, start_t, end_t, text_t = zip(*sentences, strict=True)
+        articles = {row[0]: row for row in chunk.articles}
+        sid = _array(sid_t, pa.int64())
+        aid = _array(aid_t, pa.int64())
+        text = _array(text_t, pa.string())
+        out: dict[str, pa.Array] = {
+            "sentence_id": sid,
+            "article_id": aid,
+            "external_id": _array([articles[a][1] for a in aid_t], pa.string()),
+            "title": _array([articles[a][2] for a in aid_t], pa.string()),
+            "url": _array([articles[a][3] for a in aid_t], pa.string()),
+            "sentence_index": _array(ordinal_t, pa.int32()),
+            "paragraph": _array(paragraph_t, pa.int32()),
+            "start": _array(start_t, pa.int32()),
+            "end": _array(end_t, pa.int32()),
+            "text": text,
+        }
+        if self.options.context:
+            out.update(_context(aid, text))
 
-        splits = self.splits
-        split_col = out["split"]
-        split_col.extend(splits.get(article_id) for article_id in out["article_id"])
-        tally.sentences += len(sentences)
-        for split, included, resolved in zip(split_col, included_col, resolved_rows, strict=True):
-            if not included:
-                continue
-            tally.records[split] += 1
-            for unit, (label, source) in zip(units, resolved, strict=True):
-                tally.labels[(split, unit.column, label)] += 1
-                tally.sources[(unit.column, source)] += 1
-        for people in per_article.values():
-            tally.annotators_per_article[len(people)] += 1
-        for article_id in dominant:
-            tally.articles[splits[article_id]] += 1
-        return ChunkColumns(sentences=out, annotations=self._annotation_columns(chunk))
+        annotations = self._annotation_table(chunk)
+        labels = annotations.select(["sentence_id", "unit", "label_id"])
+        # (sentence, unit, label) -> annotators; then per (sentence, unit): how many labels,
+        # the top count, how many labels share it and the first of them.
+        counts = labels.group_by(["sentence_id", "unit", "label_id"]).aggregate([([], "count_all")])
+        per_unit = counts.group_by(["sentence_id", "unit"]).aggregate(
+            [("count_all", "sum"), ("count_all", "max")]
+        )
+        tops = counts.join(per_unit, ["sentence_id", "unit"]).filter(
+            pc.equal(pc.field("count_all"), pc.field("count_all_max"))
+        )
+        top = tops.group_by(["sentence_id", "unit"]).aggregate(
+            [([], "count_all"), ("label_id", "min"), ("count_all_sum", "max")]
+        )
+        gold = self._gold_table(chunk)
+
+        units_sources: list[pa.Array] = []
+        claim_ids: pa.Array | None = None
+        for index, unit in enumerate(self.units):
+            unit_top = top.filter(pc.equal(top.column("unit"), index))
+            n_labels = pc.fill_null(_lookup(sid, unit_top, "sentence_id", "count_all_sum_max"), 0)
+            tied = _lookup(sid, unit_top, "sentence_id", "count_all")
+            first = _lookup(sid, unit_top, "sentence_id", "label_id_min")
+            majority_id = pc.if_else(
+                pc.and_(pc.greater_equal(n_labels, 2), pc.equal(tied, 1)), first, _NO_ID
+            )
+            single_id = pc.if_else(pc.equal(n_labels, 1), first, _NO_ID)
+            unit_gold = gold.filter(pc.equal(gold.column("unit"), index))
+            gold_id = _lookup(sid, unit_gold, "sentence_id", "label_id")
+            label_id = pc.coalesce(gold_id, majority_id, single_id)
+            source = pc.if_else(
+                pc.is_valid(gold_id),
+                "gold",
+                pc.if_else(
+                    pc.is_valid(majority_id),
+                    "majority",
+                    pc.if_else(pc.is_valid(single_id), "single", _NO_TEXT),
+                ),
+            )
+            names = _array(list(unit.categories), pa.string())
+            column = unit.column
+            out[column] = pc.fill_null(label_id, NO_LABEL).cast(pa.int64())
+            out[column + "_value"] = names.take(label_id)
+            out[column + "_source"] = source
+            out[column + "_majority"] = names.take(majority_id)
+            out[column + "_n_labels"] = n_labels.cast(pa.int32())
+            units_sources.append(source)
+            if index == 0:
+                claim_ids = label_id
+        included = self._included(units_sources)
+        out["included"] = included
+
+        self._assign(aid_t, included, claim_ids, articles)
+        split = _array([self.splits.get(a) for a in aid_t], pa.string())
+        out["split"] = split
+        table = pa.table({name: out[name] for name in self.record_names()})
+        annotations = self._annotations_out(annotations, sid, aid, out, split)
+        self._count(table, annotations, len(articles))
+        return ChunkColumns(sentences=table, annotations=annotations)
+
+    def _annotation_table(self, chunk: ExportChunk) -> pa.Table:
+        """The chunk's annotations with their unit (0 claim type, 1.. stance targets in order)
+        and label id in the unit's categories."""
+        rows = chunk.annotations
+        if rows:
+            sid_t, user_t, layer_t, target_t, label_t, seconds_t, _ = zip(*rows, strict=True)
+        else:
+            sid_t = user_t = layer_t = target_t = label_t = seconds_t = ()
+        layer = _array(layer_t, pa.string())
+        target = _array(target_t, pa.int64())
+        label = _array(label_t, pa.string())
+        is_claim = pc.equal(layer, CLAIM_TYPE)
+        target_position = pc.add(pc.index_in(target, value_set=self._target_ids), 1)
+        unit = pc.if_else(is_claim, _ZERO, target_position)
+        label_id = pc.if_else(
+            is_claim,
+            pc.index_in(label, value_set=self._claim_values),
+            pc.index_in(label, value_set=self._stance_values),
+        )
+        return pa.table(
+            {
+                "sentence_id": _array(sid_t, pa.int64()),
+                "user": _array(user_t, pa.string()),
+                "layer": layer,
+                "target": target,
+                "label": label,
+                "seconds_spent": _array([float(v) for v in seconds_t], pa.float64()),
+                "unit": unit,
+                "label_id": label_id,
+            }
+        ).filter(pc.is_valid(unit))
+
+    def _gold_table(self, chunk: ExportChunk) -> pa.Table:
+        if chunk.gold:
+            sid_t, layer_t, target_t, label_t, _ = zip(*chunk.gold, strict=True)
+        else:
+            sid_t = layer_t = target_t = label_t = ()
+        layer = _array(layer_t, pa.string())
+        label = _array(label_t, pa.string())
+        is_claim = pc.equal(layer, CLAIM_TYPE)
+        target = _array(target_t, pa.int64())
+        return pa.table(
+            {
+                "sentence_id": _array(sid_t, pa.int64()),
+                "unit": pc.if_else(
+                    is_claim, _ZERO, pc.add(pc.index_in(target, value_set=self._target_ids), 1)
+                ),
+                "label_id": pc.if_else(
+                    is_claim,
+                    pc.index_in(label, value_set=self._claim_values),
+                    pc.index_in(label, value_set=self._stance_values),
+                ),
+            }
+        )
+
+    def _included(self, sources: list[pa.Array]) -> pa.Array:
+        include = self.options.include
+        if include == "all":
+            return pa.array([True] * len(sources[0]), pa.bool_())
+        wanted = ("gold", "majority") if include == "gold_or_majority" else SOURCES
+        result = pc.is_in(sources[0], value_set=pa.array(wanted))
+        for source in sources[1:]:
+            result = pc.or_(result, pc.is_in(source, value_set=pa.array(wanted)))
+        return pc.fill_null(result, False)
+
+    def _annotations_out(
+        self,
+        annotations: pa.Table,
+        sid: pa.Array,
+        aid: pa.Array,
+        out: dict[str, pa.Array],
+        split: pa.Array,
+    ) -> pa.Table:
+        """One row per annotation, in the release's columns."""
+        position = pc.index_in(annotations.column("sentence_id"), value_set=sid)
+        users = annotations.column("user")
+        unique = pc.unique(users)
+        shown = _array([self.names[name] for name in unique.to_pylist()], pa.string())
+        target = annotations.column("target")
+        slugs = _array([slug for _, slug, _ in self.schema.targets], pa.string())
+        self.tally.annotations += annotations.num_rows
+        return pa.table(
+            {
+                "sentence_id": annotations.column("sentence_id"),
+                "article_id": aid.take(position),
+                "external_id": out["external_id"].take(position),
+                "sentence_index": out["sentence_index"].take(position),
+                "split": split.take(position),
+                "annotator": shown.take(pc.index_in(users, value_set=unique)),
+                "layer": annotations.column("layer"),
+                "target": slugs.take(pc.index_in(target, value_set=self._target_ids)),
+                "label": annotations.column("label"),
+                "label_id": pc.fill_null(annotations.column("label_id"), NO_LABEL).cast(pa.int64()),
+                "seconds_spent": annotations.column("seconds_spent"),
+            }
+        )
 
     def _assign(
-        self, dominant: Mapping[int, Counter[str | None]], articles: Mapping[int, tuple]
+        self,
+        article_ids: Sequence[int],
+        included: pa.Array,
+        claim_ids: pa.Array | None,
+        articles: Mapping[int, tuple],
     ) -> None:
-        """Split the chunk's articles that have records but no split yet."""
-        order = self._claim_order
+        """Split the chunk's articles that have records but no split yet, by stratum."""
+        kept = pa.table({"article": _array(article_ids, pa.int64()), "label": claim_ids}).filter(
+            included
+        )
+        if not kept.num_rows:
+            return
+        per_label = kept.group_by(["article", "label"]).aggregate([([], "count_all")])
+        dominant: dict[int, Counter[int | None]] = defaultdict(Counter)
+        for article, label, n in zip(
+            *(per_label.column(name).to_pylist() for name in ("article", "label", "count_all")),
+            strict=True,
+        ):
+            dominant[article][label] += n
+        values = self.schema.claim_types
         new = []
-        for article_id, labels in dominant.items():
+        for article_id in sorted(dominant):
             if article_id in self.splits:
                 continue
-            named = {label: n for label, n in labels.items() if label is not None}
-            stratum = (
-                min(named, key=lambda v: (-named[v], order.get(v, len(order)), v)) if named else ""
-            )
+            named = {label: n for label, n in dominant[article_id].items() if label is not None}
+            # Most records first, then the label earliest in the schema.
+            stratum = values[min(named, key=lambda v: (-named[v], v))] if named else ""
             new.append((article_id, articles[article_id][1], stratum))
         if not new:
             return
@@ -341,34 +461,41 @@ class RecordBuilder:
             self.strata[strata[article_id]][split] += 1
             self.new_splits.append((article_id, split, strata[article_id]))
 
+    def _count(self, table: pa.Table, annotations: pa.Table, n_articles: int) -> None:
+        tally = self.tally
+        tally.sentences += table.num_rows
+        records = table.filter(table.column("included"))
+        for row in records.group_by(["split"]).aggregate([([], "count_all")]).to_pylist():
+            tally.records[row["split"]] += row["count_all"]
+        per_article = records.group_by(["split", "article_id"]).aggregate([])
+        for row in per_article.group_by(["split"]).aggregate([([], "count_all")]).to_pylist():
+            tally.articles[row["split"]] += row["count_all"]
+        for unit in self.units:
+            column = unit.column
+            grouped = records.group_by(["split", column + "_value", column + "_source"])
+            for row in grouped.aggregate([([], "count_all")]).to_pylist():
+                n = row["count_all"]
+                tally.labels[(row["split"], column, row[column + "_value"])] += n
+                tally.sources[(column, row[column + "_source"])] += n
+        people = annotations.group_by(["article_id", "annotator"]).aggregate([])
+        counted = people.group_by(["article_id"]).aggregate([([], "count_all")])
+        for n in counted.column("count_all").to_pylist():
+            tally.annotators_per_article[n] += 1
+        tally.annotators_per_article[0] += n_articles - counted.num_rows
+
     def record_names(self) -> tuple[str, ...]:
         return self.schema.record_columns(context=self.options.context) + ("included",)
 
-    def _annotation_columns(self, chunk: ExportChunk) -> dict[str, list[Any]]:
-        """One row per annotation; built column by column, as most rows of a release are here."""
-        if not chunk.annotations:
-            return {name: [] for name in ANNOTATION_COLUMNS}
-        sentence_ids, usernames, layers, targets, labels, seconds, _ = zip(
-            *chunk.annotations, strict=True
-        )
-        sentences = {row[0]: row for row in chunk.sentences}
-        articles = {row[0]: row for row in chunk.articles}
-        article_ids = [sentences[s][1] for s in sentence_ids]
-        names, slugs, ids, splits = self.names, self._slugs, self._label_ids, self.splits
-        self.tally.annotations += len(sentence_ids)
-        return {
-            "sentence_id": list(sentence_ids),
-            "article_id": article_ids,
-            "external_id": [articles[a][1] for a in article_ids],
-            "sentence_index": [sentences[s][2] for s in sentence_ids],
-            "split": [splits.get(a) for a in article_ids],
-            "annotator": [names[u] for u in usernames],
-            "layer": list(layers),
-            "target": [slugs.get(t) if t is not None else None for t in targets],
-            "label": list(labels),
-            "label_id": [
-                ids.get((layer, label), NO_LABEL)
-                for layer, label in zip(layers, labels, strict=True)
-            ],
-            "seconds_spent": [float(s) for s in seconds],
-        }
+
+def _context(article_ids: pa.Array, text: pa.Array) -> dict[str, pa.Array]:
+    """The sentence before and after each one, within its article only."""
+    none = pa.nulls(1, pa.string())
+    no_id = pa.nulls(1, pa.int64())
+    before = pa.concat_arrays([none, text[:-1]])
+    before_id = pa.concat_arrays([no_id, article_ids[:-1]])
+    after = pa.concat_arrays([text[1:], none])
+    after_id = pa.concat_arrays([article_ids[1:], no_id])
+    return {
+        "previous_text": pc.if_else(pc.equal(before_id, article_ids), before, _NO_TEXT),
+        "next_text": pc.if_else(pc.equal(after_id, article_ids), after, _NO_TEXT),
+    }

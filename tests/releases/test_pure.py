@@ -8,11 +8,14 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import orjson
 import pandas
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from annotator.exporting import ExportChunk
 from annotator.releases import card, diff, files, records, splits
@@ -142,7 +145,7 @@ def build(chunks: list[ExportChunk], **options: object) -> tuple[RecordBuilder, 
 def test_one_annotator_is_single_never_a_majority_of_one() -> None:
     data = chunk((1, "a.txt", ["One.", "Two."]), annotations=[ann(10, "ann", "opinion")])
     builder, (columns,) = build([data], include="all")
-    rows = columns.sentences
+    rows = columns.sentences.to_pydict()
     assert rows["claim_type_source"] == ["single", None]
     assert rows["claim_type_majority"] == [None, None]
     assert rows["claim_type"] == [1, -1]
@@ -167,7 +170,7 @@ def test_default_records_need_gold_or_a_majority() -> None:
         ("all", [True, True, True, True]),
     ):
         _, (columns,) = build([data], include=include)
-        assert columns.sentences["included"] == expected, include
+        assert columns.sentences.column("included").to_pylist() == expected, include
 
 
 def test_stance_is_keyed_by_the_target_slug_and_ids_follow_the_schema_order() -> None:
@@ -176,18 +179,20 @@ def test_stance_is_keyed_by_the_target_slug_and_ids_follow_the_schema_order() ->
         annotations=[ann(10, "a", "neutral", target=7), ann(10, "b", "neutral", target=7)],
     )
     _, (columns,) = build([data])
-    assert columns.sentences["stance_alliance"] == [SCHEMA.stances.index("neutral")]
-    assert columns.sentences["stance_alliance_value"] == ["neutral"]
-    assert columns.annotations["target"] == ["alliance", "alliance"]
+    assert columns.sentences.column("stance_alliance").to_pylist() == [
+        SCHEMA.stances.index("neutral")
+    ]
+    assert columns.sentences.column("stance_alliance_value").to_pylist() == ["neutral"]
+    assert columns.annotations.column("target").to_pylist() == ["alliance", "alliance"]
 
 
 def test_context_only_within_the_article_and_only_when_asked() -> None:
     data = chunk((1, "a.txt", ["One.", "Two."]), (2, "b.txt", ["Three."]))
     _, (plain,) = build([data], include="all")
-    assert "previous_text" not in plain.sentences
+    assert "previous_text" not in plain.sentences.column_names
     _, (columns,) = build([data], include="all", context=True)
-    assert columns.sentences["previous_text"] == [None, "One.", None]
-    assert columns.sentences["next_text"] == ["Two.", None, None]
+    assert columns.sentences.column("previous_text").to_pylist() == [None, "One.", None]
+    assert columns.sentences.column("next_text").to_pylist() == ["Two.", None, None]
 
 
 def test_an_article_is_in_one_split_and_keeps_a_stored_split() -> None:
@@ -196,7 +201,7 @@ def test_an_article_is_in_one_split_and_keeps_a_stored_split() -> None:
     builder = RecordBuilder(
         schema=SCHEMA, options=RecordOptions(), splits={1: ("test", "opinion")}, seed="0"
     )
-    columns = builder.columns(chunk(*articles, annotations=labels)).sentences
+    columns = builder.columns(chunk(*articles, annotations=labels)).sentences.to_pydict()
     per_article: dict[int, set[str]] = {}
     for article_id, split in zip(columns["article_id"], columns["split"], strict=True):
         per_article.setdefault(article_id, set()).add(split)
@@ -208,9 +213,9 @@ def test_an_article_is_in_one_split_and_keeps_a_stored_split() -> None:
 def test_anonymised_annotators_are_pseudonyms() -> None:
     data = chunk((1, "a.txt", ["One."]), annotations=[ann(10, "alice", "opinion")])
     _, (columns,) = build([data], anonymize=True, pseudonym_key=b"k")
-    assert columns.annotations["annotator"][0].startswith("annotator-")
+    assert columns.annotations.column("annotator")[0].as_py().startswith("annotator-")
     _, (named,) = build([data], anonymize=False)
-    assert named.annotations["annotator"] == ["alice"]
+    assert named.annotations.column("annotator").to_pylist() == ["alice"]
 
 
 # --- Files --------------------------------------------------------------------------------------
@@ -424,3 +429,83 @@ def test_diff_lists_are_capped_but_counts_complete() -> None:
     result = diff.diff_snapshots(old, new, limit=3)
     assert result["counts"]["sentences_added"] == 10
     assert len(result["sentences_added"]) == 3
+
+
+# --- Arrow encodings against the plain rules ----------------------------------------------------
+
+LABEL_ROWS = st.lists(
+    st.tuples(
+        st.integers(0, 5),  # sentence 10..15 of article 1
+        st.sampled_from(["a", "b", "c", "d"]),  # annotator
+        st.sampled_from([None, 7]),  # claim type, or stance toward target 7
+        st.integers(0, 2),  # label position
+    ),
+    max_size=40,
+    unique_by=lambda row: (row[0], row[1], row[2]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=LABEL_ROWS, gold=st.dictionaries(st.integers(0, 5), st.integers(0, 2), max_size=3))
+def test_arrow_resolution_follows_resolve_label(rows: list, gold: dict) -> None:
+    annotations = []
+    counts: dict[tuple[int, int | None], dict[str, int]] = {}
+    for sentence, who, target, position in rows:
+        values = SCHEMA.claim_types if target is None else SCHEMA.stances
+        annotations.append(ann(10 + sentence, who, values[position], target=target))
+        unit = counts.setdefault((10 + sentence, target), {})
+        unit[values[position]] = unit.get(values[position], 0) + 1
+    gold_rows = [
+        (10 + s, "claim_type", None, SCHEMA.claim_types[p], "adjudicated") for s, p in gold.items()
+    ]
+    data = chunk(
+        (1, "a.txt", [f"S{i}." for i in range(6)]), annotations=annotations, gold=gold_rows
+    )
+    _, (columns,) = build([data], include="all")
+    table = columns.sentences.to_pydict()
+    for i in range(6):
+        sid = 10 + i
+        claim = SCHEMA.claim_types[gold[i]] if i in gold else None
+        expected = resolve_label(counts.get((sid, None), {}), claim)
+        got = (table["claim_type_value"][i], table["claim_type_source"][i])
+        assert got == expected[:2]
+        assert table["claim_type_majority"][i] == expected[2]
+        assert table["claim_type_n_labels"][i] == sum(counts.get((sid, None), {}).values())
+        stance = resolve_label(counts.get((sid, 7), {}), None)
+        assert (table["stance_alliance_value"][i], table["stance_alliance_source"][i]) == stance[:2]
+
+
+TEXTS = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30
+) | st.sampled_from(['"quoted"', "back\\slash", "tab\tnew\nline\r", "\x00\x1f\x7f", "\u2028 😀"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.one_of(st.none(), TEXTS),
+            st.one_of(st.none(), st.integers(-(2**40), 2**40)),
+            st.one_of(st.none(), st.floats(0, 1e6, allow_nan=False)),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_arrow_jsonl_is_what_orjson_writes(rows: list) -> None:
+    names = ("text", "number", "seconds", "flag")
+    table = pa.table(
+        {
+            "text": pa.array([r[0] for r in rows], pa.string()),
+            "number": pa.array([r[1] for r in rows], pa.int64()),
+            "seconds": pa.array([r[2] for r in rows], pa.float64()),
+            "flag": pa.array([r[3] for r in rows], pa.bool_()),
+        }
+    )
+    lines = files.jsonl_bytes(table).splitlines(keepends=True)
+    assert len(lines) == len(rows)
+    for line, row in zip(lines, rows, strict=True):
+        assert line.endswith(b"\n")
+        assert json.loads(line) == dict(zip(names, row, strict=True))
+        assert orjson.loads(line) == orjson.loads(orjson.dumps(dict(zip(names, row, strict=True))))
