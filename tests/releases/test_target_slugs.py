@@ -56,3 +56,15 @@ def test_the_migration_fills_slugs_of_existing_targets() -> None:
     )
     assert slugs == ["china-north-korea", "china-north-korea-2"]
     assert Corpus.objects.get(slug="old").schema_version == 1  # filling slugs is no schema change
+
+
+@pytest.mark.django_db
+def test_the_api_schema_lists_each_targets_slug(corpus: Corpus, manager: object) -> None:
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(manager)
+    targets = client.get(f"/api/v1/corpora/{corpus.slug}/schema/").json()["stance_targets"]
+    assert [(t["name"], t["slug"]) for t in targets] == [
+        ("China–North Korea alliance", "china-north-korea-alliance")
+    ]
