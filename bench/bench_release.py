@@ -202,7 +202,16 @@ def run_release(slug: str, context: bool, storage: str) -> dict[str, object]:
     started = time.perf_counter()
     cpu_started = time.process_time()
     release = cut_release(corpus=corpus, options=ReleaseOptions(context=context), enqueue=False)
-    release = build_release(release.pk)
+    streamed: dict[str, float] = {}
+
+    def progress(done: int, total: int) -> None:
+        # The last chunk is written: the high-water mark so far is that of streaming the files;
+        # the agreement figures (every rating in memory, as on the statistics page) come next.
+        if done == total:
+            streamed["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            streamed["seconds"] = time.perf_counter() - started
+
+    release = build_release(release.pk, on_progress=progress)
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
     return {
@@ -217,6 +226,8 @@ def run_release(slug: str, context: bool, storage: str) -> dict[str, object]:
         "cpu_seconds": cpu,
         "rss_before_mb": rss_before,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "files_rss_mb": streamed.get("rss_mb", 0.0),
+        "files_seconds": streamed.get("seconds", 0.0),
         "files": {entry["name"]: entry["bytes"] for entry in release.files},
     }
 
@@ -262,8 +273,10 @@ def main() -> None:
                     f"{figures['sentences']:,} sentences, {figures['annotations']:,} annotations, "
                     f"{figures['records']:,} records in {figures['seconds']:.1f} s "
                     f"({figures['cpu_seconds']:.1f} CPU s) [{verdict} <= {TARGET_SECONDS} s]; "
-                    f"peak RSS {figures['peak_rss_mb']:.0f} MB "
-                    f"(after start-up {figures['rss_before_mb']:.0f} MB)",
+                    f"files written after {figures['files_seconds']:.1f} s; peak RSS "
+                    f"{figures['peak_rss_mb']:.0f} MB, {figures['files_rss_mb']:.0f} MB while "
+                    f"writing the files (after start-up {figures['rss_before_mb']:.0f} MB); "
+                    f"load average {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
                 for name, size in figures["files"].items():

@@ -89,6 +89,9 @@ class ReleaseSchema:
     claim_types: tuple[str, ...]
     stances: tuple[str, ...]
     targets: tuple[tuple[int, str, str], ...]  # (target id, slug, name) in display order
+    # Database ids of the choices, in the same order as `claim_types` and `stances`.
+    claim_ids: tuple[int, ...] = ()
+    stance_ids: tuple[int, ...] = ()
 
     @property
     def units(self) -> tuple[Unit, ...]:
@@ -140,6 +143,76 @@ def is_included(sources: Iterable[str | None], include: Include) -> bool:
     if include == "any_label":
         return any(source is not None for source in sources)
     return any(source in ("gold", "majority") for source in sources)
+
+
+@dataclass
+class ReleaseChunk:
+    """Whole articles of a corpus as Arrow tables, read in one go by `building.py`.
+
+    articles: id, external_id, title, url; sentences: id, article_id, ordinal, paragraph,
+    start, end, text (in article and ordinal order); annotations: sentence_id, annotator
+    (username), target_id (null for claim type), choice_id, seconds_spent; gold (confirmed
+    only): sentence_id, target_id, choice_id.
+    """
+
+    articles: pa.Table
+    sentences: pa.Table
+    annotations: pa.Table
+    gold: pa.Table
+
+    @classmethod
+    def from_export(cls, chunk: ExportChunk, schema: ReleaseSchema) -> ReleaseChunk:
+        """The same rows as the export reads them (label values instead of choice ids)."""
+        ids = {
+            **{
+                (CLAIM_TYPE, v): i
+                for v, i in zip(schema.claim_types, schema.claim_ids, strict=True)
+            },
+            **{(STANCE, v): i for v, i in zip(schema.stances, schema.stance_ids, strict=True)},
+        }
+
+        def table(
+            rows: Sequence[tuple], names: Sequence[str], kinds: Sequence[pa.DataType]
+        ) -> pa.Table:
+            columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+            return pa.table(
+                {n: pa.array(c, type=k) for n, c, k in zip(names, columns, kinds, strict=True)}
+            )
+
+        return cls(
+            articles=table(
+                chunk.articles, ARTICLE_FIELDS, (pa.int64(), pa.string(), pa.string(), pa.string())
+            ),
+            sentences=table(
+                chunk.sentences,
+                SENTENCE_FIELDS,
+                (
+                    pa.int64(),
+                    pa.int64(),
+                    pa.int32(),
+                    pa.int32(),
+                    pa.int32(),
+                    pa.int32(),
+                    pa.string(),
+                ),
+            ),
+            annotations=table(
+                [(r[0], r[1], r[3], ids[(r[2], r[4])], float(r[5])) for r in chunk.annotations],
+                ANNOTATION_FIELDS,
+                (pa.int64(), pa.string(), pa.int64(), pa.int64(), pa.float64()),
+            ),
+            gold=table(
+                [(r[0], r[2], ids[(r[1], r[3])]) for r in chunk.gold],
+                GOLD_FIELDS,
+                (pa.int64(), pa.int64(), pa.int64()),
+            ),
+        )
+
+
+ARTICLE_FIELDS = ("id", "external_id", "title", "url")
+SENTENCE_FIELDS = ("id", "article_id", "ordinal", "paragraph", "start", "end", "text")
+ANNOTATION_FIELDS = ("sentence_id", "annotator", "target_id", "choice_id", "seconds_spent")
+GOLD_FIELDS = ("sentence_id", "target_id", "choice_id")
 
 
 @dataclass
@@ -230,35 +303,32 @@ class RecordBuilder:
             self.strata[stratum][split] += 1
         self.new_splits: list[tuple[int, str, str]] = []  # (article id, split, stratum)
         self._target_ids = pa.array([target_id for target_id, _, _ in schema.targets], pa.int64())
+        self._claim_ids = pa.array(list(schema.claim_ids), pa.int64())
+        self._stance_ids = pa.array(list(schema.stance_ids), pa.int64())
         self._claim_values = pa.array(list(schema.claim_types), pa.string())
         self._stance_values = pa.array(list(schema.stances), pa.string())
 
-    def columns(self, chunk: ExportChunk) -> ChunkColumns:
+    def columns(self, chunk: ReleaseChunk) -> ChunkColumns:
         """Every sentence of `chunk` (with `included`) and every annotation, as Arrow tables.
 
         Label counting and resolution run as Arrow group-bys and joins, not a Python loop per
         annotation: a million sentences carry five million annotations. The rule is
         `resolve_label`'s, which the tests check this against.
         """
-        sentences = chunk.sentences
-        if not sentences:
-            empty = {name: [] for name in self.record_names()}
-            return ChunkColumns(pa.table(empty), pa.table({n: [] for n in ANNOTATION_COLUMNS}))
-        sid_t, aid_t, ordinal_t, paragraph_t, start_t, end_t, text_t = zip(*sentences, strict=True)
-        articles = {row[0]: row for row in chunk.articles}
-        sid = _array(sid_t, pa.int64())
-        aid = _array(aid_t, pa.int64())
-        text = _array(text_t, pa.string())
+        sentences, articles = chunk.sentences, chunk.articles
+        sid = sentences.column("id").combine_chunks()
+        aid = sentences.column("article_id").combine_chunks()
+        text = sentences.column("text").combine_chunks()
         out: dict[str, pa.Array] = {
             "sentence_id": sid,
             "article_id": aid,
-            "external_id": _array([articles[a][1] for a in aid_t], pa.string()),
-            "title": _array([articles[a][2] for a in aid_t], pa.string()),
-            "url": _array([articles[a][3] for a in aid_t], pa.string()),
-            "sentence_index": _array(ordinal_t, pa.int32()),
-            "paragraph": _array(paragraph_t, pa.int32()),
-            "start": _array(start_t, pa.int32()),
-            "end": _array(end_t, pa.int32()),
+            "external_id": _lookup(aid, articles, "id", "external_id"),
+            "title": _lookup(aid, articles, "id", "title"),
+            "url": _lookup(aid, articles, "id", "url"),
+            "sentence_index": sentences.column("ordinal").combine_chunks(),
+            "paragraph": sentences.column("paragraph").combine_chunks(),
+            "start": sentences.column("start").combine_chunks(),
+            "end": sentences.column("end").combine_chunks(),
             "text": text,
         }
         if self.options.context:
@@ -316,67 +386,53 @@ class RecordBuilder:
         included = self._included(units_sources)
         out["included"] = included
 
-        self._assign(aid_t, included, claim_ids, articles)
-        split = _array([self.splits.get(a) for a in aid_t], pa.string())
+        external = dict(
+            zip(
+                articles.column("id").to_pylist(),
+                articles.column("external_id").to_pylist(),
+                strict=True,
+            )
+        )
+        self._assign(aid, included, claim_ids, external)
+        ids = list(external)
+        split = _array([self.splits.get(a) for a in ids], pa.string()).take(
+            pc.index_in(aid, value_set=_array(ids, pa.int64()))
+        )
         out["split"] = split
         table = pa.table({name: out[name] for name in self.record_names()})
         annotations = self._annotations_out(annotations, sid, aid, out, split)
-        self._count(table, annotations, len(articles))
+        self._count(table, annotations, articles.num_rows)
         return ChunkColumns(sentences=table, annotations=annotations)
 
-    def _annotation_table(self, chunk: ExportChunk) -> pa.Table:
-        """The chunk's annotations with their unit (0 claim type, 1.. stance targets in order)
-        and label id in the unit's categories."""
-        rows = chunk.annotations
-        if rows:
-            sid_t, user_t, layer_t, target_t, label_t, seconds_t, _ = zip(*rows, strict=True)
-        else:
-            sid_t = user_t = layer_t = target_t = label_t = seconds_t = ()
-        layer = _array(layer_t, pa.string())
-        target = _array(target_t, pa.int64())
-        label = _array(label_t, pa.string())
-        is_claim = pc.equal(layer, CLAIM_TYPE)
-        target_position = pc.add(pc.index_in(target, value_set=self._target_ids), 1)
-        unit = pc.if_else(is_claim, _ZERO, target_position)
-        label_id = pc.if_else(
-            is_claim,
-            pc.index_in(label, value_set=self._claim_values),
-            pc.index_in(label, value_set=self._stance_values),
+    def _unit_and_label(self, table: pa.Table) -> tuple[pa.Array, pa.Array]:
+        """Unit (0 claim type, 1.. stance targets in order) and label id in its categories."""
+        target = table.column("target_id")
+        choice = table.column("choice_id")
+        is_claim = pc.is_null(target)
+        unit = pc.if_else(
+            is_claim, _ZERO, pc.add(pc.index_in(target, value_set=self._target_ids), 1)
         )
-        return pa.table(
-            {
-                "sentence_id": _array(sid_t, pa.int64()),
-                "user": _array(user_t, pa.string()),
-                "layer": layer,
-                "target": target,
-                "label": label,
-                "seconds_spent": _array([float(v) for v in seconds_t], pa.float64()),
-                "unit": unit,
-                "label_id": label_id,
-            }
-        ).filter(pc.is_valid(unit))
+        label = pc.if_else(
+            is_claim,
+            pc.index_in(choice, value_set=self._claim_ids),
+            pc.index_in(choice, value_set=self._stance_ids),
+        )
+        return unit, label
 
-    def _gold_table(self, chunk: ExportChunk) -> pa.Table:
-        if chunk.gold:
-            sid_t, layer_t, target_t, label_t, _ = zip(*chunk.gold, strict=True)
-        else:
-            sid_t = layer_t = target_t = label_t = ()
-        layer = _array(layer_t, pa.string())
-        label = _array(label_t, pa.string())
-        is_claim = pc.equal(layer, CLAIM_TYPE)
-        target = _array(target_t, pa.int64())
+    def _annotation_table(self, chunk: ReleaseChunk) -> pa.Table:
+        annotations = chunk.annotations
+        unit, label_id = self._unit_and_label(annotations)
+        return (
+            annotations.append_column("unit", unit)
+            .append_column("label_id", label_id)
+            .filter(pc.is_valid(unit))
+        )
+
+    def _gold_table(self, chunk: ReleaseChunk) -> pa.Table:
+        gold = chunk.gold
+        unit, label_id = self._unit_and_label(gold)
         return pa.table(
-            {
-                "sentence_id": _array(sid_t, pa.int64()),
-                "unit": pc.if_else(
-                    is_claim, _ZERO, pc.add(pc.index_in(target, value_set=self._target_ids), 1)
-                ),
-                "label_id": pc.if_else(
-                    is_claim,
-                    pc.index_in(label, value_set=self._claim_values),
-                    pc.index_in(label, value_set=self._stance_values),
-                ),
-            }
+            {"sentence_id": gold.column("sentence_id"), "unit": unit, "label_id": label_id}
         )
 
     def _included(self, sources: list[pa.Array]) -> pa.Array:
@@ -399,11 +455,18 @@ class RecordBuilder:
     ) -> pa.Table:
         """One row per annotation, in the release's columns."""
         position = pc.index_in(annotations.column("sentence_id"), value_set=sid)
-        users = annotations.column("user")
+        users = annotations.column("annotator")
         unique = pc.unique(users)
         shown = _array([self.names[name] for name in unique.to_pylist()], pa.string())
-        target = annotations.column("target")
         slugs = _array([slug for _, slug, _ in self.schema.targets], pa.string())
+        target = annotations.column("target_id")
+        is_claim = pc.is_null(target)
+        label_id = annotations.column("label_id")
+        label = pc.if_else(
+            is_claim,
+            self._claim_values.take(pc.if_else(is_claim, label_id, _NO_ID)),
+            self._stance_values.take(pc.if_else(is_claim, _NO_ID, label_id)),
+        )
         self.tally.annotations += annotations.num_rows
         return pa.table(
             {
@@ -413,25 +476,23 @@ class RecordBuilder:
                 "sentence_index": out["sentence_index"].take(position),
                 "split": split.take(position),
                 "annotator": shown.take(pc.index_in(users, value_set=unique)),
-                "layer": annotations.column("layer"),
+                "layer": pc.if_else(is_claim, CLAIM_TYPE, STANCE),
                 "target": slugs.take(pc.index_in(target, value_set=self._target_ids)),
-                "label": annotations.column("label"),
-                "label_id": pc.fill_null(annotations.column("label_id"), NO_LABEL).cast(pa.int64()),
+                "label": label,
+                "label_id": pc.fill_null(label_id, NO_LABEL).cast(pa.int64()),
                 "seconds_spent": annotations.column("seconds_spent"),
             }
         )
 
     def _assign(
         self,
-        article_ids: Sequence[int],
+        article_ids: pa.Array,
         included: pa.Array,
         claim_ids: pa.Array | None,
-        articles: Mapping[int, tuple],
+        external: Mapping[int, str],
     ) -> None:
         """Split the chunk's articles that have records but no split yet, by stratum."""
-        kept = pa.table({"article": _array(article_ids, pa.int64()), "label": claim_ids}).filter(
-            included
-        )
+        kept = pa.table({"article": article_ids, "label": claim_ids}).filter(included)
         if not kept.num_rows:
             return
         per_label = kept.group_by(["article", "label"]).aggregate([([], "count_all")])
@@ -449,7 +510,7 @@ class RecordBuilder:
             named = {label: n for label, n in dominant[article_id].items() if label is not None}
             # Most records first, then the label earliest in the schema.
             stratum = values[min(named, key=lambda v: (-named[v], v))] if named else ""
-            new.append((article_id, articles[article_id][1], stratum))
+            new.append((article_id, external[article_id], stratum))
         if not new:
             return
         strata = {article_id: stratum for article_id, _, stratum in new}

@@ -19,7 +19,13 @@ from hypothesis import strategies as st
 
 from annotator.exporting import ExportChunk
 from annotator.releases import card, diff, files, records, splits
-from annotator.releases.records import RecordBuilder, RecordOptions, ReleaseSchema, resolve_label
+from annotator.releases.records import (
+    RecordBuilder,
+    RecordOptions,
+    ReleaseChunk,
+    ReleaseSchema,
+    resolve_label,
+)
 from annotator.releases.splits import assign_splits, split_hash, validate_proportions
 
 PURE = (splits, records, files, card, diff)
@@ -30,22 +36,25 @@ SCHEMA = ReleaseSchema(
     claim_types=("factual_claim", "opinion", "not_a_claim"),
     stances=("favor", "against", "neutral"),
     targets=((7, "alliance", "China–North Korea alliance"),),
+    claim_ids=(101, 102, 103),
+    stance_ids=(201, 202, 203),
 )
 
 
-def chunk(*articles: tuple[int, str, list[str]], annotations=(), gold=()) -> ExportChunk:
+def chunk(*articles: tuple[int, str, list[str]], annotations=(), gold=()) -> ReleaseChunk:
     """Articles as (id, external id, sentence texts); sentence ids are article id * 10 + index."""
     sentence_rows = [
         (aid * 10 + i, aid, i, 0, 0, len(text), text)
         for aid, _, texts in articles
         for i, text in enumerate(texts)
     ]
-    return ExportChunk(
+    rows = ExportChunk(
         articles=[(aid, ext, f"Title {aid}", "") for aid, ext, _ in articles],
         sentences=sentence_rows,
         annotations=list(annotations),
         gold=list(gold),
     )
+    return ReleaseChunk.from_export(rows, SCHEMA)
 
 
 def ann(sentence: int, who: str, label: str, target: int | None = None) -> tuple:
@@ -137,7 +146,7 @@ def test_resolve_label(counts: dict[str, int], gold: str | None, expected: tuple
     assert resolve_label(counts, gold) == expected
 
 
-def build(chunks: list[ExportChunk], **options: object) -> tuple[RecordBuilder, list]:
+def build(chunks: list[ReleaseChunk], **options: object) -> tuple[RecordBuilder, list]:
     builder = RecordBuilder(schema=SCHEMA, options=RecordOptions(**options), seed="0")
     return builder, [builder.columns(c) for c in chunks]
 
@@ -221,7 +230,7 @@ def test_anonymised_annotators_are_pseudonyms() -> None:
 # --- Files --------------------------------------------------------------------------------------
 
 
-def write_release(folder: Path, data: ExportChunk, **options: object) -> list[files.FileInfo]:
+def write_release(folder: Path, data: ReleaseChunk, **options: object) -> list[files.FileInfo]:
     builder = RecordBuilder(schema=SCHEMA, options=RecordOptions(**options), seed="0")
     writer = files.ReleaseWriter(folder, schema=SCHEMA, context=bool(options.get("context")))
     writer.write(builder.columns(data))
