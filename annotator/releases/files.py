@@ -6,7 +6,8 @@ caller moves them into the release storage). Every format has the same columns:
 - `data/<split>.parquet`: one file per split, typed, with the Hugging Face features (label
   columns as `ClassLabel`, ids in the schema's order) in the Parquet metadata;
 - `sentences.jsonl.gz`, `sentences.csv.gz`: the same records in one file with a `split` column;
-- `annotations.parquet`, `annotations.csv.gz`, `annotations.jsonl.gz`: every annotation;
+- `annotations.parquet`: every annotation, one row each (Parquet only: as JSONL and CSV, five
+  million rows would double a release's build time; see bench/README.md);
 - `snapshot.parquet`: every sentence of the corpus at the cut, included or not (for diffs).
 
 CSV: nulls are written as empty cells, integers are never null (no label is -1), and text cells
@@ -36,9 +37,9 @@ from annotator.exporting import FORMULA_TRIGGERS
 from annotator.releases.records import ANNOTATION_COLUMNS, ChunkColumns, ReleaseSchema
 from annotator.releases.splits import SPLITS
 
-# gzip level of the JSONL and CSV files: 6 (zlib's default) packs a third smaller than 1 at
-# twice the time; see bench/README.md, "Releases".
-GZIP_LEVEL = 6
+# gzip level of the JSONL and CSV files: 3 compresses at level 1's speed and 13% smaller;
+# 6 (zlib's default) saves another 12% at 2.5 times the time (bench/README.md, "Releases").
+GZIP_LEVEL = 3
 # Rows per Parquet row group: big enough for good compression and fast scans, small enough
 # that the buffers stay a few tens of megabytes whatever the corpus size.
 ROW_GROUP_ROWS = 65_536
@@ -120,13 +121,22 @@ def neutralise(table: pa.Table) -> pa.Table:
 
 
 def _json_strings(column: pa.Array) -> pa.Array:
-    """JSON string literals of a string column (quoted and escaped); nulls stay null."""
-    escaped = pc.replace_substring(column, "\\", "\\\\")
-    escaped = pc.replace_substring(escaped, '"', '\\"')
-    for char, escape in (("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
-        escaped = pc.replace_substring(escaped, char, escape)
-    # Other control characters are rare in text; escape them only when there are some.
+    """JSON string literals of a string column (quoted and escaped); nulls stay null.
+
+    A column of few distinct values (labels, sources, splits, ids of articles) is escaped once
+    per value; the replacements run only when a value needs them.
+    """
+    if len(column) > 64:
+        encoded = column.dictionary_encode()
+        if len(encoded.dictionary) * 4 < len(column):
+            return _json_strings(encoded.dictionary).take(encoded.indices)
+    escaped = column
+    if pc.any(pc.match_substring_regex(escaped, r'["\\]')).as_py():
+        escaped = pc.replace_substring(escaped, "\\", "\\\\")
+        escaped = pc.replace_substring(escaped, '"', '\\"')
     if pc.any(pc.match_substring_regex(escaped, r"[\x00-\x1f]")).as_py():
+        for char, escape in (("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
+            escaped = pc.replace_substring(escaped, char, escape)
         for code in range(32):
             escaped = pc.replace_substring(escaped, chr(code), f"\\u{code:04x}")
     return pc.binary_join_element_wise('"', escaped, '"', "")
@@ -290,8 +300,6 @@ class ReleaseWriter:
         self._jsonl = _JsonlOut(folder / "sentences.jsonl.gz")
         self._csv = _CsvOut(folder / "sentences.csv.gz", self.record_schema)
         self._annotations = _ParquetOut(folder / "annotations.parquet", self._annotation_schema)
-        self._annotations_csv = _CsvOut(folder / "annotations.csv.gz", self._annotation_schema)
-        self._annotations_jsonl = _JsonlOut(folder / "annotations.jsonl.gz")
         self._background = _Background()
 
     def write(self, columns: ChunkColumns) -> None:
@@ -316,20 +324,11 @@ class ReleaseWriter:
         if annotations.num_rows:
             annotations = annotations.cast(self._annotation_schema)
             submit(self._annotations.write, annotations)
-            submit(self._annotations_csv.write, annotations)
-            submit(self._annotations_jsonl.write, annotations)
 
     def close(self) -> list[FileInfo]:
         self._background.close()
         outs: list[Any] = [*(self._splits[s] for s in SPLITS if s in self._splits)]
-        outs += [
-            self._jsonl,
-            self._csv,
-            self._annotations,
-            self._annotations_jsonl,
-            self._annotations_csv,
-            self._snapshot,
-        ]
+        outs += [self._jsonl, self._csv, self._annotations, self._snapshot]
         for out in outs:
             out.close()
         return [describe(self.folder, out.path, rows=out.rows) for out in outs]
