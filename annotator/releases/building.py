@@ -635,12 +635,3 @@ def release_diff(old: Release, new: Release, *, limit: int = DEFAULT_LIMIT) -> d
             tables.append(pq.read_table(handle))
     result = diff_snapshots(*tables, limit=limit)
     return {"from": old.number, "to": new.number, **result}
-
-
-def summary_counts(corpus: Corpus) -> dict[str, int]:
-    """What a release cut now would start from (shown beside the cut form)."""
-    return {
-        "articles": corpus.articles.count(),
-        "sentences": Sentence.objects.filter(article__corpus=corpus).count(),
-        "annotations": Annotation.objects.filter(sentence__article__corpus=corpus).count(),
-    }

@@ -347,10 +347,6 @@ def describe(folder: Path, path: Path, *, rows: int = 0) -> FileInfo:
     )
 
 
-def split_counts(files: Sequence[FileInfo]) -> dict[str, int]:
-    return {Path(info.name).stem: info.rows for info in files if info.name.startswith("data/")}
-
-
 def pandas_csv_arguments(schema: pa.Schema) -> dict[str, Any]:
     """What `pandas.read_csv` needs to read a release CSV back with the Parquet's types."""
     return {

@@ -16,7 +16,7 @@ Arrow tables, not dicts: the writers in `files.py` write them as they are.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -135,14 +135,6 @@ def resolve_label(
     if n_labels == 1:
         return next(iter(counts)), "single", None
     return None, None, None
-
-
-def is_included(sources: Iterable[str | None], include: Include) -> bool:
-    if include == "all":
-        return True
-    if include == "any_label":
-        return any(source is not None for source in sources)
-    return any(source in ("gold", "majority") for source in sources)
 
 
 @dataclass
