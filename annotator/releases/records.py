@@ -534,7 +534,8 @@ class RecordBuilder:
         counted = people.group_by(["article_id"]).aggregate([([], "count_all")])
         for n in counted.column("count_all").to_pylist():
             tally.annotators_per_article[n] += 1
-        tally.annotators_per_article[0] += n_articles - counted.num_rows
+        if n_articles > counted.num_rows:
+            tally.annotators_per_article[0] += n_articles - counted.num_rows
 
     def record_names(self) -> tuple[str, ...]:
         return self.schema.record_columns(context=self.options.context) + ("included",)

@@ -57,10 +57,14 @@ def release_list(request: HttpRequest, slug: str) -> HttpResponse:
             except ReleaseError as error:
                 form.add_error(None, str(error))
             else:
+                release.refresh_from_db(fields=["status"])
                 messages.success(
                     request,
-                    f"Release {release.number} is being built; this page shows when it is ready.",
+                    f"Release {release.number} is ready"
+                    if release.status == ReleaseStatus.READY
+                    else f"Release {release.number} is being built; this page says when it is done",
                 )
+
                 return redirect(release.get_absolute_url())
     else:
         form = ReleaseForm(initial=ReleaseForm.initial_from(default_options(corpus)))
