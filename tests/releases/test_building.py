@@ -311,3 +311,31 @@ def test_without_postgresql_copy_the_same_files_come_out(
 
     for name in ("data/train.parquet", "data/test.parquet", "sentences.csv.gz", "snapshot.parquet"):
         assert first.file(name)["sha256"] == second.file(name)["sha256"], name
+
+
+def test_a_release_holds_only_its_corpus_when_ids_interleave(
+    make_corpus: Callable[..., Corpus],
+    make_member: Callable[..., AbstractUser],
+    make_article: Callable[..., object],
+    make_annotation: Callable[..., object],
+    release_of: Callable[..., Release],
+) -> None:
+    ours, theirs = make_corpus(slug="ours"), make_corpus(slug="theirs")
+    people = {c.pk: [make_member(corpus=c), make_member(corpus=c)] for c in (ours, theirs)}
+    for number in range(6):
+        for corpus in (ours, theirs):  # alternate, so id ranges of one cover the other
+            article = make_article(corpus=corpus, text=f"{corpus.slug} {number}. Second one.")
+            for sentence in article.sentences.all():
+                for person in people[corpus.pk]:
+                    make_annotation(sentence=sentence, annotator=person, value="opinion")
+    release = release_of(ours, include="all")
+
+    rows = snapshot_rows(release)
+    assert len(rows) == 12 and all(
+        row["text"].startswith(("ours", "Second")) for row in rows.values()
+    )
+    handle, _ = open_file(release, "annotations.parquet")
+    with handle:
+        annotations = pq.read_table(handle)
+    assert annotations.num_rows == 24
+    assert set(annotations["sentence_id"].to_pylist()) == set(rows)
