@@ -339,3 +339,32 @@ def test_a_release_holds_only_its_corpus_when_ids_interleave(
         annotations = pq.read_table(handle)
     assert annotations.num_rows == 24
     assert set(annotations["sentence_id"].to_pylist()) == set(rows)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_cuts_get_distinct_numbers(make_corpus: Callable[..., Corpus]) -> None:
+    import threading
+
+    from django.db import connections
+
+    corpus = make_corpus(slug="busy")
+    numbers: list[int] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(5)
+
+    def cut() -> None:
+        try:
+            start.wait()
+            release = cut_release(corpus=corpus, options=ReleaseOptions(), enqueue=False)
+            numbers.append(release.number)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=cut) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and sorted(numbers) == [1, 2, 3, 4, 5]
