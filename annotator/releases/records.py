@@ -1,7 +1,7 @@
-"""Typed release records: chunks of plain rows in, columns of one record per sentence out.
+"""Typed release records: chunks of whole articles in, one record per sentence out.
 
-Pure computation, no Django. `building.py` reads the database with the export's chunked reader
-(`export_queries.iter_chunks`) and hands each `ExportChunk` here. For every sentence and every
+Pure computation, no Django. `building.py` reads the database in chunks of whole articles as
+Arrow tables (`ReleaseChunk`) and hands each here. For every sentence and every
 unit (claim type; stance per target, keyed by the target's stable slug) the record carries the
 label a model should learn and where it comes from:
 
@@ -10,7 +10,8 @@ label a model should learn and where it comes from:
 - `single`: else the one label of a sentence only one annotator labelled;
 - none (id -1): no label, or a tie.
 
-Arrow tables, not dicts: the writers in `files.py` write them as they are.
+Arrow tables, not dicts: counting and resolving run as Arrow group-bys and joins, and the
+writers in `files.py` write the tables as they are.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from annotator.exporting import CLAIM_TYPE, STANCE, ExportChunk, majority, pseud
 from annotator.releases.splits import assign_splits, validate_proportions
 
 Include = Literal["gold_or_majority", "any_label", "all"]
-INCLUDES: tuple[Include, ...] = ("gold_or_majority", "any_label", "all")
 SOURCES = ("gold", "majority", "single")
 DEFAULT_PROPORTIONS = {"train": 0.8, "validation": 0.1, "test": 0.1}
 NO_LABEL = -1  # Hugging Face's ClassLabel value for "no label"
