@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -20,6 +21,7 @@ from django.db.models.functions import Length
 from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 
 from annotator.guidelines import MAX_GUIDELINES_CHARS
 
@@ -96,6 +98,19 @@ def validate_choice_key(key: str) -> None:
         raise ValidationError(
             "A key must be one visible character (a letter, digit or sign).", code="invisible_key"
         )
+
+
+def target_slug(name: str, *, taken: set[str] | frozenset[str] = frozenset()) -> str:
+    """A stance target's stable slug from its name, unique among `taken` (-2, -3, ...).
+
+    Punctuation becomes a separator first, so "China–North Korea" gives "china-north-korea";
+    a name with no Latin letters or digits gives "target".
+    """
+    base = slugify(re.sub(r"[^\w\s-]", " ", name))[:90].strip("-") or "target"
+    slug, number = base, 2
+    while slug in taken:
+        slug, number = f"{base}-{number}", number + 1
+    return slug
 
 
 def content_hash(text: str) -> str:
@@ -274,6 +289,9 @@ class StanceTarget(models.Model):
 
     corpus = models.ForeignKey(Corpus, on_delete=models.CASCADE, related_name="stance_targets")
     name = models.CharField(max_length=200)
+    # Dataset releases key stance columns by this, so it is set once from the first name and
+    # never follows a rename (not editable in any form).
+    slug = models.SlugField(max_length=100, editable=False)
     description = models.TextField(blank=True)
     order = models.PositiveSmallIntegerField(default=0)
 
@@ -281,10 +299,22 @@ class StanceTarget(models.Model):
         ordering = ["corpus", "order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["corpus", "name"], name="stance_target_unique_name"),
+            models.UniqueConstraint(fields=["corpus", "slug"], name="stance_target_unique_slug"),
+            models.CheckConstraint(condition=~Q(slug=""), name="stance_target_slug_not_empty"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # The slug is set once, from the first name: renaming a target keeps its slug, so the
+        # columns of exports and releases keyed by it stay the same.
+        if not self.slug:
+            taken = set(
+                StanceTarget.objects.filter(corpus_id=self.corpus_id).values_list("slug", flat=True)
+            )
+            self.slug = target_slug(self.name, taken=taken)
+        super().save(*args, **kwargs)
 
 
 class LabelChoice(models.Model):
@@ -892,3 +922,150 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+# --- Dataset releases (annotator/releases/) ---------------------------------------------------
+
+
+class ReleaseStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    BUILDING = "building", "Building"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class RecordInclusion(models.TextChoices):
+    GOLD_OR_MAJORITY = "gold_or_majority", "Sentences with a gold label or a majority of 2+ labels"
+    ANY_LABEL = "any_label", "Sentences with any label (single-annotator labels too)"
+    ALL = "all", "Every sentence, labelled or not"
+
+
+class Split(models.TextChoices):
+    TRAIN = "train", "Train"
+    VALIDATION = "validation", "Validation"
+    TEST = "test", "Test"
+
+
+class ReleaseQuerySet(models.QuerySet["Release"]):
+    def ready(self) -> ReleaseQuerySet:
+        return self.filter(status=ReleaseStatus.READY)
+
+
+class Release(models.Model):
+    """A numbered, immutable snapshot of a corpus, built into files by the background worker.
+
+    Options are fixed when the release is cut; the facts of the snapshot (schema, guidelines,
+    agreement, counts, files) are written once, when the build succeeds, and never again.
+    """
+
+    corpus = models.ForeignKey(Corpus, on_delete=models.PROTECT, related_name="releases")
+    number = models.PositiveIntegerField()
+    note = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=20, choices=ReleaseStatus.choices, default=ReleaseStatus.QUEUED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    snapshot_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Options, chosen when the release is cut.
+    include = models.CharField(
+        max_length=20, choices=RecordInclusion.choices, default=RecordInclusion.GOLD_OR_MAJORITY
+    )
+    context = models.BooleanField(default=False)
+    anonymize = models.BooleanField(default=True)
+    seed = models.CharField(max_length=100, default="0")
+    train = models.FloatField(default=0.8)
+    validation = models.FloatField(default=0.1)
+    test = models.FloatField(default=0.1)
+    license = models.CharField(max_length=100, default="other")
+    # The snapshot's facts, written by the build.
+    schema_version = models.PositiveIntegerField(null=True, blank=True)
+    segmenter_versions = models.JSONField(default=list, blank=True)
+    guidelines = models.TextField(blank=True)
+    schema = models.JSONField(default=dict, blank=True)
+    agreement = models.JSONField(default=list, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    files = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    objects = ReleaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["corpus", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["corpus", "number"], name="release_unique_number"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="release_number_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=ReleaseStatus.values), name="release_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(include__in=RecordInclusion.values), name="release_include_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(train__gt=0, train__lte=1)
+                & Q(validation__gte=0, validation__lte=1)
+                & Q(test__gte=0, test__lte=1),
+                name="release_proportions_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.corpus} release {self.number}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # A ready release is a published snapshot: nothing about it changes afterwards.
+        if (
+            self.pk is not None
+            and Release.objects.filter(pk=self.pk, status=ReleaseStatus.READY).exists()
+        ):
+            raise TypeError(f"{self} is published and cannot change.")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "annotator:release-detail", kwargs={"slug": self.corpus.slug, "number": self.number}
+        )
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        if Release.objects.filter(pk=self.pk, status=ReleaseStatus.READY).exists():
+            raise TypeError(f"{self} is published and cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def proportions(self) -> dict[str, float]:
+        return {"train": self.train, "validation": self.validation, "test": self.test}
+
+    def file(self, name: str) -> dict[str, object] | None:
+        """The manifest entry of one of the release's files, by its name in the release."""
+        return next((entry for entry in self.files if entry["name"] == name), None)
+
+
+class ArticleSplit(models.Model):
+    """The split an article was put in by the first release that included it, for good.
+
+    Later releases reuse it, so a sentence never moves between train, validation and test.
+    `stratum` is the article's dominant claim-type label when it was assigned.
+    """
+
+    article = models.OneToOneField(Article, on_delete=models.CASCADE, related_name="split")
+    split = models.CharField(max_length=20, choices=Split.choices)
+    stratum = models.CharField(max_length=50, blank=True)
+    # A number, not a foreign key: the release row is updated while the build that writes
+    # these rows runs in its own snapshot transaction.
+    release_number = models.PositiveIntegerField()
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(split__in=Split.values), name="article_split_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Article {self.article_id}: {self.split}"

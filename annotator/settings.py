@@ -9,6 +9,7 @@ without a real SECRET_KEY and turns on the HTTPS-only settings `check --deploy` 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from datetime import timedelta
@@ -261,6 +262,27 @@ STORAGES = {
         )
     },
 }
+
+# Files kept on this host's disk: only dataset releases' files, by default (uploads for imports
+# live in the database, see annotator/upload_storage.py).
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
+
+# Dataset releases (annotator/releases/): built files live in this storage and are only ever
+# read and written through it. The default keeps them under MEDIA_ROOT/releases; a deployment
+# with several hosts names a shared backend (e.g. storages.backends.s3.S3Storage) and its
+# options as JSON.
+RELEASES_STORAGE_BACKEND = (
+    os.environ.get("RELEASES_STORAGE_BACKEND") or "django.core.files.storage.FileSystemStorage"
+)
+try:
+    RELEASES_STORAGE_OPTIONS = json.loads(os.environ.get("RELEASES_STORAGE_OPTIONS") or "null")
+except ValueError as error:
+    raise ImproperlyConfigured(f"RELEASES_STORAGE_OPTIONS must be a JSON object: {error}") from None
+if RELEASES_STORAGE_OPTIONS is None:
+    RELEASES_STORAGE_OPTIONS = {"location": str(MEDIA_ROOT / "releases")}
+if not isinstance(RELEASES_STORAGE_OPTIONS, dict):
+    raise ImproperlyConfigured("RELEASES_STORAGE_OPTIONS must be a JSON object")
+STORAGES["releases"] = {"BACKEND": RELEASES_STORAGE_BACKEND, "OPTIONS": RELEASES_STORAGE_OPTIONS}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "annotator:home"

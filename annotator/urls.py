@@ -10,7 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from annotator.api.docs import ApiDocsView, ApiSchemaView
-from annotator.views import curation, manage, statistics, tokens, workspace
+from annotator.views import curation, manage, releases, statistics, tokens, workspace
 
 # Annotation workspace (issue: annotation workspace).
 workspace_patterns = [
@@ -112,12 +112,32 @@ management_patterns = [
     ),
 ]
 
+# Dataset releases (issue 14): list and cut, one release, its files, diffs between two.
+release_patterns = [
+    path("corpora/<slug:slug>/releases/", releases.release_list, name="release-list"),
+    path("corpora/<slug:slug>/releases/diff/", releases.release_diff_page, name="release-diff"),
+    path(
+        "corpora/<slug:slug>/releases/<int:number>/",
+        releases.release_detail,
+        name="release-detail",
+    ),
+    path(
+        "corpora/<slug:slug>/releases/<int:number>/files/<path:name>",
+        releases.release_file,
+        name="release-file",
+    ),
+]
+
 urlpatterns = [
     path(
         "",
         include(
             (
-                workspace_patterns + statistics_patterns + token_patterns + management_patterns,
+                workspace_patterns
+                + statistics_patterns
+                + token_patterns
+                + management_patterns
+                + release_patterns,
                 "annotator",
             )
         ),

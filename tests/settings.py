@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator")
 os.environ.setdefault("DEBUG", "1")
@@ -31,3 +34,11 @@ EXPORT_NICENESS = 0
 # Tests that need the pacing set it themselves; the rest run at full speed.
 EXPORT_DUTY_CYCLE = 1.0
 IMPORT_DUTY_CYCLE = 1.0
+# Release files (annotator/releases/) go to a scratch folder that disappears with the run, never
+# into the repository's media/; tests/releases/ give each test a folder of its own.
+_RELEASES = tempfile.mkdtemp(prefix="test-releases-")
+atexit.register(shutil.rmtree, _RELEASES, ignore_errors=True)
+STORAGES["releases"] = {  # noqa: F405
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": _RELEASES},
+}

@@ -122,7 +122,7 @@ class LabelChoiceSerializer(serializers.ModelSerializer):
 class StanceTargetSerializer(serializers.ModelSerializer):
     class Meta:
         model = StanceTarget
-        fields = ["id", "name", "description", "order"]
+        fields = ["id", "name", "slug", "description", "order"]
         read_only_fields = fields
 
 

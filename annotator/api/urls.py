@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import re_path
 from rest_framework.routers import DefaultRouter
 
-from annotator.api import views
+from annotator.api import releases, views
 
 router = DefaultRouter()
 # No `.json` suffix routes: JSON is the only rendering, and `format` is the export's parameter.
@@ -16,6 +16,10 @@ router.register("articles", views.ArticleViewSet, basename="article")
 router.register("sentences", views.SentenceViewSet, basename="sentence")
 router.register("annotations", views.AnnotationViewSet, basename="annotation")
 router.register("gold-labels", views.GoldLabelViewSet, basename="gold-label")
+# Dataset releases (issue 14), under their corpus.
+router.register(
+    r"corpora/(?P<slug>[-a-zA-Z0-9_]+)/releases", releases.ReleaseViewSet, basename="release"
+)
 
 urlpatterns = [
     *router.urls,

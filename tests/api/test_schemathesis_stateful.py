@@ -26,7 +26,12 @@ from annotator.models import Article, Corpus
 from annotator.tokens import create_token
 from tests.api.test_schema import _schema_dict
 
-SCHEMA = schemathesis.openapi.from_dict(_schema_dict())
+# The walk covers the resources the links connect (corpora, articles, sentences, labels, gold,
+# members). A corpus's reports and downloads (agreement, export, releases, schema) lead nowhere
+# by links; every new one would only dilute the walk, so they are left to test_schema.py.
+SCHEMA = schemathesis.openapi.from_dict(_schema_dict()).exclude(
+    path_regex=r"^/api/v1/corpora/\{slug\}/.+"
+)
 SCHEMA.app = get_wsgi_application()
 LABEL_OPERATIONS = ("/api/v1/annotations/",)
 
@@ -69,7 +74,9 @@ def tokens(
         request_finished.connect(close_old_connections)
 
 
-@pytest.mark.django_db
+# Hypothesis replays the walk from a fixed seed, but which calls succeed depends on the ids in
+# the answers; restarting the sequences makes the walk the same whatever ran before it.
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
 def test_api_workflows_follow_links_without_errors(
     tokens: dict[str, str], labelled_article: Article
 ) -> None:
