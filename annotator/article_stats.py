@@ -166,10 +166,10 @@ def create_missing(*, corpus: Corpus) -> int:
     articles, stored = (
         Corpus.objects.filter(pk=corpus.pk)
         .annotate(
-            articles=count_of(Article.objects.filter(corpus=OuterRef("pk"))),
-            stored=count_of(ArticleStats.objects.filter(corpus=OuterRef("pk"))),
+            n_articles=count_of(Article.objects.filter(corpus=OuterRef("pk"))),
+            n_stored=count_of(ArticleStats.objects.filter(corpus=OuterRef("pk"))),
         )
-        .values_list("articles", "stored")
+        .values_list("n_articles", "n_stored")
         .get()
     )
     if stored >= articles:

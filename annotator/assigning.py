@@ -309,7 +309,7 @@ class Distribution:
         return self.given.total() + self.taken_back.total()
 
 
-class _Planner:
+class Planner:
     """Decides article by article who gets it (or loses it), from the article's assignments.
 
     No database here: a preview and the real thing decide alike. Balanced sharing gives each
@@ -446,7 +446,7 @@ def distribute(
     strangers = [user.get_username() for user in annotators if user.pk not in members]
     if strangers:
         raise AssignmentError(f"Not a member of {corpus}: {', '.join(strangers)}.")
-    planner = _Planner(
+    planner = Planner(
         mode=mode, annotators=chosen, per_article=corpus.annotators_per_article, limit=limit
     )
     size = batch_size or (BULK_BATCH_SIZE if apply else PREVIEW_BATCH_SIZE)
@@ -464,7 +464,7 @@ def _distribute_batch(
     *,
     corpus: Corpus,
     batch: list[int],
-    planner: _Planner,
+    planner: Planner,
     apply: bool,
     by: AbstractBaseUser,
     now: datetime,
