@@ -748,9 +748,73 @@ class ArticleStatus(models.TextChoices):
         raise ValueError(f"status must be one of {', '.join(cls.values)}, not {status!r}")
 
 
+Range = tuple[float | None, float | None]
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    """What the articles table and bulk assignment select articles by; every part optional.
+
+    Ranges are inclusive (low, high); `gold` and `agreement` are shares from 0 to 1. An article
+    without an agreement figure (no sentence with two labels) matches no agreement range.
+    """
+
+    text: str = ""
+    status: str = ""
+    annotator: int | None = None
+    their_status: str = ""
+    labels: Range = (None, None)
+    disputed: Range = (None, None)
+    gold: Range = (None, None)
+    agreement: Range = (None, None)
+
+
+# The articles table's sort keys: the column each sorts by (the article id breaks ties).
+ARTICLE_SORTS = {
+    "article": "article_id",
+    "labels": "labels",
+    "disputed": "disputed",
+    "gold": "gold_coverage",
+    "agreement": "agreement",
+}
+
+
 class ArticleStatsQuerySet(models.QuerySet["ArticleStats"]):
     def with_status(self, status: str, per_article: int) -> ArticleStatsQuerySet:
         return self.filter(ArticleStatus.condition(status, per_article))
+
+    def matching(self, chosen: ArticleFilter, *, per_article: int) -> ArticleStatsQuerySet:
+        """The rows that pass every part of the filter (the corpus is the caller's to set)."""
+        rows = self
+        if chosen.text.strip():
+            rows = rows.matching_text(chosen.text)
+        if chosen.status:
+            rows = rows.with_status(chosen.status, per_article)
+        if chosen.annotator is not None:
+            rows = rows.with_annotator(chosen.annotator, chosen.their_status or None)
+        for column, (low, high) in (
+            ("labels", chosen.labels),
+            ("disputed", chosen.disputed),
+            ("gold_coverage", chosen.gold),
+            ("agreement", chosen.agreement),
+        ):
+            if low is not None:
+                rows = rows.filter(**{f"{column}__gte": low})
+            if high is not None:
+                rows = rows.filter(**{f"{column}__lte": high})
+        return rows
+
+    def sorted_by(self, key: str) -> ArticleStatsQuerySet:
+        """Sort by an `ARTICLE_SORTS` key, "-key" for descending. Every column has an index
+        that starts with the corpus, so a page of rows is read from it, not sorted in memory;
+        articles without agreement come last either way."""
+        descending = key.startswith("-")
+        column = ARTICLE_SORTS[key.removeprefix("-")]
+        if column == "article_id":
+            return self.order_by(f"{'-' if descending else ''}article_id")
+        if descending:
+            return self.order_by(F(column).desc(nulls_last=True), "-article_id")
+        return self.order_by(F(column).asc(nulls_last=True), "article_id")
 
     def with_annotator(self, user_id: int, status: str | None = None) -> ArticleStatsQuerySet:
         """Articles the user has (or had) an assignment on, in `status` if given."""

@@ -241,15 +241,11 @@ def test_confirming_a_prefill_recounts_its_article(labelled, curator):
     assert ArticleStats.objects.get(article=labelled).gold == 2
 
 
-def test_accepting_unanimous_gold_for_a_corpus_recounts_in_the_background(
-    labelled, curator, django_capture_on_commit_callbacks
-):
-    # The task is queued when the transaction commits; tests then run it at once
-    # (ImmediateBackend), the worker does in production.
+def test_accepting_unanimous_gold_for_a_corpus_recounts_in_the_background(labelled, curator):
+    # Tests run tasks at once (ImmediateBackend); `manage.py db_worker` does in production.
     GoldLabel.objects.all().delete()
     refresh_figures(article_ids=[labelled.pk])
-    with django_capture_on_commit_callbacks(execute=True):
-        assert curating.accept_unanimous(corpus=labelled.corpus, unit=CLAIM, curator=curator) == 1
+    assert curating.accept_unanimous(corpus=labelled.corpus, unit=CLAIM, curator=curator) == 1
     assert ArticleStats.objects.get(article=labelled).gold == 1
 
 
