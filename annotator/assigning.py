@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -305,8 +306,16 @@ class Distribution:
     still_open: int = 0
 
     @property
+    def total_given(self) -> int:
+        return self.given.total()
+
+    @property
+    def total_taken_back(self) -> int:
+        return self.taken_back.total()
+
+    @property
     def changed(self) -> int:
-        return self.given.total() + self.taken_back.total()
+        return self.total_given + self.total_taken_back
 
 
 class Planner:
@@ -452,7 +461,8 @@ def distribute(
     size = batch_size or (BULK_BATCH_SIZE if apply else PREVIEW_BATCH_SIZE)
     now = timezone.now()
     for batch in batched(sorted(set(article_ids)), size):
-        with transaction.atomic():
+        # A preview writes nothing and locks nothing: no transaction needed.
+        with transaction.atomic() if apply else nullcontext():
             _distribute_batch(
                 corpus=corpus, batch=batch, planner=planner, apply=apply, by=by, now=now
             )

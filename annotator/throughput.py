@@ -112,7 +112,7 @@ def report(corpus: Corpus, *, days: int = DEFAULT_DAYS, now: datetime | None = N
         .order_by("-changed_at")
         .values("changed_at")[:1]
     )
-    members = (
+    members = list(
         Membership.objects.with_workload(corpus)
         .annotate(last_change=Subquery(last_change))
         .select_related("user")
@@ -129,9 +129,8 @@ def report(corpus: Corpus, *, days: int = DEFAULT_DAYS, now: datetime | None = N
             done_per_day=[0] * days,
         )
         for m in members
-        if m.role in Role.ANNOTATORS or m.open or m.done or m.last_change
     }
-    user_ids = list(rows)
+    user_ids = list(rows)  # never empty: the manager asking is a member
     labels = _labels_in_period(corpus, user_ids, since)
     for user_id, n, seconds in (
         labels.values("annotator_id")
@@ -168,8 +167,18 @@ def report(corpus: Corpus, *, days: int = DEFAULT_DAYS, now: datetime | None = N
         row.idle = bool(row.in_progress) and (
             row.last_change is None or now - row.last_change > IDLE_AFTER
         )
+    roles = {m.user_id: m.role for m in members}
     return Report(
         since=since,
         days=[first_day + timedelta(days=i) for i in range(days)],
-        rows=list(rows.values()),
+        # Annotators always; managers and curators once they have done some of the work.
+        rows=[
+            row
+            for row in rows.values()
+            if roles[row.user_id] in Role.ANNOTATORS
+            or row.in_progress
+            or row.done_total
+            or row.labels
+            or row.last_change
+        ],
     )
