@@ -29,8 +29,18 @@ from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 from itertools import islice
 
-from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db import connection, transaction
+from django.db.models import (
+    Count,
+    Exists,
+    Func,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    QuerySet,
+    Subquery,
+)
 from django.utils import timezone
 from django_tasks import task
 
@@ -82,16 +92,23 @@ def _figures(article_ids: list[int]) -> dict[int, dict[str, object]]:
     """Figures of existing articles among `article_ids`, from labels and gold, in four queries."""
     corpus_of = dict(Article.objects.filter(pk__in=article_ids).values_list("pk", "corpus_id"))
     counted = Sentence.objects.counted().filter(article_id__in=article_ids)
-    sentences = dict(
+    sentences, lowest, highest = {}, None, None
+    for article_id, n, low, high in (
         counted.order_by()
         .values("article_id")
-        .annotate(n=Count("pk"))
-        .values_list("article_id", "n")
-    )
+        .annotate(n=Count("pk"), low=Min("pk"), high=Max("pk"))
+        .values_list("article_id", "n", "low", "high")
+    ):
+        sentences[article_id] = n
+        lowest = low if lowest is None else min(lowest, low)
+        highest = high if highest is None else max(highest, high)
+    if not sentences:
+        lowest = highest = 0
+    # Redundant but true: the batch's sentences lie in this id range, and saying so lets
+    # PostgreSQL read that slice of the labels' sentence index instead of every label.
+    in_batch = {"sentence__in": counted, "sentence__gte": lowest, "sentence__lte": highest}
     gold = dict(
-        GoldLabel.objects.filter(
-            sentence__in=counted, layer=Layer.CLAIM_TYPE, target=None, confirmed=True
-        )
+        GoldLabel.objects.filter(**in_batch, layer=Layer.CLAIM_TYPE, target=None, confirmed=True)
         .order_by()
         .values("sentence__article_id")
         .annotate(n=Count("pk"))
@@ -99,7 +116,7 @@ def _figures(article_ids: list[int]) -> dict[int, dict[str, object]]:
     )
     # How many annotators chose each label of each unit (sentence, layer, target).
     votes = (
-        Annotation.objects.filter(sentence__in=counted)
+        Annotation.objects.filter(**in_batch)
         .order_by()
         .values("sentence__article_id", "sentence_id", "layer", "target_id", "choice_id")
         .annotate(n=Count("pk"))
@@ -160,28 +177,62 @@ def missing(corpus: Corpus) -> QuerySet[Article]:
     return corpus.articles.exclude(Exists(ArticleStats.objects.filter(article=OuterRef("pk"))))
 
 
-def create_missing(*, corpus: Corpus) -> int:
-    """Rows for the articles that have none, counted in full; one cheap query when none is
-    missing (the common case on every visit of the table)."""
+def _rows_of(queryset: QuerySet) -> Subquery:
+    """COUNT(*) of a correlated queryset: unlike COUNT(id), PostgreSQL can answer it from an
+    index on the corpus alone (an index-only scan), without visiting the rows."""
+    counted = queryset.order_by().values(n=Func(template="COUNT(*)", output_field=IntegerField()))
+    return Subquery(counted, output_field=IntegerField())
+
+
+def create_missing(*, corpus: Corpus, count_later: bool = True) -> int:
+    """Rows for the corpus's articles that have none (imported since the table was last
+    shown), so that every article is in the table at once; returns how many were made.
+
+    One cheap query when none is missing, the common case on every visit of the table. New
+    rows get their assignments counted here and their figures from labels in the background
+    (`refreshed_at` stays empty until then, and the table says "not counted yet"): after an
+    import of 100,000 articles, counting them all would hold the page for a minute.
+    """
     articles, stored = (
         Corpus.objects.filter(pk=corpus.pk)
         .annotate(
-            n_articles=count_of(Article.objects.filter(corpus=OuterRef("pk"))),
-            n_stored=count_of(ArticleStats.objects.filter(corpus=OuterRef("pk"))),
+            n_articles=_rows_of(Article.objects.filter(corpus=OuterRef("pk"))),
+            n_stored=_rows_of(ArticleStats.objects.filter(corpus=OuterRef("pk"))),
         )
         .values_list("n_articles", "n_stored")
         .get()
     )
     if stored >= articles:
         return 0
-    ids = list(missing(corpus).order_by("pk").values_list("pk", flat=True))
-    return refresh_figures(article_ids=ids)
+    stats, article = ArticleStats._meta.db_table, Article._meta.db_table
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # INSERT ... SELECT: one statement however many articles came in.
+            cursor.execute(
+                f"INSERT INTO {stats} (article_id, corpus_id, in_progress, done, skipped, "
+                "sentences, labels, disputed, gold, gold_coverage, agreement, refreshed_at) "
+                "SELECT a.id, a.corpus_id, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL "
+                f"FROM {article} a WHERE a.corpus_id = %s AND NOT EXISTS "
+                f"(SELECT 1 FROM {stats} s WHERE s.article_id = a.id) "
+                "ON CONFLICT (article_id) DO NOTHING",
+                [corpus.pk],
+            )
+            created = cursor.rowcount
+        assigned = ArticleStats.objects.filter(corpus=corpus, refreshed_at__isnull=True).filter(
+            Exists(Assignment.objects.filter(article=OuterRef("article")))
+        )
+        count_assignments(
+            article_ids=list(assigned.order_by("article_id").values_list("article_id", flat=True))
+        )
+    if count_later:
+        refresh_corpus_in_background.enqueue(corpus.pk, stale_only=True)
+    return created
 
 
 def refresh_corpus(*, corpus: Corpus, stale_only: bool = False) -> int:
     """Recount every article of the corpus (or, with `stale_only`, those whose labels or gold
     changed since they were counted, and those never counted). Returns the rows written."""
-    create_missing(corpus=corpus)
+    create_missing(corpus=corpus, count_later=False)
     rows = ArticleStats.objects.filter(corpus=corpus)
     if stale_only:
         rows = rows.changed_since_counted()

@@ -503,7 +503,7 @@ def _distribute_batch(
     ).values_list("pk", "article_id", "annotator_id", "status"):
         holders[article_id][annotator_id] = (pk, status)
 
-    new: list[Assignment] = []
+    new: list[tuple[int, int]] = []
     handed_back: list[int] = []
     taken_back: list[int] = []
     changed: set[int] = set()
@@ -516,17 +516,15 @@ def _distribute_batch(
             elif annotator_id in theirs:
                 handed_back.append(theirs[annotator_id][0])
             else:
-                new.append(
-                    Assignment(
-                        article_id=article_id,
-                        annotator_id=annotator_id,
-                        assigned_by=by,
-                        assigned_at=now,
-                    )
-                )
+                new.append((article_id, annotator_id))
     if not apply:
         return
-    Assignment.objects.bulk_create(new)
+    Assignment.objects.bulk_create(
+        Assignment(
+            article_id=article_id, annotator_id=annotator_id, assigned_by=by, assigned_at=now
+        )
+        for article_id, annotator_id in new
+    )
     if handed_back:
         Assignment.objects.filter(pk__in=handed_back).update(
             status=AssignmentStatus.ASSIGNED,

@@ -812,9 +812,15 @@ class ArticleStatsQuerySet(models.QuerySet["ArticleStats"]):
         column = ARTICLE_SORTS[key.removeprefix("-")]
         if column == "article_id":
             return self.order_by(f"{'-' if descending else ''}article_id")
+        if column == "agreement":  # the one column with NULLs: they go last both ways
+            if descending:
+                return self.order_by(F(column).desc(nulls_last=True), "-article_id")
+            return self.order_by(F(column).asc(nulls_last=True), "article_id")
+        # Plain ASC/DESC on NOT NULL columns, so that each matches its index (read backwards
+        # when descending); spelling out NULLS LAST would make PostgreSQL sort every row.
         if descending:
-            return self.order_by(F(column).desc(nulls_last=True), "-article_id")
-        return self.order_by(F(column).asc(nulls_last=True), "article_id")
+            return self.order_by(f"-{column}", "-article_id")
+        return self.order_by(column, "article_id")
 
     def with_annotator(self, user_id: int, status: str | None = None) -> ArticleStatsQuerySet:
         """Articles the user has (or had) an assignment on, in `status` if given."""
@@ -824,12 +830,18 @@ class ArticleStatsQuerySet(models.QuerySet["ArticleStats"]):
         return self.filter(models.Exists(theirs))
 
     def matching_text(self, text: str) -> ArticleStatsQuerySet:
-        """Articles whose title or external id contains `text` (any case), or whose id it is."""
+        """Articles whose title or external id contains `text` (any case), or whose id it is
+        ("#123" looks up the id alone).
+
+        On PostgreSQL, trigram indexes on the article's title and external id (migration
+        0003_article_stats) answer the "contains" without reading every article.
+        """
         text = text.strip()
+        if text.startswith("#") and text[1:].isdigit() and len(text) < 12:
+            return self.filter(article_id=int(text[1:]))
         condition = Q(article__title__icontains=text) | Q(article__external_id__icontains=text)
-        number = text.removeprefix("#")
-        if number.isdigit() and len(number) < 10:
-            condition |= Q(article_id=int(number))
+        if text.isdigit() and len(text) < 11:
+            condition |= Q(article_id=int(text))
         return self.filter(condition)
 
     def changed_since_counted(self) -> ArticleStatsQuerySet:
@@ -906,6 +918,20 @@ class ArticleStats(models.Model):
             models.Index(fields=["corpus", "disputed", "article"], name="article_stats_disputed"),
             models.Index(fields=["corpus", "gold_coverage", "article"], name="article_stats_gold"),
             models.Index(fields=["corpus", "agreement", "article"], name="article_stats_agreement"),
+            # Highest agreement first with the articles without agreement last (the index
+            # above, read backwards, would put them first).
+            models.Index(
+                "corpus",
+                F("agreement").desc(nulls_last=True),
+                F("article").desc(),
+                name="article_stats_agreement_desc",
+            ),
+            # The status filters (`ArticleStatus.condition`) and their counts, answered from
+            # the index alone; the unassigned articles come out in import order.
+            models.Index(
+                fields=["corpus", "done", "in_progress", "skipped", "article"],
+                name="article_stats_status",
+            ),
         ]
 
     def __str__(self) -> str:

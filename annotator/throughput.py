@@ -1,9 +1,9 @@
 """How fast each annotator of a corpus works, for its managers: labels per hour, median seconds
 per sentence, articles finished per day, and who has work in progress but has stopped.
 
-Every figure is aggregated in SQL, in four queries whatever the number of annotators or labels:
-the members with their workload and their last change, the labels and time of the period, the
-median time per sentence, and the articles finished per day.
+Every figure is aggregated in SQL, in three queries whatever the number of annotators or labels:
+the members with their workload and their last change; the labels, time and median time per
+sentence of the period (one pass over the labels); and the articles finished per day.
 
 Definitions (the page repeats them):
 - Labels: the annotator's current labels (claim types and stances) last changed in the period.
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -81,22 +82,36 @@ def _labels_in_period(corpus: Corpus, user_ids: list[int], since: datetime) -> Q
     ).order_by()
 
 
-def _median_seconds(per_sentence: QuerySet) -> dict[int, float]:
-    """{annotator id: median of the per-sentence seconds} from (annotator_id, seconds) rows."""
+def _per_annotator(per_sentence: QuerySet) -> Iterable[tuple[int, int, float, float | None]]:
+    """(annotator id, labels, seconds, median seconds per sentence with time recorded) from
+    rows of (annotator_id, labels, seconds) per sentence, in one pass over the labels."""
     if connection.vendor == "postgresql":
         inner, params = per_sentence.query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT annotator_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) "
+                "SELECT annotator_id, SUM(n), SUM(seconds), percentile_cont(0.5) WITHIN GROUP "
+                "(ORDER BY seconds) FILTER (WHERE seconds > 0) "
                 f"FROM ({inner}) AS per_sentence GROUP BY annotator_id",
                 params,
             )
-            return dict(cursor.fetchall())
+            return cursor.fetchall()
     # SQLite (the demo) has no percentile aggregate; its corpora are small.
-    values: defaultdict[int, list[float]] = defaultdict(list)
-    for annotator_id, seconds in per_sentence:
-        values[annotator_id].append(seconds)
-    return {annotator_id: statistics.median(v) for annotator_id, v in values.items()}
+    labels: defaultdict[int, int] = defaultdict(int)
+    seconds: defaultdict[int, list[float]] = defaultdict(list)
+    for annotator_id, n, spent in per_sentence:
+        labels[annotator_id] += n
+        seconds[annotator_id].append(spent or 0.0)
+    return [
+        (
+            annotator_id,
+            n,
+            sum(seconds[annotator_id]),
+            statistics.median(timed)
+            if (timed := [t for t in seconds[annotator_id] if t > 0])
+            else None,
+        )
+        for annotator_id, n in labels.items()
+    ]
 
 
 def report(corpus: Corpus, *, days: int = DEFAULT_DAYS, now: datetime | None = None) -> Report:
@@ -131,21 +146,16 @@ def report(corpus: Corpus, *, days: int = DEFAULT_DAYS, now: datetime | None = N
         for m in members
     }
     user_ids = list(rows)  # never empty: the manager asking is a member
-    labels = _labels_in_period(corpus, user_ids, since)
-    for user_id, n, seconds in (
-        labels.values("annotator_id")
+    per_sentence = (
+        _labels_in_period(corpus, user_ids, since)
+        .values("annotator_id", "sentence_id")
         .annotate(n=Count("pk"), seconds=Sum("seconds_spent"))
         .values_list("annotator_id", "n", "seconds")
-    ):
-        rows[user_id].labels, rows[user_id].seconds = n, seconds or 0.0
-    per_sentence = (
-        labels.values("annotator_id", "sentence_id")
-        .annotate(seconds=Sum("seconds_spent"))
-        .filter(seconds__gt=0)
-        .values_list("annotator_id", "seconds")
     )
-    for user_id, median in _median_seconds(per_sentence).items():
-        rows[user_id].median_seconds = float(median)
+    for user_id, n, seconds, median in _per_annotator(per_sentence):
+        row = rows[user_id]
+        row.labels, row.seconds = int(n), float(seconds or 0.0)
+        row.median_seconds = None if median is None else float(median)
     finished = (
         Assignment.objects.filter(
             annotator_id__in=user_ids,

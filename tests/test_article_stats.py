@@ -296,3 +296,25 @@ def test_batches_cover_every_article(corpus, make_article):
     assert refresh_figures(article_ids=[a.pk for a in articles], batch_size=2) == 5
     assert ArticleStats.objects.count() == 5
     assert list(article_stats.batched(range(5), 2)) == [[0, 1], [2, 3], [4]]
+
+
+def test_missing_rows_get_live_counts_now_and_figures_in_the_background(
+    corpus, annotator, make_article, monkeypatch
+):
+    queued: list[tuple] = []
+
+    class Worker:
+        def enqueue(self, *args: object, **kwargs: object) -> None:
+            queued.append((args, kwargs))
+
+    monkeypatch.setattr(article_stats, "refresh_corpus_in_background", Worker())
+    article = make_article(corpus=corpus, text=TEXT)
+    Assignment.objects.create(article=article, annotator=annotator)
+    assert create_missing(corpus=corpus) == 1
+    stats = ArticleStats.objects.get(article=article)
+    assert (stats.in_progress, stats.refreshed_at, stats.sentences) == (1, None, 0)
+    assert queued == [((corpus.pk,), {"stale_only": True})]
+    # The worker's run counts what the visit left for it.
+    article_stats.refresh_corpus(corpus=corpus, stale_only=True)
+    stats.refresh_from_db()
+    assert stats.sentences == 3 and stats.refreshed_at is not None

@@ -125,3 +125,15 @@ def test_daily_bars_draw_one_bar_a_day_and_escape_text():
     assert "<b>" not in svg and "&lt;b&gt;" in svg
     empty = charts.daily_bars(["2026-11-01"], [0], title="none")
     assert 'fill="#bbb"' in empty and "max 0/day" in empty
+
+
+def test_the_python_median_for_sqlite_agrees_with_postgresql(corpus, worked, now, monkeypatch):
+    from django.db import connection
+
+    def figures() -> list[tuple]:
+        report = throughput.report(corpus, days=30, now=now)
+        return [(r.username, r.labels, r.seconds, r.median_seconds) for r in report.rows]
+
+    on_postgresql = figures()
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    assert figures() == on_postgresql
