@@ -318,3 +318,22 @@ def test_missing_rows_get_live_counts_now_and_figures_in_the_background(
     article_stats.refresh_corpus(corpus=corpus, stale_only=True)
     stats.refresh_from_db()
     assert stats.sentences == 3 and stats.refreshed_at is not None
+
+
+def test_command_recounts_named_corpora_or_all(corpus, make_corpus, make_article):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    other = make_corpus(slug="other")
+    make_article(corpus=corpus, text=TEXT)
+    make_article(corpus=other, text=TEXT)
+    out = StringIO()
+    call_command("refresh_article_stats", "korea", stdout=out)
+    assert out.getvalue() == "korea: recounted 1 article(s)\n"
+    out = StringIO()
+    call_command("refresh_article_stats", "--all", "--changed-only", stdout=out)
+    assert out.getvalue() == "korea: recounted 0 article(s)\nother: recounted 1 article(s)\n"
+    for args, words in (((), "or pass --all"), (("nope",), "no corpus with slug 'nope'")):
+        with pytest.raises(CommandError, match=words):
+            call_command("refresh_article_stats", *args)
