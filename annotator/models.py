@@ -918,14 +918,10 @@ class ArticleStats(models.Model):
             models.Index(fields=["corpus", "disputed", "article"], name="article_stats_disputed"),
             models.Index(fields=["corpus", "gold_coverage", "article"], name="article_stats_gold"),
             models.Index(fields=["corpus", "agreement", "article"], name="article_stats_agreement"),
-            # Highest agreement first with the articles without agreement last (the index
-            # above, read backwards, would put them first).
-            models.Index(
-                "corpus",
-                F("agreement").desc(nulls_last=True),
-                F("article").desc(),
-                name="article_stats_agreement_desc",
-            ),
+            # Highest agreement first with the articles without agreement last, which the index
+            # above read backwards would put first, is served by `article_stats_agreement_desc`
+            # (corpus, agreement DESC NULLS LAST, article DESC), made in migration
+            # 0003_article_stats on PostgreSQL only: SQLite has no NULLS LAST in an index.
             # The status filters (`ArticleStatus.condition`) and their counts, answered from
             # the index alone; the unassigned articles come out in import order.
             models.Index(

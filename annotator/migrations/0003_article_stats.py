@@ -13,7 +13,15 @@ TRIGRAM_INDEXES = {
 }
 
 
-def create_trigram_indexes(apps, schema_editor):
+# The articles table sorted by agreement, highest first, articles without agreement last
+# (ORDER BY agreement DESC NULLS LAST, article_id DESC). SQLite has no NULLS LAST in an index.
+AGREEMENT_DESC = (
+    'CREATE INDEX IF NOT EXISTS "article_stats_agreement_desc" ON "annotator_articlestats" '
+    '("corpus_id", "agreement" DESC NULLS LAST, "article_id" DESC)'
+)
+
+
+def create_postgresql_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     # pg_trgm is a trusted extension (PostgreSQL 13+): the database's owner may create it.
@@ -23,12 +31,13 @@ def create_trigram_indexes(apps, schema_editor):
             f'CREATE INDEX IF NOT EXISTS "{name}" ON "annotator_article" '
             f'USING gin ((UPPER("{column}"::text)) gin_trgm_ops)'
         )
+    schema_editor.execute(AGREEMENT_DESC)
 
 
-def drop_trigram_indexes(apps, schema_editor):
+def drop_postgresql_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for name in TRIGRAM_INDEXES:
+    for name in [*TRIGRAM_INDEXES, "article_stats_agreement_desc"]:
         schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
 
 
@@ -39,7 +48,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(create_trigram_indexes, drop_trigram_indexes),
         migrations.CreateModel(
             name='ArticleStats',
             fields=[
@@ -58,8 +66,9 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name_plural': 'article stats',
-                'indexes': [models.Index(fields=['corpus', 'article'], name='article_stats_corpus'), models.Index(fields=['corpus', 'labels', 'article'], name='article_stats_labels'), models.Index(fields=['corpus', 'disputed', 'article'], name='article_stats_disputed'), models.Index(fields=['corpus', 'gold_coverage', 'article'], name='article_stats_gold'), models.Index(fields=['corpus', 'agreement', 'article'], name='article_stats_agreement'), models.Index(models.F('corpus'), models.OrderBy(models.F('agreement'), descending=True, nulls_last=True), models.OrderBy(models.F('article'), descending=True), name='article_stats_agreement_desc'), models.Index(fields=['corpus', 'done', 'in_progress', 'skipped', 'article'], name='article_stats_status')],
+                'indexes': [models.Index(fields=['corpus', 'article'], name='article_stats_corpus'), models.Index(fields=['corpus', 'labels', 'article'], name='article_stats_labels'), models.Index(fields=['corpus', 'disputed', 'article'], name='article_stats_disputed'), models.Index(fields=['corpus', 'gold_coverage', 'article'], name='article_stats_gold'), models.Index(fields=['corpus', 'agreement', 'article'], name='article_stats_agreement'), models.Index(fields=['corpus', 'done', 'in_progress', 'skipped', 'article'], name='article_stats_status')],
                 'constraints': [models.CheckConstraint(condition=models.Q(('gold_coverage__gte', 0), ('gold_coverage__lte', 1)), name='article_stats_gold_coverage_share'), models.CheckConstraint(condition=models.Q(('agreement__isnull', True), models.Q(('agreement__gte', 0), ('agreement__lte', 1)), _connector='OR'), name='article_stats_agreement_share'), models.CheckConstraint(condition=models.Q(('disputed__lte', models.F('sentences')), ('gold__lte', models.F('sentences'))), name='article_stats_counts_within_sentences')],
             },
         ),
+        migrations.RunPython(create_postgresql_indexes, drop_postgresql_indexes),
     ]

@@ -24,9 +24,10 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotator import article_stats, charts, throughput
-from annotator.assigning import MODES, AssignmentError, Distribution, distribute
+from annotator.assigning import AssignmentError, Distribution, distribute
 from annotator.console_forms import ArticleFilterForm, DistributeForm
 from annotator.models import (
+    Article,
     ArticleStats,
     ArticleStatus,
     Assignment,
@@ -89,7 +90,7 @@ class ArticleRow:
     changed: bool = False
 
     @property
-    def article(self) -> object:
+    def article(self) -> Article:
         return self.stats.article
 
 
@@ -369,7 +370,6 @@ def corpus_assign(request: HttpRequest, slug: str) -> HttpResponse:
         # The checkboxes follow the members' order (their choices were made from it).
         "member_rows": list(zip(action["annotators"], members, strict=True)),
         "chosen": chosen,
-        "modes": MODES,
         "selected": selection.count(),
         "described": filters.described(names) if chosen is None and filters.is_valid() else [],
         "table_url": reverse("annotator:corpus-articles", kwargs={"slug": corpus.slug})
@@ -397,11 +397,12 @@ def corpus_assign(request: HttpRequest, slug: str) -> HttpResponse:
             action.add_error(None, str(error))
         else:
             if request.method == "POST":
+                report = _report(result, names)
                 messages.success(request, _summary(result, names))
-                for row in _report(result, names)["people"]:
+                for row in report["people"]:
                     for reason, n in row["refused"]:
                         messages.warning(request, f"{row['name']}: {n:,} refused, {reason}.")
-                for reason, n in _report(result, names)["articles"]:
+                for reason, n in report["articles"]:
                     messages.warning(request, f"{n:,} article(s) refused: {reason}.")
                 return redirect(f"{request.path}?{_selection_query(filters, chosen)}")
             context["preview"] = _report(result, names)
@@ -454,7 +455,7 @@ def corpus_throughput(request: HttpRequest, slug: str) -> HttpResponse:
     report = throughput.report(corpus, days=days)
     for row in report.rows:
         # charts.py escapes every text it draws.
-        row.chart = mark_safe(  # noqa: S308
+        row.chart = mark_safe(
             charts.daily_bars(
                 [day.isoformat() for day in report.days],
                 row.done_per_day,
