@@ -347,6 +347,8 @@ class Planner:
     def plan(self, holders: dict[int, str]) -> list[int]:
         """The annotators to give this article to (or take it back from), given its
         assignments as {annotator id: status}; refusals are counted on the way."""
+        if not self.annotators:  # every chosen member left the corpus meanwhile (see drop)
+            return []
         if self.mode == "unassign":
             return self._take_back(holders)
         taken = sum(status in HOLDING_PLACE for status in holders.values())
@@ -374,9 +376,9 @@ class Planner:
         return picks
 
     def _share(self, holders: dict[int, str], taken: int) -> list[int]:
-        if taken >= self.per_article:
-            full = refusal(own=None, taken=taken, per_article=self.per_article)
-            self.result.refused[(None, full or "")] += 1
+        full = refusal(own=None, taken=taken, per_article=self.per_article)
+        if full is not None:
+            self.result.refused[(None, full)] += 1
             return []
         count = len(self.annotators)
         position = {annotator: i for i, annotator in enumerate(self.annotators)}
