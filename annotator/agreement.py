@@ -693,6 +693,17 @@ def unit_agreement(counts: Collection[int]) -> float | None:
     return float(_agreeing_share(sum(n * n for n in counts), m))
 
 
+def mean_unit_agreement(units: Iterable[Collection[int]]) -> float | None:
+    """The mean of `unit_agreement` over the units with two or more ratings, each unit given
+    as how many ratings each label got; None when no unit has two ratings.
+
+    Observed agreement, chance included: Fleiss' P-bar when every unit has the same number of
+    ratings, and `percent_agreement` of the same units.
+    """
+    shares = [share for counts in units if (share := unit_agreement(counts)) is not None]
+    return sum(shares) / len(shares) if shares else None
+
+
 def _percent_agreement(table: _Table) -> Coefficient:
     if table.n_kept == 0:
         return Coefficient.undefined(NO_PAIRABLE_UNIT)

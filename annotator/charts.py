@@ -165,3 +165,25 @@ def distribution_bars(
         parts.append(_text(LABEL_WIDTH + bar_width + 6, y + 15, str(total)))
     parts.append("</svg>")
     return "".join(parts)
+
+
+def daily_bars(days: Sequence[str], counts: Sequence[int], *, title: str) -> str:
+    """A small bar per day (a sparkline with a baseline), the highest bar labelled; each bar's
+    tooltip gives its day and count. Days without any count draw a flat line, so a stop shows."""
+    bar, gap, height, top = 6, 2, 36, 12
+    width = max(len(days), 1) * (bar + gap) + 40
+    largest = max(counts, default=0)
+    total = sum(counts)
+    parts = [_open(width, height + top + 4, f"{title}: {total} in {len(days)} days")]
+    for index, (day, count) in enumerate(zip(days, counts, strict=True)):
+        x = index * (bar + gap)
+        tall = round(height * count / largest) if largest else 0
+        parts.append(
+            f'<rect x="{x}" y="{top + height - max(tall, 1)}" width="{bar}" '
+            f'height="{max(tall, 1)}" fill="{PALETTE[0] if count else "#bbb"}">'
+            f"<title>{escape(day)}: {count}</title></rect>"
+        )
+    parts.append(_text(len(days) * (bar + gap) + 4, top + height, str(total), class_="axis"))
+    parts.append(_text(0, top - 3, f"max {largest}/day", class_="axis"))
+    parts.append("</svg>")
+    return "".join(parts)

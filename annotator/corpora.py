@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from annotator.article_stats import count_assignments
 from annotator.models import (
     Assignment,
     AssignmentStatus,
@@ -157,13 +158,16 @@ def remove_member(*, membership: Membership) -> int:
         if membership.pk not in roles:
             return 0
         _refuse_losing_last_manager(roles, membership)
-        released = Assignment.objects.filter(
+        in_progress = Assignment.objects.filter(
             article__corpus=corpus, annotator=membership.user, status=AssignmentStatus.ASSIGNED
-        ).update(
+        )
+        article_ids = sorted(in_progress.values_list("article_id", flat=True))
+        released = in_progress.update(
             status=AssignmentStatus.SKIPPED,
             finished_at=timezone.now(),
             skip_reason="Removed from the corpus.",
         )
+        count_assignments(article_ids=article_ids)
         membership.delete()
     return released
 

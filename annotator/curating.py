@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from annotator.article_stats import refresh_corpus_in_background, refresh_figures
 from annotator.models import (
     Annotation,
     Corpus,
@@ -192,17 +193,23 @@ def settle(
             replace=True,
         )
     assert gold is not None
+    refresh_figures(article_ids=[sentence.article_id])
     return gold
 
 
 def confirm(*, gold: GoldLabel, curator: AbstractBaseUser) -> GoldLabel:
     """Accept a majority pre-fill as it stands; the method stays "majority"."""
     with transaction.atomic():
-        locked = GoldLabel.objects.select_for_update().get(pk=gold.pk)
+        locked = (
+            GoldLabel.objects.select_for_update(of=("self",))
+            .select_related("sentence")
+            .get(pk=gold.pk)
+        )
         locked.confirmed = True
         locked.decided_by = curator
         locked.decided_at = timezone.now()
         locked.save(update_fields=["confirmed", "decided_by", "decided_at"])
+    refresh_figures(article_ids=[locked.sentence.article_id])
     return locked
 
 
@@ -277,9 +284,17 @@ def accept_unanimous(
         for sentence_id, counts in _votes(corpus, unit, article_id=article_id).items()
         if len(counts) == 1 and counts.total() >= min_annotators
     }
-    return _bulk_gold(
+    created = _bulk_gold(
         unit=unit, picks=picks, method=GoldMethod.UNANIMOUS, confirmed=True, curator=curator
     )
+    # Confirmed gold changes the articles table's gold coverage. (A majority pre-fill is not
+    # confirmed, so it changes no figure there.) One article is counted at once; a whole
+    # corpus's worth is left to the background worker.
+    if created and article_id is not None:
+        refresh_figures(article_ids=[article_id])
+    elif created:
+        refresh_corpus_in_background.enqueue(corpus.pk, stale_only=True)
+    return created
 
 
 def prefill_majority(

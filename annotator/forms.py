@@ -1,4 +1,4 @@
-"""HTML forms of the web app: labelling, notes, skipping and a manager's assignment.
+"""HTML forms of the web app: labelling, notes and skipping.
 
 Forms validate input against the corpus they are bound to; the writes they lead to live in
 annotating.py and assigning.py.
@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
 
 from annotator.annotating import MAX_NOTE_LENGTH, clamp_seconds
 from annotator.assigning import MAX_SKIP_REASON_LENGTH
-from annotator.models import Article, Corpus, LabelChoice, Layer, StanceTarget
+from annotator.models import LabelChoice, Layer, StanceTarget
 
 
 def label_value(choice: LabelChoice, target: StanceTarget | None = None) -> str:
@@ -71,22 +70,3 @@ class SkipForm(forms.Form):
         if not reason:
             raise forms.ValidationError("Say why you skip this article.")
         return reason
-
-
-class AssignForm(forms.Form):
-    """A manager gives chosen articles of the corpus to one of its members."""
-
-    annotator = forms.ModelChoiceField(queryset=get_user_model().objects.none())
-    articles = forms.ModelMultipleChoiceField(
-        queryset=Article.objects.none(), widget=forms.CheckboxSelectMultiple
-    )
-
-    def __init__(self, *args: Any, corpus: Corpus, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["annotator"].queryset = (
-            get_user_model().objects.filter(memberships__corpus=corpus).order_by("username")
-        )
-        self.fields["articles"].queryset = corpus.articles.order_by("pk")
-        self.fields["articles"].label_from_instance = lambda article: (
-            f"#{article.pk} {article.title or article.external_id}"
-        )

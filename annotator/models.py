@@ -490,6 +490,12 @@ class SentenceQuerySet(models.QuerySet["Sentence"]):
             return self.none()
         return self.filter(article__corpus__memberships__user=user)
 
+    def counted(self) -> SentenceQuerySet:
+        """Sentences that count toward an article's figures (sentences, labels, disputes, gold
+        coverage and agreement in the articles table): every sentence today. The one place to
+        leave out sentences that should not count, such as excluded page furniture."""
+        return self.all()
+
     def incomplete_for(self, user: AbstractBaseUser, *, stance_targets: int) -> SentenceQuerySet:
         """Sentences `user` has not finished: no claim type, or fewer than `stance_targets`
         stances (pass 0 when the corpus does not require stance)."""
@@ -798,6 +804,232 @@ class GoldLabel(models.Model):
 
     def __str__(self) -> str:
         return f"Gold {self.layer} on sentence {self.sentence_id} ({self.method})"
+
+
+class ArticleStatus(models.TextChoices):
+    """Where an article stands, from its assignments; each article is in exactly one status.
+
+    Done: finished by as many annotators as the corpus asks for. In progress: not done, but
+    someone holds a place on it or finished it. Skipped: nobody holds a place on it, but
+    someone skipped it (or it expired or was taken back). Unassigned: never given to anyone.
+    `ArticleStatsQuerySet.with_status` (SQL) and `ArticleStats.status` (one row) both follow
+    `ArticleStatus.condition`, the one statement of this rule.
+    """
+
+    UNASSIGNED = "unassigned", "Unassigned"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+    SKIPPED = "skipped", "Skipped"
+
+    @classmethod
+    def condition(cls, status: str, per_article: int) -> Q:
+        """The status as a condition on an ArticleStats row's assignment counts."""
+        started = Q(in_progress__gt=0) | Q(done__gt=0)
+        if status == cls.DONE:
+            return Q(done__gte=per_article)
+        if status == cls.IN_PROGRESS:
+            return Q(done__lt=per_article) & started
+        if status == cls.SKIPPED:
+            return Q(in_progress=0, done=0, skipped__gt=0)
+        if status == cls.UNASSIGNED:
+            return Q(in_progress=0, done=0, skipped=0)
+        raise ValueError(f"status must be one of {', '.join(cls.values)}, not {status!r}")
+
+
+Range = tuple[float | None, float | None]
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    """What the articles table and bulk assignment select articles by; every part optional.
+
+    Ranges are inclusive (low, high); `gold` and `agreement` are shares from 0 to 1. An article
+    without an agreement figure (no sentence with two labels) matches no agreement range.
+    """
+
+    text: str = ""
+    status: str = ""
+    annotator: int | None = None
+    their_status: str = ""
+    labels: Range = (None, None)
+    disputed: Range = (None, None)
+    gold: Range = (None, None)
+    agreement: Range = (None, None)
+
+
+# The articles table's sort keys: the column each sorts by (the article id breaks ties).
+ARTICLE_SORTS = {
+    "article": "article_id",
+    "labels": "labels",
+    "disputed": "disputed",
+    "gold": "gold_coverage",
+    "agreement": "agreement",
+}
+
+
+class ArticleStatsQuerySet(models.QuerySet["ArticleStats"]):
+    def with_status(self, status: str, per_article: int) -> ArticleStatsQuerySet:
+        return self.filter(ArticleStatus.condition(status, per_article))
+
+    def matching(self, chosen: ArticleFilter, *, per_article: int) -> ArticleStatsQuerySet:
+        """The rows that pass every part of the filter (the corpus is the caller's to set)."""
+        rows = self
+        if chosen.text.strip():
+            rows = rows.matching_text(chosen.text)
+        if chosen.status:
+            rows = rows.with_status(chosen.status, per_article)
+        if chosen.annotator is not None:
+            rows = rows.with_annotator(chosen.annotator, chosen.their_status or None)
+        for column, (low, high) in (
+            ("labels", chosen.labels),
+            ("disputed", chosen.disputed),
+            ("gold_coverage", chosen.gold),
+            ("agreement", chosen.agreement),
+        ):
+            if low is not None:
+                rows = rows.filter(**{f"{column}__gte": low})
+            if high is not None:
+                rows = rows.filter(**{f"{column}__lte": high})
+        return rows
+
+    def sorted_by(self, key: str) -> ArticleStatsQuerySet:
+        """Sort by an `ARTICLE_SORTS` key, "-key" for descending. Every column has an index
+        that starts with the corpus, so a page of rows is read from it, not sorted in memory;
+        articles without agreement come last either way."""
+        descending = key.startswith("-")
+        column = ARTICLE_SORTS[key.removeprefix("-")]
+        if column == "article_id":
+            return self.order_by(f"{'-' if descending else ''}article_id")
+        if column == "agreement":  # the one column with NULLs: they go last both ways
+            if descending:
+                return self.order_by(F(column).desc(nulls_last=True), "-article_id")
+            return self.order_by(F(column).asc(nulls_last=True), "article_id")
+        # Plain ASC/DESC on NOT NULL columns, so that each matches its index (read backwards
+        # when descending); spelling out NULLS LAST would make PostgreSQL sort every row.
+        if descending:
+            return self.order_by(f"-{column}", "-article_id")
+        return self.order_by(column, "article_id")
+
+    def with_annotator(self, user_id: int, status: str | None = None) -> ArticleStatsQuerySet:
+        """Articles the user has (or had) an assignment on, in `status` if given."""
+        theirs = Assignment.objects.filter(article=OuterRef("article"), annotator_id=user_id)
+        if status:
+            theirs = theirs.filter(status=status)
+        return self.filter(models.Exists(theirs))
+
+    def matching_text(self, text: str) -> ArticleStatsQuerySet:
+        """Articles whose title or external id contains `text` (any case), or whose id it is
+        ("#123" looks up the id alone).
+
+        On PostgreSQL, trigram indexes on the article's title and external id (migration
+        0003_article_stats) answer the "contains" without reading every article.
+        """
+        text = text.strip()
+        if text.startswith("#") and text[1:].isdigit() and len(text) < 12:
+            return self.filter(article_id=int(text[1:]))
+        condition = Q(article__title__icontains=text) | Q(article__external_id__icontains=text)
+        if text.isdigit() and len(text) < 11:
+            condition |= Q(article_id=int(text))
+        return self.filter(condition)
+
+    def changed_since_counted(self) -> ArticleStatsQuerySet:
+        """Rows whose labels or gold changed after their figures were counted, or that were
+        never counted. Meant for a page of rows: it looks at each row's history."""
+        after = OuterRef("refreshed_at")
+        in_article = Q(sentence__article=OuterRef("article"))
+        return self.filter(
+            Q(refreshed_at__isnull=True)
+            | models.Exists(AnnotationHistory.objects.filter(in_article, changed_at__gt=after))
+            | models.Exists(GoldLabel.objects.filter(in_article, decided_at__gt=after))
+        )
+
+
+class ArticleStats(models.Model):
+    """One article's figures for the managers' articles table, so that sorting and filtering
+    100,000 articles reads one narrow row each instead of millions of annotations.
+
+    Two kinds of column. The assignment counts (`in_progress`, `done`, `skipped`) are live:
+    every function of assigning.py that changes an assignment recounts them in the same
+    transaction. The figures from labels and gold are counted by `article_stats.refresh_figures`
+    when an article is finished or reopened, when its gold changes, and on demand; they are as
+    of `refreshed_at` (None: not counted yet), because recounting on every label save would slow
+    down the annotators' busiest request.
+    """
+
+    article = models.OneToOneField(
+        Article, on_delete=models.CASCADE, primary_key=True, related_name="stats"
+    )
+    # The article's corpus, repeated so that every index below can start with it (they serve
+    # the foreign key too, hence no index of its own).
+    corpus = models.ForeignKey(Corpus, on_delete=models.CASCADE, related_name="+", db_index=False)
+    in_progress = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    sentences = models.PositiveIntegerField(default=0)
+    labels = models.PositiveIntegerField(default=0)
+    disputed = models.PositiveIntegerField(default=0)
+    gold = models.PositiveIntegerField(
+        default=0, help_text="Sentences with a confirmed gold claim type."
+    )
+    gold_coverage = models.FloatField(default=0, help_text="gold / sentences, from 0 to 1.")
+    agreement = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Mean per-unit agreement of the article's sentences and layers with two or "
+        "more labels (agreement.mean_unit_agreement); None when there are none.",
+    )
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ArticleStatsQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "article stats"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(gold_coverage__gte=0, gold_coverage__lte=1),
+                name="article_stats_gold_coverage_share",
+            ),
+            models.CheckConstraint(
+                condition=Q(agreement__isnull=True) | Q(agreement__gte=0, agreement__lte=1),
+                name="article_stats_agreement_share",
+            ),
+            models.CheckConstraint(
+                condition=Q(gold__lte=F("sentences"), disputed__lte=F("sentences")),
+                name="article_stats_counts_within_sentences",
+            ),
+        ]
+        indexes = [
+            # The articles table in import order (its default), and its row count.
+            models.Index(fields=["corpus", "article"], name="article_stats_corpus"),
+            # The articles table sorted by each figure; the article id breaks ties.
+            models.Index(fields=["corpus", "labels", "article"], name="article_stats_labels"),
+            models.Index(fields=["corpus", "disputed", "article"], name="article_stats_disputed"),
+            models.Index(fields=["corpus", "gold_coverage", "article"], name="article_stats_gold"),
+            models.Index(fields=["corpus", "agreement", "article"], name="article_stats_agreement"),
+            # Highest agreement first with the articles without agreement last, which the index
+            # above read backwards would put first, is served by `article_stats_agreement_desc`
+            # (corpus, agreement DESC NULLS LAST, article DESC), made in migration
+            # 0003_article_stats on PostgreSQL only: SQLite has no NULLS LAST in an index.
+            # The status filters (`ArticleStatus.condition`) and their counts, answered from
+            # the index alone; the unassigned articles come out in import order.
+            models.Index(
+                fields=["corpus", "done", "in_progress", "skipped", "article"],
+                name="article_stats_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Figures of article {self.article_id}"
+
+    def status(self, per_article: int) -> str:
+        """This row's `ArticleStatus` (see `ArticleStatus.condition`)."""
+        if self.done >= per_article:
+            return ArticleStatus.DONE
+        if self.in_progress or self.done:
+            return ArticleStatus.IN_PROGRESS
+        if self.skipped:
+            return ArticleStatus.SKIPPED
+        return ArticleStatus.UNASSIGNED
 
 
 class ImportStatus(models.TextChoices):

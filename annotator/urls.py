@@ -10,14 +10,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from annotator.api.docs import ApiDocsView, ApiSchemaView
-from annotator.views import curation, manage, releases, statistics, tokens, workspace
+from annotator.views import console, curation, manage, releases, statistics, tokens, workspace
 
 # Annotation workspace (issue: annotation workspace).
 workspace_patterns = [
     path("", workspace.home, name="home"),
     path("corpora/<slug:slug>/", workspace.corpus_detail, name="corpus-detail"),
     path("corpora/<slug:slug>/next/", workspace.corpus_next, name="corpus-next"),
-    path("corpora/<slug:slug>/assign/", workspace.corpus_assign, name="corpus-assign"),
     path("articles/<int:pk>/", workspace.article_detail, name="article-detail"),
     path("articles/<int:pk>/undo/", workspace.article_undo, name="article-undo"),
     path("articles/<int:pk>/finish/", workspace.article_finish, name="article-finish"),
@@ -128,6 +127,19 @@ release_patterns = [
     ),
 ]
 
+# The managers' console (issue: manager console): the articles table (managers and curators),
+# assignment at scale and throughput (managers).
+console_patterns = [
+    path("corpora/<slug:slug>/articles/", console.article_table, name="corpus-articles"),
+    path(
+        "corpora/<slug:slug>/articles/refresh/",
+        console.article_table_refresh,
+        name="corpus-articles-refresh",
+    ),
+    path("corpora/<slug:slug>/assign/", console.corpus_assign, name="corpus-assign"),
+    path("corpora/<slug:slug>/throughput/", console.corpus_throughput, name="corpus-throughput"),
+]
+
 urlpatterns = [
     path(
         "",
@@ -137,7 +149,8 @@ urlpatterns = [
                 + statistics_patterns
                 + token_patterns
                 + management_patterns
-                + release_patterns,
+                + release_patterns
+                + console_patterns,
                 "annotator",
             )
         ),

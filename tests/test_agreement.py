@@ -34,6 +34,7 @@ from annotator.agreement import (
     fleiss_kappa,
     krippendorff_alpha,
     krippendorff_alpha_interval,
+    mean_unit_agreement,
     per_annotator_agreement,
     per_category,
     per_unit_agreement,
@@ -239,6 +240,31 @@ def test_fleiss_kappa_matches_wikipedia_fourteen_raters() -> None:
     ratings = from_counts(table, [1, 2, 3, 4, 5])
     assert round(value(fleiss_kappa(ratings)), 3) == 0.210
     assert round(value(percent_agreement(ratings)), 3) == 0.378
+
+
+def test_mean_unit_agreement_is_fleiss_p_bar_of_published_examples() -> None:
+    # Wikipedia's fourteen raters (P-bar = 0.378) and Fleiss (1971), P-bar 0.556.
+    wikipedia = [
+        [0, 0, 0, 0, 14],
+        [0, 2, 6, 4, 2],
+        [0, 0, 3, 5, 6],
+        [0, 3, 9, 2, 0],
+        [2, 2, 8, 1, 1],
+        [7, 7, 0, 0, 0],
+        [3, 2, 6, 3, 0],
+        [2, 5, 3, 2, 2],
+        [6, 5, 2, 1, 0],
+        [0, 2, 2, 3, 7],
+    ]
+    assert round(mean_unit_agreement(wikipedia), 3) == 0.378
+    fleiss = [[row.count(k) for k in range(1, 6)] for row in FLEISS_1971]
+    assert round(mean_unit_agreement(fleiss), 3) == 0.556
+
+
+def test_mean_unit_agreement_skips_units_without_a_pair() -> None:
+    assert mean_unit_agreement([]) is None
+    assert mean_unit_agreement([[1], [0, 1]]) is None
+    assert mean_unit_agreement([[1], [2, 1], [1, 1]]) == pytest.approx((1 / 3 + 0) / 2)
 
 
 @pytest.mark.parametrize(

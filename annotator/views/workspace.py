@@ -1,5 +1,6 @@
 """Annotation workspace views: home, corpus page, next article, the article page, labelling
-(htmx fragment or plain POST and redirect), notes, undo, skip, finish, manager assignment.
+(htmx fragment or plain POST and redirect), notes, undo, skip, finish. (A manager's assignment
+lives with the managers' console, views/console.py.)
 
 Every view looks its object up through a queryset scoped to the signed-in user's corpora, so a
 non-member gets 404, and labels are always read and written as `request.user`.
@@ -22,20 +23,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from annotator.annotating import LabelError, save_label, save_note, undo_last_change
 from annotator.assigning import (
     HOLDING_PLACE,
     AssignmentError,
-    assign_articles,
     finish_assignment,
     next_assignment,
     reopen_if_incomplete,
     skip_assignment,
 )
-from annotator.forms import AssignForm, LabelForm, NoteForm, SkipForm, label_value
+from annotator.forms import LabelForm, NoteForm, SkipForm, label_value
 from annotator.guidelines import render_guidelines
 from annotator.models import (
     Annotation,
@@ -356,27 +356,6 @@ def corpus_next(request: HttpRequest, slug: str) -> HttpResponse:
         messages.info(request, "Nothing left for you here: every article has its annotators.")
         return redirect(corpus.get_absolute_url())
     return redirect(assignment.article.get_absolute_url())
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def corpus_assign(request: HttpRequest, slug: str) -> HttpResponse:
-    corpus = get_object_or_404(Corpus.objects.with_role(request.user, Role.MANAGERS), slug=slug)
-    form = AssignForm(request.POST or None, corpus=corpus)
-    if request.method == "POST" and form.is_valid():
-        result = assign_articles(
-            corpus=corpus,
-            articles=list(form.cleaned_data["articles"]),
-            annotator=form.cleaned_data["annotator"],
-            assigned_by=request.user,
-        )
-        who = form.cleaned_data["annotator"].get_username()
-        if result.assigned:
-            messages.success(request, f"Assigned {len(result.assigned)} article(s) to {who}.")
-        for article, reason in result.refused:
-            messages.warning(request, f"Not assigned: #{article.pk} {article}: {reason}.")
-        return redirect("annotator:corpus-assign", slug=corpus.slug)
-    return render(request, "annotator/corpus_assign.html", {"corpus": corpus, "form": form})
 
 
 @login_required

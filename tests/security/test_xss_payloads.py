@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import AbstractUser
@@ -117,6 +118,7 @@ def unescaped(content: bytes) -> list[str]:
 def pages_for(h: HostileCorpus) -> dict[str, list[str]]:
     slug, sentence = h.corpus.slug, h.sentence.pk
     curation = reverse("annotator:curation-queue", kwargs={"slug": slug})
+    articles = reverse("annotator:corpus-articles", kwargs={"slug": slug})
     return {
         "annotator": [
             "/",
@@ -134,6 +136,8 @@ def pages_for(h: HostileCorpus) -> dict[str, list[str]]:
             f"{curation}?layer=stance&target={h.corpus.stance_targets.get().pk}&status=all",
             reverse("annotator:curation-sentence", kwargs={"slug": slug, "pk": sentence}),
             reverse("annotator:corpus-statistics", kwargs={"slug": slug}),
+            articles,
+            f"{articles}?{urlencode({'q': PAYLOAD, 'sort': '-labels'})}",
         ],
         "admin": [
             reverse(f"admin:annotator_{model}_changelist")
