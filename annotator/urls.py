@@ -10,7 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from annotator.api.docs import ApiDocsView, ApiSchemaView
-from annotator.views import curation, manage, statistics, tokens, workspace
+from annotator.views import curation, exports, imports, manage, statistics, tokens, workspace
 
 # Annotation workspace (issue: annotation workspace).
 workspace_patterns = [
@@ -112,12 +112,34 @@ management_patterns = [
     ),
 ]
 
+# Moving data in and out (issue: manager console): imports for managers, exports for managers
+# and curators.
+transfer_patterns = [
+    path("corpora/<slug:slug>/import/", imports.corpus_import, name="corpus-import"),
+    path("corpora/<slug:slug>/import/<int:pk>/", imports.import_job, name="corpus-import-job"),
+    path(
+        "corpora/<slug:slug>/import/<int:pk>/retry/",
+        imports.import_job_retry,
+        name="corpus-import-retry",
+    ),
+    path("corpora/<slug:slug>/export/", exports.corpus_export, name="corpus-export"),
+    path(
+        "corpora/<slug:slug>/export/download/",
+        exports.corpus_export_download,
+        name="corpus-export-download",
+    ),
+]
+
 urlpatterns = [
     path(
         "",
         include(
             (
-                workspace_patterns + statistics_patterns + token_patterns + management_patterns,
+                workspace_patterns
+                + statistics_patterns
+                + token_patterns
+                + management_patterns
+                + transfer_patterns,
                 "annotator",
             )
         ),

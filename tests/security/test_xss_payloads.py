@@ -134,6 +134,7 @@ def pages_for(h: HostileCorpus) -> dict[str, list[str]]:
             f"{curation}?layer=stance&target={h.corpus.stance_targets.get().pk}&status=all",
             reverse("annotator:curation-sentence", kwargs={"slug": slug, "pk": sentence}),
             reverse("annotator:corpus-statistics", kwargs={"slug": slug}),
+            reverse("annotator:corpus-export", kwargs={"slug": slug}),
         ],
         "admin": [
             reverse(f"admin:annotator_{model}_changelist")
@@ -149,12 +150,12 @@ def pages_for(h: HostileCorpus) -> dict[str, list[str]]:
                 "membership",
                 "assignment",
                 "apitoken",
+                "importjob",
             )
         ]
         + [
             reverse("admin:annotator_corpus_change", args=[h.corpus.pk]),
             reverse("admin:annotator_article_change", args=[h.article.pk]),
-            reverse("admin:annotator_corpus_import", args=[h.corpus.pk]),
             reverse("annotator:token-list"),
         ],
     }
