@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -55,7 +55,7 @@ class Control:
 
 def _chosen(query: QueryDict) -> dict[str, str]:
     """The options the form sent; an empty field is an option left out, as in a form."""
-    return {name: query[name] for name in option_fields() if query.get(name, "") != ""}
+    return {name: value for name in option_fields() if (value := query.get(name, ""))}
 
 
 def _controls(
@@ -76,9 +76,10 @@ def _controls(
             control.value = "1" if raw in serializers.BooleanField.TRUE_VALUES else ""
         elif isinstance(option, serializers.ChoiceField):
             control.choices = [(str(key), str(text)) for key, text in option.choices.items()]
-            if not option.required and option.default is serializers.empty:
+            # An option with no default (the layer) may be left out: "All".
+            default = option.default if isinstance(option.default, str) else ""
+            if not default:
                 control.choices.insert(0, ("", "All"))
-            default = "" if option.default is serializers.empty else str(option.default)
             control.value = raw or default
         elif isinstance(option, serializers.DateTimeField):
             control.kind = "datetime"
@@ -144,7 +145,7 @@ def corpus_export(request: HttpRequest, slug: str) -> HttpResponse:
 @not_activity
 @login_required
 @require_GET
-def corpus_export_download(request: HttpRequest, slug: str) -> HttpResponse:
+def corpus_export_download(request: HttpRequest, slug: str) -> HttpResponseBase:
     """The export itself, streamed exactly as the API streams it; invalid options show the
     page again with the reasons. Not counted as people using the site: the export would
     otherwise slow itself down."""
