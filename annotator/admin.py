@@ -1,14 +1,14 @@
 """The Django admin: superusers' window on every table, for inspection and repair.
 
 Managers run their corpora from the app's own pages (settings, members, label schema, stance
-targets, assignment); the admin is not a second manager UI, and staff who are not superusers
-see none of our models in it. Writes that carry rules go through the functions that hold those
-rules, as every other entry point does: creating a corpus (`create_corpus`), memberships
-(`add_member`, `change_role`, `remove_member`), label choices and stance targets (`save_choice`,
-`delete_choice`, `save_target`, `delete_target`, with the schema-version bump), revoking tokens
-(`revoke_token`) and importing (`start_import`, until the app has an import page). A refusal
-comes back as an error message and nothing is written. Articles, sentences, labels and their
-history, notes, assignments, gold labels and import jobs are read-only.
+targets, assignment, import, export); the admin is not a second manager UI, and staff who are
+not superusers see none of our models in it. Writes that carry rules go through the functions
+that hold those rules, as every other entry point does: creating a corpus (`create_corpus`),
+memberships (`add_member`, `change_role`, `remove_member`), label choices and stance targets
+(`save_choice`, `delete_choice`, `save_target`, `delete_target`, with the schema-version bump)
+and revoking tokens (`revoke_token`). A refusal comes back as an error message and nothing is
+written. Articles, sentences, labels and their history, notes, assignments, gold labels and
+import jobs are read-only; imports are started and watched on the corpus's Import page.
 
 Counts are correlated subqueries (`count_of`) on the changelist query, so a page costs the same
 number of queries whatever it shows.
@@ -16,26 +16,17 @@ number of queries whatever it shows.
 
 from __future__ import annotations
 
-from pathlib import PurePath
 from typing import Any
 
-from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import model_ngettext
-from django.core.files.uploadedfile import UploadedFile
 from django.db.models import OuterRef, QuerySet, URLField
 from django.http import (
-    Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponseNotAllowed,
     HttpResponseRedirect,
 )
-from django.shortcuts import get_object_or_404, render
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils.html import format_html
+from django.urls import reverse
 
 from annotator import models
 from annotator.corpora import (
@@ -56,14 +47,10 @@ from annotator.models import (
     Corpus,
     ImportJob,
     Membership,
-    Progress,
     Sentence,
     count_of,
 )
 from annotator.tokens import revoke_token
-from annotator.worker import worker_status
-
-UPLOAD_SUFFIXES = (".txt", ".jsonl", ".zip")
 
 
 class InspectionAdmin(admin.ModelAdmin):
@@ -151,46 +138,7 @@ def _now_saved_as(obj: Any, saved: Any) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Corpora and their import page
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
-        single = super().clean
-        if isinstance(data, (list, tuple)):
-            return [single(item, initial) for item in data]
-        return [single(data, initial)]
-
-
-class ImportUploadForm(forms.Form):
-    files = MultipleFileField(
-        help_text="One .zip archive, or one or more .txt and .jsonl files.",
-    )
-
-    def clean_files(self) -> list[UploadedFile]:
-        files = self.cleaned_data["files"]
-        for upload in files:
-            if PurePath(upload.name).suffix.lower() not in UPLOAD_SUFFIXES:
-                raise forms.ValidationError(
-                    f"{upload.name}: unsupported file type (expected .txt, .jsonl or .zip)."
-                )
-        if len(files) > 1 and any(upload.name.lower().endswith(".zip") for upload in files):
-            raise forms.ValidationError("Upload a .zip archive on its own.")
-        total = sum(upload.size for upload in files)
-        if total > settings.IMPORT_MAX_TOTAL_BYTES:
-            raise forms.ValidationError(
-                f"The upload is {total:,} bytes, over the "
-                f"{settings.IMPORT_MAX_TOTAL_BYTES:,}-byte limit; split it into smaller batches."
-            )
-        return files
+# Corpora
 
 
 class StanceTargetInline(admin.TabularInline):
@@ -270,50 +218,6 @@ class CorpusAdmin(RuledAdmin):
         progress = corpus.corpus_progress
         return f"{progress.percent}%" if progress.total else "–"
 
-    def get_urls(self) -> list:
-        return [
-            path(
-                "<int:object_id>/import/",
-                self.admin_site.admin_view(self.import_view),
-                name="annotator_corpus_import",
-            ),
-            *super().get_urls(),
-        ]
-
-    def import_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        """Upload files or a zip; a background task imports them while the job page polls."""
-        # Staff who are not superusers learn nothing, not even that the corpus exists.
-        if not self.has_change_permission(request):
-            raise Http404
-        corpus = get_object_or_404(Corpus, pk=object_id)
-        form = ImportUploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            # Imported here: the importer (sentencex, a process pool) is not needed to start
-            # Django, which imports this module for every management command.
-            from annotator.tasks import bundled_upload, start_import
-
-            with bundled_upload(form.cleaned_data["files"]) as (name, content):
-                job = start_import(
-                    corpus=corpus, created_by=request.user, file_name=name, content=content
-                )
-            return HttpResponseRedirect(
-                reverse("admin:annotator_importjob_progress", args=[job.pk])
-            )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "corpus": corpus,
-            "form": form,
-            "title": f"Import articles into {corpus}",
-            "limits": {
-                "file": settings.IMPORT_MAX_FILE_BYTES,
-                "total": settings.IMPORT_MAX_TOTAL_BYTES,
-                "members": settings.IMPORT_MAX_ZIP_MEMBERS,
-            },
-            "recent_jobs": corpus.import_jobs.select_related("created_by")[:10],
-        }
-        return TemplateResponse(request, "admin/annotator/corpus/import.html", context)
-
 
 @admin.register(ImportJob)
 class ImportJobAdmin(InspectionAdmin):
@@ -337,61 +241,11 @@ class ImportJobAdmin(InspectionAdmin):
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # jobs start from a corpus's "Import articles" page
+        return False  # jobs start from a corpus's Import page in the app
 
     @admin.display(description="progress")
     def progress(self, job: ImportJob) -> str:
-        url = reverse("admin:annotator_importjob_progress", args=[job.pk])
-        return format_html('<a href="{}">{} / {}</a>', url, job.processed, job.total)
-
-    def get_urls(self) -> list:
-        return [
-            path(
-                "<int:object_id>/progress/",
-                self.admin_site.admin_view(self.progress_view),
-                name="annotator_importjob_progress",
-            ),
-            path(
-                "<int:object_id>/retry/",
-                self.admin_site.admin_view(self.retry_view),
-                name="annotator_importjob_retry",
-            ),
-            *super().get_urls(),
-        ]
-
-    def _job(self, request: HttpRequest, object_id: int) -> ImportJob:
-        if not self.has_view_permission(request):
-            raise Http404
-        return get_object_or_404(ImportJob.objects.select_related("corpus"), pk=object_id)
-
-    def progress_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        """The job's progress; htmx re-fetches the fragment every second until it finishes.
-        While it waits, it also says whether a background worker is running at all."""
-        job = self._job(request, object_id)
-        context = {
-            "job": job,
-            "finished": job.finished,
-            "percent": Progress(job.processed, job.total).percent,
-            "worker": None if job.finished else worker_status(),
-        }
-        if request.headers.get("HX-Request"):
-            return render(request, "admin/annotator/importjob/_progress.html", context)
-        context |= {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": f"Import of {job.file_name}",
-        }
-        return TemplateResponse(request, "admin/annotator/importjob/progress.html", context)
-
-    def retry_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        """POST: start a job whose run was cut off again, from the beginning."""
-        job = self._job(request, object_id)
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        from annotator.tasks import retry_import
-
-        retry_import(job)
-        return HttpResponseRedirect(reverse("admin:annotator_importjob_progress", args=[job.pk]))
+        return f"{job.processed} / {job.total}"
 
 
 # ---------------------------------------------------------------------------------------------

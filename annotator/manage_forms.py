@@ -1,4 +1,4 @@
-"""Forms of a manager's corpus settings pages: settings, members, label schema, stance targets.
+"""Forms of a manager's corpus pages: settings, members, label schema, stance targets, import.
 
 Each form checks its input against the corpus it is bound to before anything is written (a key
 or value already taken, an account that does not exist), so a person reads a form error rather
@@ -7,11 +7,14 @@ than a database error; the writes themselves live in corpora.py.
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
 
 from annotator.models import (
     RESERVED_KEYS,
@@ -170,3 +173,54 @@ class TargetForm(forms.ModelForm):
         if others.exists():
             raise forms.ValidationError(f"A stance target named “{name}” already exists.")
         return name
+
+
+# ---------------------------------------------------------------------------------------------
+# Import
+
+
+UPLOAD_SUFFIXES = (".txt", ".jsonl", ".zip")
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        single = super().clean
+        # No file at all is an empty list: FileField's own check then says it is required.
+        if isinstance(data, (list, tuple)) and data:
+            return [single(item, initial) for item in data]
+        return [single(data, initial)]
+
+
+class ImportUploadForm(forms.Form):
+    """The files of one import: a .zip on its own, or .txt and .jsonl files, within the size
+    limit (a body over it never gets here: annotator/uploads.py answers 413 first). What is
+    inside them is the importer's to check, in the background job."""
+
+    files = MultipleFileField(
+        help_text="One .zip archive, or one or more .txt and .jsonl files.",
+    )
+
+    def clean_files(self) -> list[UploadedFile]:
+        files = self.cleaned_data["files"]
+        for upload in files:
+            if PurePath(upload.name).suffix.lower() not in UPLOAD_SUFFIXES:
+                raise forms.ValidationError(
+                    f"{upload.name}: unsupported file type (expected .txt, .jsonl or .zip)."
+                )
+        if len(files) > 1 and any(upload.name.lower().endswith(".zip") for upload in files):
+            raise forms.ValidationError("Upload a .zip archive on its own.")
+        total = sum(upload.size for upload in files)
+        if total > settings.IMPORT_MAX_TOTAL_BYTES:
+            raise forms.ValidationError(
+                f"The upload is {total:,} bytes, over the "
+                f"{settings.IMPORT_MAX_TOTAL_BYTES:,}-byte limit; split it into smaller batches."
+            )
+        return files

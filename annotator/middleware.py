@@ -235,11 +235,20 @@ def site_activity() -> ActivityBeacon:
     return _beacons[key]
 
 
+def not_activity(view: Callable) -> Callable:
+    """Mark a view whose requests are no sign of people at work: a page polling a background
+    job's progress, a download of an export. Counting them would slow down the very work they
+    watch or fetch (the import page polls every second)."""
+    view.counts_as_activity = False  # type: ignore[attr-defined]
+    return view
+
+
 class ActivityMiddleware:
     """Records that people are using the site, so background work gives way (activity.py).
 
-    Every request that reaches a view counts, except the REST API's: its clients are scripts
-    (an export among them), and their own requests should not slow their export down.
+    Every request that reaches a view counts, except the REST API's (its clients are scripts,
+    an export among them, and their own requests should not slow their export down) and those
+    of views marked `not_activity`.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
@@ -251,5 +260,5 @@ class ActivityMiddleware:
     def process_view(
         self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict
     ) -> None:
-        if not request.path.startswith("/api/"):
+        if not request.path.startswith("/api/") and getattr(view_func, "counts_as_activity", True):
             site_activity().touch()

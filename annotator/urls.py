@@ -10,7 +10,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from annotator.api.docs import ApiDocsView, ApiSchemaView
-from annotator.views import console, curation, manage, releases, statistics, tokens, workspace
+from annotator.views import (
+    console,
+    curation,
+    exports,
+    imports,
+    manage,
+    releases,
+    statistics,
+    tokens,
+    workspace,
+)
 
 # Annotation workspace (issue: annotation workspace).
 workspace_patterns = [
@@ -140,6 +150,24 @@ console_patterns = [
     path("corpora/<slug:slug>/throughput/", console.corpus_throughput, name="corpus-throughput"),
 ]
 
+# Moving data in and out (issue: manager console): imports for managers, exports for managers
+# and curators.
+transfer_patterns = [
+    path("corpora/<slug:slug>/import/", imports.corpus_import, name="corpus-import"),
+    path("corpora/<slug:slug>/import/<int:pk>/", imports.import_job, name="corpus-import-job"),
+    path(
+        "corpora/<slug:slug>/import/<int:pk>/retry/",
+        imports.import_job_retry,
+        name="corpus-import-retry",
+    ),
+    path("corpora/<slug:slug>/export/", exports.corpus_export, name="corpus-export"),
+    path(
+        "corpora/<slug:slug>/export/download/",
+        exports.corpus_export_download,
+        name="corpus-export-download",
+    ),
+]
+
 urlpatterns = [
     path(
         "",
@@ -150,7 +178,8 @@ urlpatterns = [
                 + token_patterns
                 + management_patterns
                 + release_patterns
-                + console_patterns,
+                + console_patterns
+                + transfer_patterns,
                 "annotator",
             )
         ),

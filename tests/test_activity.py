@@ -113,8 +113,38 @@ def test_a_symlink_planted_at_the_path_is_not_followed(tmp_path: Path) -> None:
     assert victim.read_text() == "keep"
 
 
+@pytest.mark.django_db
+def test_watching_an_import_or_downloading_an_export_does_not_count(
+    activity_file: Path,
+    corpus: Corpus,
+    make_member: Callable[..., AbstractUser],
+    make_article: Callable[..., object],
+    client: Client,
+) -> None:
+    """The import page polls its job every second, and a download is the export itself:
+    counting them would slow down the very work they watch or fetch."""
+    from annotator.models import ImportJob
+
+    make_article(corpus=corpus)
+    job = ImportJob.objects.create(corpus=corpus, file_name="a.txt")
+    client.force_login(make_member(corpus=corpus, role=Role.MANAGER))
+
+    poll = client.get(f"/corpora/{corpus.slug}/import/{job.pk}/", headers={"HX-Request": "true"})
+    download = client.get(f"/corpora/{corpus.slug}/export/download/?format=csv")
+
+    assert poll.status_code == 200
+    assert download.status_code == 200 and b"".join(download.streaming_content)
+    assert not activity_file.exists()
+    assert client.get(f"/corpora/{corpus.slug}/export/").status_code == 200
+    assert activity_file.exists()
+
+
+@pytest.mark.parametrize(
+    "address", ["/api/v1/corpora/{slug}/export/", "/corpora/{slug}/export/download/"]
+)
 @pytest.mark.django_db(transaction=True)
 def test_the_export_is_paced_at_the_setting_and_asks_the_activity_record(
+    address: str,
     activity_file: Path,
     settings,  # noqa: ANN001 - pytest-django fixture
     monkeypatch: pytest.MonkeyPatch,
@@ -137,7 +167,7 @@ def test_the_export_is_paced_at_the_setting_and_asks_the_activity_record(
     make_article(corpus=corpus)
     client.force_login(make_member(corpus=corpus, role=Role.MANAGER))
 
-    response = client.get(f"/api/v1/corpora/{corpus.slug}/export/?format=jsonl")
+    response = client.get(address.format(slug=corpus.slug) + "?format=jsonl")
 
     assert response.status_code == 200 and b"".join(response.streaming_content)
     (cycle,) = cycles

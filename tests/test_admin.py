@@ -1,5 +1,5 @@
 """The admin, for superusers only: changelists with counts at a fixed query cost, read-only
-pages, the import upload pages and token revocation; staff who are not superusers reach none of
+pages (import jobs among them) and token revocation; staff who are not superusers reach none of
 it. Writes that carry rules are in tests/test_admin_manage.py."""
 
 from __future__ import annotations
@@ -7,16 +7,13 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Callable
-from datetime import timedelta
 
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import AbstractUser
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.urls import reverse
-from django.utils import timezone
+from django.urls import NoReverseMatch, reverse
 
 from annotator.models import (
     Article,
@@ -26,11 +23,8 @@ from annotator.models import (
     ImportJob,
     ImportStatus,
     Membership,
-    Role,
-    WorkerHeartbeat,
 )
 from annotator.tokens import create_token, find_active_token
-from annotator.upload_storage import store_upload
 
 
 @pytest.fixture
@@ -183,185 +177,45 @@ def test_staff_who_are_not_superusers_reach_none_of_our_models(
     assert index.context["app_list"] == []
 
 
-# Import upload ------------------------------------------------------------------------------
+# Import jobs: read-only inspection (imports are started and watched on the app's Import page,
+# tests/views/test_corpus_import.py) ----------------------------------------------------------
 
 
-def test_superuser_uploads_zip_and_job_completes(
-    client: Client, superuser: AbstractUser, corpus: Corpus
-) -> None:
-    client.force_login(superuser)
-    upload = zip_upload("batch.zip", {"a.txt": b"First article. Two.", "b.txt": b"Second one."})
-    response = client.post(
-        reverse("admin:annotator_corpus_import", args=[corpus.pk]), {"files": upload}
-    )
-    job = ImportJob.objects.get()
-    assert response.status_code == 302
-    assert response.url == reverse("admin:annotator_importjob_progress", args=[job.pk])
-    assert job.status == ImportStatus.DONE
-    assert (job.processed, job.total, job.summary["imported"]) == (2, 2, 2)
-    assert job.created_by == superuser
-    assert set(corpus.articles.values_list("external_id", flat=True)) == {"a.txt", "b.txt"}
-    page = client.get(response.url)
-    assert "Imported 2 article(s) (3 sentences)" in page.content.decode()
-
-
-def test_several_files_are_imported_as_one_batch(
-    client: Client, superuser: AbstractUser, corpus: Corpus
-) -> None:
-    client.force_login(superuser)
-    files = [
-        SimpleUploadedFile("one.txt", b"One."),
-        SimpleUploadedFile("two.jsonl", b'{"id": "j1", "text": "From JSONL."}\n'),
-    ]
-    client.post(reverse("admin:annotator_corpus_import", args=[corpus.pk]), {"files": files})
-    assert ImportJob.objects.get().status == ImportStatus.DONE
-    assert set(corpus.articles.values_list("external_id", flat=True)) == {"one.txt", "j1"}
-
-
-def test_rejected_upload_lists_problems_and_imports_nothing(
-    client: Client, superuser: AbstractUser, corpus: Corpus
-) -> None:
-    client.force_login(superuser)
-    upload = zip_upload("bad.zip", {"ok.txt": b"Fine.", "../evil.txt": b"Evil."})
-    response = client.post(
-        reverse("admin:annotator_corpus_import", args=[corpus.pk]), {"files": upload}
-    )
-    job = ImportJob.objects.get()
-    assert job.status == ImportStatus.FAILED
-    assert corpus.articles.count() == 0
-    page = client.get(response.url).content.decode()
-    assert "bad.zip:../evil.txt" in page
-    assert "unsafe path in archive" in page
-    assert "media" not in job.summary["rejected"][0]["source"]  # no server paths leak
-
-
-def test_unsupported_upload_type_is_refused_by_the_form(
-    client: Client, superuser: AbstractUser, corpus: Corpus
-) -> None:
-    client.force_login(superuser)
-    response = client.post(
-        reverse("admin:annotator_corpus_import", args=[corpus.pk]),
-        {"files": SimpleUploadedFile("report.pdf", b"%PDF")},
-    )
-    assert response.status_code == 200
-    assert "report.pdf: unsupported file type" in response.content.decode()
-    assert not ImportJob.objects.exists()
-
-
-def test_progress_fragment_polls_while_running(
-    client: Client, superuser: AbstractUser, corpus: Corpus
-) -> None:
-    job = ImportJob.objects.create(
-        corpus=corpus, file_name="x.zip", status=ImportStatus.RUNNING, total=10, processed=4
-    )
-    client.force_login(superuser)
-    url = reverse("admin:annotator_importjob_progress", args=[job.pk])
-    fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
-    assert fragment.lstrip().startswith("{#") is False
-    assert 'hx-trigger="every 1s"' in fragment
-    assert 'value="40"' in fragment
-    assert "<html" not in fragment
-    page = client.get(url).content.decode()
-    assert "<html" in page and 'id="import-progress"' in page
-
-
-def test_waiting_job_says_when_no_worker_has_been_seen(
-    client: Client, superuser: AbstractUser, corpus: Corpus
-) -> None:
-    job = ImportJob.objects.create(corpus=corpus, file_name="x.zip", status=ImportStatus.QUEUED)
-    client.force_login(superuser)
-    url = reverse("admin:annotator_importjob_progress", args=[job.pk])
-    fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
-    assert "No background worker has been seen yet" in fragment
-
-    beat = WorkerHeartbeat.objects.create(
-        worker_id="w1", hostname="h", pid=1, started_at=timezone.now(), seen_at=timezone.now()
-    )
-    fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
-    assert "No background worker" not in fragment
-
-    WorkerHeartbeat.objects.filter(pk=beat.pk).update(seen_at=timezone.now() - timedelta(minutes=5))
-    fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
-    assert "No background worker has been seen for 5" in fragment
-
-
-def test_progress_fragment_costs_the_same_queries_for_any_job(
-    client: Client,
-    superuser: AbstractUser,
-    corpus: Corpus,
-    django_assert_num_queries: Callable,
-) -> None:
-    job = ImportJob.objects.create(corpus=corpus, file_name="x.zip", status=ImportStatus.RUNNING)
-    client.force_login(superuser)
-    url = reverse("admin:annotator_importjob_progress", args=[job.pk])
-    # session, user, the job with its corpus, the latest worker heartbeat
-    with django_assert_num_queries(4):
-        client.get(url, headers={"HX-Request": "true"})
-
-
-def test_cut_off_job_offers_retry_and_retry_imports_it(
+def test_import_jobs_are_read_only_for_superusers_and_the_admin_has_no_import_pages(
     client: Client, superuser: AbstractUser, corpus: Corpus
 ) -> None:
     job = ImportJob.objects.create(
         corpus=corpus,
-        file_name="a.txt",
+        file_name="batch.zip",
         status=ImportStatus.FAILED,
-        attempts=3,
-        error="The background worker running this import stopped.",
+        summary={"rejected": [{"source": "batch.zip:a.txt", "line": None, "reason": "empty"}]},
+        error="1 problem(s) found; nothing was imported.",
     )
-    store_upload(job, ContentFile(b"First article. Two."))
     client.force_login(superuser)
-    progress = reverse("admin:annotator_importjob_progress", args=[job.pk])
-    retry = reverse("admin:annotator_importjob_retry", args=[job.pk])
-    page = client.get(progress).content.decode()
-    assert "The background worker running this import stopped." in page
-    assert f'action="{retry}"' in page and 'value="Retry"' in page
 
-    assert client.get(retry).status_code == 405
-    response = client.post(retry)
-    assert (response.status_code, response.url) == (302, progress)
-    job.refresh_from_db()
-    assert (job.status, job.attempts) == (ImportStatus.DONE, 1)
-    assert list(corpus.articles.values_list("external_id", flat=True)) == ["a.txt"]
-    assert 'value="Retry"' not in client.get(progress).content.decode()
-
-
-def test_rejected_job_offers_no_retry(
-    client: Client, superuser: AbstractUser, corpus: Corpus
-) -> None:
-    client.force_login(superuser)
-    upload = zip_upload("bad.zip", {"../evil.txt": b"Evil."})
-    response = client.post(
-        reverse("admin:annotator_corpus_import", args=[corpus.pk]), {"files": upload}
+    listing = client.get(reverse("admin:annotator_importjob_changelist")).content.decode()
+    change = client.get(reverse("admin:annotator_importjob_change", args=[job.pk]))
+    add = client.get(reverse("admin:annotator_importjob_add"))
+    delete = client.post(
+        reverse("admin:annotator_importjob_delete", args=[job.pk]), {"post": "yes"}
     )
-    assert 'value="Retry"' not in client.get(response.url).content.decode()
+    corpus_page = client.get(reverse("admin:annotator_corpus_change", args=[corpus.pk]))
 
-
-@pytest.mark.parametrize("role", [Role.MANAGER, Role.CURATOR, Role.ANNOTATOR])
-def test_staff_who_are_not_superusers_cannot_reach_the_upload(
-    client: Client,
-    corpus: Corpus,
-    make_member: Callable[..., AbstractUser],
-    role: str,
-) -> None:
-    member = make_member(corpus=corpus, role=role, is_staff=True)
-    job = ImportJob.objects.create(corpus=corpus, file_name="x.zip")
-    client.force_login(member)
-    retry = reverse("admin:annotator_importjob_retry", args=[job.pk])
-    assert client.post(retry).status_code == 404
-    url = reverse("admin:annotator_corpus_import", args=[corpus.pk])
-    assert client.get(url).status_code == 404
-    assert client.post(url, {"files": SimpleUploadedFile("a.txt", b"A.")}).status_code == 404
-    progress = reverse("admin:annotator_importjob_progress", args=[job.pk])
-    assert client.get(progress).status_code == 404
-    assert ImportJob.objects.count() == 1
+    assert "batch.zip" in listing
+    assert change.status_code == 200 and 'name="file_name"' not in change.content.decode()
+    assert (add.status_code, delete.status_code) == (403, 403)
+    assert ImportJob.objects.filter(pk=job.pk).exists()
+    for gone in ("corpus_import", "importjob_progress", "importjob_retry"):
+        with pytest.raises(NoReverseMatch):
+            reverse(f"admin:annotator_{gone}", args=[job.pk])
+    assert "Import articles" not in corpus_page.content.decode()
 
 
 def test_non_staff_user_is_sent_to_admin_login(
     client: Client, annotator: AbstractUser, corpus: Corpus
 ) -> None:
     client.force_login(annotator)
-    response = client.get(reverse("admin:annotator_corpus_import", args=[corpus.pk]))
+    response = client.get(reverse("admin:annotator_importjob_changelist"))
     assert response.status_code == 302
     assert reverse("admin:login") in response.url
 

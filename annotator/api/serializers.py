@@ -351,20 +351,43 @@ class GoldLabelSerializer(serializers.ModelSerializer):
 
 
 class ExportQuerySerializer(serializers.Serializer):
-    format = serializers.ChoiceField(choices=["jsonl", "csv"], default="jsonl")
+    """The export's options, for every entry point (annotator/export_options.py): the API's
+    query string, the export page's form and `manage.py export_dataset`'s flags."""
+
+    format = serializers.ChoiceField(
+        choices=["jsonl", "csv"],
+        default="jsonl",
+        label="Format",
+        help_text="jsonl: one JSON record per line; csv: a table, summaries as columns.",
+    )
     shape = serializers.ChoiceField(
         choices=["wide", "long"],
         default="wide",
+        label="Shape",
         help_text="wide: one record per sentence; long: one row per annotation.",
     )
-    layer = serializers.ChoiceField(choices=Layer.choices, required=False)
-    anonymize = serializers.BooleanField(
-        default=False, help_text="Replace usernames with stable pseudonyms."
+    layer = serializers.ChoiceField(
+        choices=Layer.choices, required=False, label="Layer", help_text="Only this layer."
     )
-    only_gold = serializers.BooleanField(default=False)
-    only_complete = serializers.BooleanField(default=False)
-    since = serializers.DateTimeField(required=False, help_text="Annotations changed from.")
-    until = serializers.DateTimeField(required=False, help_text="Annotations changed before.")
+    anonymize = serializers.BooleanField(
+        default=False,
+        label="Anonymize",
+        help_text="Replace usernames with stable pseudonyms.",
+    )
+    only_gold = serializers.BooleanField(
+        default=False, label="Only gold", help_text="Only sentences with a gold label."
+    )
+    only_complete = serializers.BooleanField(
+        default=False,
+        label="Only complete",
+        help_text="Only articles every assigned annotator finished.",
+    )
+    since = serializers.DateTimeField(
+        required=False, label="Since", help_text="Annotations changed from."
+    )
+    until = serializers.DateTimeField(
+        required=False, label="Until", help_text="Annotations changed before."
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         for name in ("since", "until"):

@@ -23,6 +23,7 @@ router.register(
 
 urlpatterns = [
     *router.urls,
-    # Last: any other address under /api/v1/ answers a JSON 404 in the API's error format.
-    re_path(r"^(?P<path>.*)$", views.api_not_found),
+    # Last: any other address under /api/v1/ answers a JSON 404 in the API's error format
+    # (newlines included: a decoded %0A would otherwise fall through to the HTML 404 page).
+    re_path(r"^(?P<path>[\s\S]*)$", views.api_not_found),
 ]

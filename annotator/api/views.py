@@ -45,7 +45,6 @@ from annotator.api.permissions import (
     require_role,
 )
 from annotator.assigning import HOLDING_PLACE
-from annotator.background_stream import at_low_priority
 from annotator.corpora import (
     ManagementError,
     add_member,
@@ -53,10 +52,10 @@ from annotator.corpora import (
     create_corpus,
     remove_member,
 )
-from annotator.export_queries import ExportRequest, dataset_card, stream_export
+from annotator.export_options import request_from_validated
+from annotator.export_queries import dataset_card, export_response
 from annotator.importing import ImportRejected, import_articles
 from annotator.labels_import import LabelImportRejected, import_labels
-from annotator.middleware import site_activity
 from annotator.models import (
     Annotation,
     Article,
@@ -228,33 +227,7 @@ class CorpusViewSet(
         require_role(corpus, request.user, Role.REVIEWERS)
         query = s.ExportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        options = query.validated_data
-        export = ExportRequest(
-            encoding=options["format"],
-            shape=options["shape"],
-            layer=options.get("layer"),
-            anonymize=options["anonymize"],
-            only_gold=options["only_gold"],
-            only_complete=options["only_complete"],
-            since=options.get("since"),
-            until=options.get("until"),
-        )
-        content_type = (
-            "text/csv; charset=utf-8" if export.encoding == "csv" else "application/x-ndjson"
-        )
-        body = at_low_priority(
-            stream_export(corpus, export),
-            niceness=settings.EXPORT_NICENESS,
-            duty_cycle=settings.EXPORT_DUTY_CYCLE,
-            busy=site_activity().recently_active,
-        )
-        response = StreamingHttpResponse(body, content_type=content_type)
-        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        filename = f"{corpus.slug}-{export.shape}-{stamp}.{export.encoding}"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        # Proxies must pass the stream through rather than buffer it whole.
-        response["X-Accel-Buffering"] = "no"
-        return response
+        return export_response(corpus, request_from_validated(query.validated_data))
 
     @extend_schema(
         summary="Dataset card: fields, label names, counts and agreement per layer",

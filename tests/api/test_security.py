@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import AbstractUser
+from django.test import Client
 from rest_framework.test import APIClient
 
 from annotator.models import Article
@@ -94,3 +95,19 @@ def test_page_size_is_capped_and_cursor_tampering_is_rejected(
     assert capped.status_code == 200
     assert tampered.status_code == 404
     assert tampered.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/no-such-thing/",
+        "/api/v1/corpora/a%0Ab/releases/1/",  # found by test_schema.py: a newline in a slug
+        "/api/v1/corpora/x/releases/%C3%98%0A/",
+    ],
+)
+def test_unknown_api_addresses_answer_json_404(client: Client, path: str) -> None:
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["code"] == "not_found"

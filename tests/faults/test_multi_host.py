@@ -25,7 +25,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import connection
 from django.test import Client
 
-from annotator.models import Corpus, ImportJob, ImportStatus, UploadChunk
+from annotator.models import Corpus, ImportJob, ImportStatus, Role, UploadChunk
 from tests.faults.conftest import (
     ROOT,
     WorkerProcess,
@@ -130,7 +130,8 @@ def test_upload_on_one_host_is_imported_by_a_worker_elsewhere_and_followed_on_an
     start_worker: Callable[..., WorkerProcess],
     tmp_path: Path,
 ) -> None:
-    root = make_user(username="root", is_staff=True, is_superuser=True)
+    root = make_user(username="root")
+    corpus.memberships.create(user=root, role=Role.MANAGER)
     host_a, host_b = web_hosts("a"), web_hosts("b")
     worker_folder = tmp_path / "worker"
     worker = start_worker(cwd=worker_folder, **host_environment(worker_folder))
@@ -142,7 +143,7 @@ def test_upload_on_one_host_is_imported_by_a_worker_elsewhere_and_followed_on_an
     signed_in.force_login(root)
     manager = requests.Session()
     manager.cookies.set("sessionid", signed_in.cookies["sessionid"].value)
-    upload_page = f"{host_a}/admin/annotator/corpus/{corpus.pk}/import/"
+    upload_page = f"{host_a}/corpora/{corpus.slug}/import/"
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as out:
         out.writestr("batch.jsonl", jsonl_articles(30))
@@ -155,11 +156,11 @@ def test_upload_on_one_host_is_imported_by_a_worker_elsewhere_and_followed_on_an
     )
     assert uploaded.status_code == 302, uploaded.text[-2000:]
     job = ImportJob.objects.get()
-    assert uploaded.headers["Location"].endswith(f"/importjob/{job.pk}/progress/")
+    assert uploaded.headers["Location"] == f"/corpora/{corpus.slug}/import/{job.pk}/"
 
     progress = host_b + uploaded.headers["Location"]
     wait_for(
-        lambda: "Imported 30 article(s)" in manager.get(progress, timeout=30).text,
+        lambda: "Imported 30 articles" in manager.get(progress, timeout=30).text,
         timeout=90,
         what=f"host B to show the finished job\n{worker.output()[-2000:]}",
     )

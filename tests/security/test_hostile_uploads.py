@@ -1,11 +1,11 @@
-"""Hostile uploads through every entry point: the `import_corpus` command, the admin upload and
+"""Hostile uploads through every entry point: the `import_corpus` command, the import page and
 the API's article upload.
 
 Path traversal in archive members and upload names, zip bombs (ratio and total size), oversized
 files, archives with too many members, binary and mislabelled files. Each must be refused with
-a message naming the file, and no Article or Sentence row may appear. The admin turns a valid
-form into a background import job: for problems found inside the file the job row is the record
-(status failed, the problems listed); for problems found in the form no job is made.
+a message naming the file, and no Article or Sentence row may appear. The import page turns a
+valid form into a background import job: for problems found inside the file the job row is the
+record (status failed, the problems listed); for problems found in the form no job is made.
 
 Big inputs are built small: limits are lowered with `settings` where the real size would only
 cost time, except one real 100 MB upload to the API, which must be refused without the server's
@@ -201,10 +201,10 @@ def test_api_upload_refuses_with_400_naming_the_file(
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_admin_upload_refuses_or_fails_the_job_naming_the_file(
+def test_import_page_refuses_or_fails_the_job_naming_the_file(
     name: str,
     corpus: object,
-    make_user: Callable,
+    manager: AbstractUser,
     upload_settings: object,
     counts: Callable,
 ) -> None:
@@ -212,18 +212,18 @@ def test_admin_upload_refuses_or_fails_the_job_naming_the_file(
     for key, value in (case.settings or {}).items():
         setattr(upload_settings, key, value)
     client = Client()
-    client.force_login(make_user(is_staff=True, is_superuser=True))
+    client.force_login(manager)
     before = counts()
 
     response = client.post(
-        reverse("admin:annotator_corpus_import", args=[corpus.pk]),
+        reverse("annotator:corpus-import", args=[corpus.slug]),
         {"files": _named(case.name, case.data)},
     )
 
     assert counts() == before
     job = ImportJob.objects.first()
     if job is None:  # refused by the form: the page says why
-        assert response.status_code == 200
+        assert response.status_code == 400
         page = response.content.decode()
         assert case.name in page and "unsupported file type" in page
     else:
@@ -241,7 +241,6 @@ def test_upload_names_with_paths_never_leave_the_upload_folder(
     upload_name: str,
     corpus: object,
     manager: AbstractUser,
-    make_user: Callable,
     upload_settings: object,
     tmp_path: Path,
 ) -> None:
@@ -251,10 +250,10 @@ def test_upload_names_with_paths_never_leave_the_upload_folder(
     response = api.post(
         "/api/v1/articles/", {"corpus": corpus.slug, "file": _named(upload_name, TEXT.encode())}
     )
-    admin = Client()
-    admin.force_login(make_user(is_staff=True, is_superuser=True))
-    admin.post(
-        reverse("admin:annotator_corpus_import", args=[corpus.pk]),
+    page = Client()
+    page.force_login(manager)
+    page.post(
+        reverse("annotator:corpus-import", args=[corpus.slug]),
         {"files": _named(upload_name, b"Another text. Quite different.")},
     )
 
@@ -402,12 +401,11 @@ def test_label_import_with_a_lone_surrogate_is_a_400_naming_the_line(
     assert "surrogate" in " ".join(response.json()["error"]["fields"]["line 1"])
 
 
-@pytest.mark.parametrize("entry", ["api", "admin"])
+@pytest.mark.parametrize("entry", ["api", "page"])
 def test_a_body_over_the_upload_limit_is_refused_before_it_is_read(
     entry: str,
     corpus: object,
     manager: AbstractUser,
-    make_user: Callable,
     upload_settings: object,
     counts: Callable,
 ) -> None:
@@ -423,8 +421,8 @@ def test_a_body_over_the_upload_limit_is_refused_before_it_is_read(
         url, fields = "/api/v1/articles/", {"corpus": corpus.slug, "file": _named("big.txt", data)}
     else:
         client = Client(raise_request_exception=False)
-        client.force_login(make_user(is_staff=True, is_superuser=True))
-        url = reverse("admin:annotator_corpus_import", args=[corpus.pk])
+        client.force_login(manager)
+        url = reverse("annotator:corpus-import", args=[corpus.slug])
         fields = {"files": _named("big.txt", data)}
 
     response = client.post(url, fields)

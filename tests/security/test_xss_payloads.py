@@ -138,6 +138,7 @@ def pages_for(h: HostileCorpus) -> dict[str, list[str]]:
             reverse("annotator:corpus-statistics", kwargs={"slug": slug}),
             articles,
             f"{articles}?{urlencode({'q': PAYLOAD, 'sort': '-labels'})}",
+            reverse("annotator:corpus-export", kwargs={"slug": slug}),
         ],
         "admin": [
             reverse(f"admin:annotator_{model}_changelist")
@@ -153,12 +154,12 @@ def pages_for(h: HostileCorpus) -> dict[str, list[str]]:
                 "membership",
                 "assignment",
                 "apitoken",
+                "importjob",
             )
         ]
         + [
             reverse("admin:annotator_corpus_change", args=[h.corpus.pk]),
             reverse("admin:annotator_article_change", args=[h.article.pk]),
-            reverse("admin:annotator_corpus_import", args=[h.corpus.pk]),
             reverse("annotator:token-list"),
         ],
     }
