@@ -44,7 +44,6 @@ from django.db.models import (
 from django.utils import timezone
 from django_tasks import task
 
-from annotator.agreement import mean_unit_agreement
 from annotator.models import (
     Annotation,
     Article,
@@ -90,6 +89,10 @@ def count_assignments(*, article_ids: Collection[int]) -> None:
 
 def _figures(article_ids: list[int]) -> dict[int, dict[str, object]]:
     """Figures of existing articles among `article_ids`, from labels and gold, in four queries."""
+    # Imported here: corpora.py imports this module, and every management command loads
+    # corpora.py; NumPy is only needed once figures are counted.
+    from annotator.agreement import mean_unit_agreement
+
     corpus_of = dict(Article.objects.filter(pk__in=article_ids).values_list("pk", "corpus_id"))
     counted = Sentence.objects.counted().filter(article_id__in=article_ids)
     sentences, lowest, highest = {}, None, None

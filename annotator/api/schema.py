@@ -11,6 +11,9 @@ ERROR_DESCRIPTIONS = {
     "401": "No credentials, or a missing, wrong or revoked token.",
     "403": "Signed in and a member, but the role does not allow this.",
     "404": "No such object among those the caller may see (non-members always get 404).",
+    # An id that is not a number can name a sibling action instead (`/annotations/import/`),
+    # which answers a method it does not take with 405.
+    "405": "The address is another operation's, which does not take this method.",
 }
 
 

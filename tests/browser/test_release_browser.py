@@ -41,7 +41,7 @@ def test_manager_cuts_a_release_and_downloads_a_file(
     login(page, live_server, manager)
 
     page.goto(f"{live_server.url}/corpora/korea/")
-    page.click("nav.site-nav >> text=Releases")
+    page.get_by_role("navigation", name="Corpus").get_by_role("link", name="Releases").click()
     page.fill("#id_note", "First release for the classifier.")
     page.fill("#id_license", "cc-by-4.0")
     page.click("button:has-text('Cut release')")
