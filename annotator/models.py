@@ -51,6 +51,39 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+class SchemaQuerySet(models.QuerySet):
+    """Label choices and stance targets: writes in bulk bump their corpora's schema_version as
+    a single save or delete does (the workspace caches a corpus's schema by that version, so
+    a write that does not bump it would leave annotators with a stale schema)."""
+
+    def _bump(self, corpus_ids: set[int]) -> None:
+        if corpus_ids:
+            Corpus.objects.filter(pk__in=corpus_ids).update(schema_version=F("schema_version") + 1)
+
+    def update(self, **kwargs: object) -> int:
+        corpus_ids = set(self.values_list("corpus_id", flat=True))
+        count = super().update(**kwargs)
+        self._bump(corpus_ids)
+        return count
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        corpus_ids = set(self.values_list("corpus_id", flat=True))
+        deleted = super().delete()
+        self._bump(corpus_ids)
+        return deleted
+
+    def bulk_create(self, objs: object, *args: object, **kwargs: object) -> list:
+        created = super().bulk_create(objs, *args, **kwargs)
+        self._bump({obj.corpus_id for obj in created})
+        return created
+
+    def bulk_update(self, objs: object, *args: object, **kwargs: object) -> int:
+        objs = list(objs)
+        count = super().bulk_update(objs, *args, **kwargs)
+        self._bump({obj.corpus_id for obj in objs})
+        return count
+
+
 class CorpusQuerySet(models.QuerySet["Corpus"]):
     def for_user(self, user: AbstractBaseUser | AnonymousUser) -> CorpusQuerySet:
         if not user.is_authenticated:
@@ -75,7 +108,9 @@ class Corpus(models.Model):
         default=False,
         help_text="Whether an article counts as done only when every sentence has a stance.",
     )
-    # Bumped whenever choices or stance targets change, so exports say which schema they used.
+    # Bumped whenever choices or stance targets change (model save/delete and SchemaQuerySet's
+    # bulk writes), so exports say which schema they used and the workspace's cached schema is
+    # replaced. A data migration that edits them must bump it too (historical models do not).
     schema_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -135,6 +170,8 @@ class StanceTarget(models.Model):
     description = models.TextField(blank=True)
     order = models.PositiveSmallIntegerField(default=0)
 
+    objects = SchemaQuerySet.as_manager()
+
     class Meta:
         ordering = ["corpus", "order", "id"]
         constraints = [
@@ -170,6 +207,8 @@ class LabelChoice(models.Model):
     numeric_code = models.FloatField(
         null=True, blank=True, help_text="Numeric value for interval-level agreement."
     )
+
+    objects = SchemaQuerySet.as_manager()
 
     class Meta:
         ordering = ["corpus", "layer", "order", "id"]

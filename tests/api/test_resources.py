@@ -357,12 +357,19 @@ def test_delete_own_label_but_not_others(
     other_annotator: AbstractUser,
     curator: AbstractUser,
     token_client: Clients,
+    assign: Callable[..., object],
 ) -> None:
     mine = Annotation.objects.filter(annotator=annotator, layer=Layer.STANCE).get()
     theirs = Annotation.objects.filter(annotator=other_annotator).first()
+    client = token_client(annotator)
 
     assert token_client(curator).delete(f"/api/v1/annotations/{theirs.pk}/").status_code == 403
-    assert token_client(annotator).delete(f"/api/v1/annotations/{mine.pk}/").status_code == 204
+    # Removing a label is labelling: only on an article you hold.
+    refused = client.delete(f"/api/v1/annotations/{mine.pk}/")
+    assert refused.status_code == 403
+    assert "not assigned to you" in refused.json()["error"]["message"]
+    assign(article=labelled_article, annotator=annotator)
+    assert client.delete(f"/api/v1/annotations/{mine.pk}/").status_code == 204
     assert not Annotation.objects.filter(pk=mine.pk).exists()
     assert Annotation.objects.filter(pk=theirs.pk).exists()
 
@@ -376,8 +383,12 @@ def jsonl_file(*lines: dict | str) -> io.BytesIO:
 
 
 def test_bulk_import_writes_all_lines(
-    labelled_article: Article, annotator: AbstractUser, token_client: Clients
+    labelled_article: Article,
+    annotator: AbstractUser,
+    token_client: Clients,
+    assign: Callable[..., object],
 ) -> None:
+    assign(article=labelled_article, annotator=annotator)
     file = jsonl_file(
         {
             "external_id": "korea-1.txt",
@@ -410,8 +421,12 @@ def test_bulk_import_writes_all_lines(
 
 
 def test_bulk_import_reports_every_bad_line_and_writes_nothing(
-    labelled_article: Article, annotator: AbstractUser, token_client: Clients
+    labelled_article: Article,
+    annotator: AbstractUser,
+    token_client: Clients,
+    assign: Callable[..., object],
 ) -> None:
+    assign(article=labelled_article, annotator=annotator)
     before = Annotation.objects.count()
     file = jsonl_file(
         {
@@ -454,6 +469,51 @@ def test_bulk_import_reports_every_bad_line_and_writes_nothing(
     assert any("'nope'" in message for message in fields["line 4"])
     assert "only managers" in fields["line 5"][0]
     assert Annotation.objects.count() == before
+
+
+def test_bulk_import_refuses_lines_for_articles_not_assigned(
+    corpus: Corpus,
+    labelled_article: Article,
+    annotator: AbstractUser,
+    other_annotator: AbstractUser,
+    manager: AbstractUser,
+    make_article: Callable[..., Article],
+    token_client: Clients,
+    assign: Callable[..., object],
+) -> None:
+    """Issue 11: the bulk import stored labels on articles never assigned to the annotator."""
+    make_article(corpus=corpus, text="Another article. Never assigned.", external_id="other.txt")
+    assign(article=labelled_article, annotator=annotator)
+    before = Annotation.objects.count()
+    line = {"sentence_index": 0, "layer": "claim_type", "label": "opinion"}
+    own = jsonl_file({**line, "external_id": "korea-1.txt"}, {**line, "external_id": "other.txt"})
+    for_others = jsonl_file(
+        {**line, "external_id": "korea-1.txt", "annotator": "annotator"},
+        {**line, "external_id": "korea-1.txt", "annotator": "other-annotator"},
+    )
+
+    mine = token_client(annotator).post(
+        "/api/v1/annotations/import/", {"corpus": "korea", "file": own}, format="multipart"
+    )
+    theirs = token_client(manager).post(
+        "/api/v1/annotations/import/", {"corpus": "korea", "file": for_others}, format="multipart"
+    )
+
+    assert mine.status_code == 400
+    assert mine.json()["error"]["fields"] == {
+        "line 2": ["annotator: the article is not assigned to 'annotator'"]
+    }
+    assert theirs.status_code == 400
+    assert theirs.json()["error"]["fields"] == {
+        "line 2": ["annotator: the article is not assigned to 'other-annotator'"]
+    }
+    assert Annotation.objects.count() == before
+    assign(article=labelled_article, annotator=other_annotator)
+    for_others.seek(0)
+    accepted = token_client(manager).post(
+        "/api/v1/annotations/import/", {"corpus": "korea", "file": for_others}, format="multipart"
+    )
+    assert accepted.status_code == 200, accepted.json()
 
 
 # --- Gold and agreement ------------------------------------------------------------------------
