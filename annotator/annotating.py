@@ -83,6 +83,9 @@ class Condition:
     sql: str
     refusal: str  # said to the user
     refusal_for: str  # said about someone else ({annotator}), in an import's line report
+    # False when the condition reads only the sentence's article (membership, assignment), so
+    # it also answers "may this user label in this article" (undo with nothing to undo).
+    per_sentence: bool = False
 
 
 _S = Sentence._meta.db_table
@@ -107,7 +110,8 @@ LABELLING_RULE: tuple[Condition, ...] = (
         "This article is not assigned to you; take it with “Next article” first.",
         "the article is not assigned to {annotator!r}",
     ),
-    # Sentences excluded from labelling join the rule here, as one more Condition.
+    # Sentences excluded from labelling join the rule here, as one more Condition
+    # (per_sentence=True).
 )
 
 
@@ -152,6 +156,22 @@ def _refusal(holds: Iterable[object], *, about: str | None = None) -> str | None
                 return condition.refusal_for.format(annotator=about)
             return condition.refusal
     return None
+
+
+def article_refusal(*, annotator_id: int, article_id: int) -> str | None:
+    """Why the user may not label in this article at all (the rule's article-wide conditions,
+    read on any one of its sentences); None when they may."""
+    conditions = [c for c in LABELLING_RULE if not c.per_sentence]
+    columns = ", ".join(f"{c.sql} AS {c.name}" for c in conditions)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {_S} WHERE {_S}.article_id = %s LIMIT 1",
+            [annotator_id] * len(conditions) + [article_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return "No such article."
+    return next((c.refusal for c, held in zip(conditions, row, strict=True) if not held), None)
 
 
 def ensure_may_label(*, annotator: AbstractBaseUser, sentence: Sentence) -> None:
@@ -543,8 +563,12 @@ def undo_last_change(*, article: Article, annotator: AbstractBaseUser) -> Senten
     Restores the previous choice (or removes a label that was new) and logs the reversal as a
     history entry pointing at the one it undoes, so pressing undo again goes one step further
     back. Returns the sentence that changed, or None when there is nothing left to undo.
-    Refuses (LabellingRefused) when the user may no longer label that sentence.
+    Refuses (LabellingRefused) when the user may not label in the article, or no longer label
+    the sentence that change was on.
     """
+    reason = article_refusal(annotator_id=annotator.pk, article_id=article.pk)
+    if reason:
+        raise LabellingRefused(reason)
     try:
         with transaction.atomic():
             entry = (

@@ -54,7 +54,8 @@ def content_hash(text: str) -> str:
 class SchemaQuerySet(models.QuerySet):
     """Label choices and stance targets: writes in bulk bump their corpora's schema_version as
     a single save or delete does (the workspace caches a corpus's schema by that version, so
-    a write that does not bump it would leave annotators with a stale schema)."""
+    a write that does not bump it would leave annotators with a stale schema). bulk_update
+    goes through update()."""
 
     def _bump(self, corpus_ids: set[int]) -> None:
         if corpus_ids:
@@ -76,12 +77,6 @@ class SchemaQuerySet(models.QuerySet):
         created = super().bulk_create(objs, *args, **kwargs)
         self._bump({obj.corpus_id for obj in created})
         return created
-
-    def bulk_update(self, objs: object, *args: object, **kwargs: object) -> int:
-        objs = list(objs)
-        count = super().bulk_update(objs, *args, **kwargs)
-        self._bump({obj.corpus_id for obj in objs})
-        return count
 
 
 class CorpusQuerySet(models.QuerySet["Corpus"]):

@@ -233,10 +233,8 @@ def run(args: argparse.Namespace, database: str) -> None:
         anonymous.get(login_url)
     report("floor: anonymous GET /accounts/login/", floor, len(queries))
     report("label save (htmx, one row back)", saves, save_queries)
-    print(
-        f"{'save / floor (medians)':<42} ratio {statistics.median(saves) / statistics.median(floor):.2f}"
-        "  (target <= 2)"
-    )
+    ratio = statistics.median(saves) / statistics.median(floor)
+    print(f"{'save / floor (medians)':<42} ratio {ratio:.2f}  (target <= 2)")
 
     page_round("article page, every sentence labelled")
     page_sizes()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
@@ -644,8 +645,7 @@ def article_undo(request: HttpRequest, pk: int) -> HttpResponse:
     except LabellingRefused as refused:
         if request.htmx:
             return HttpResponseForbidden(str(refused))
-        messages.error(request, str(refused))
-        return redirect(article.get_absolute_url())
+        raise PermissionDenied(str(refused)) from None
     if changed is not None and article.assignment_status == AssignmentStatus.DONE:
         assignment = Assignment.objects.select_related("article__corpus", "annotator").get(
             pk=article.assignment_id
