@@ -108,6 +108,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Compresses pages (HTML answers to GET) last, after every other layer wrote its part.
+    "annotator.compression.CompressionMiddleware",
     # Static files before anything that touches the session or the database.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "annotator.middleware.DatabaseUnavailableMiddleware",
