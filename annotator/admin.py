@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.files.base import File
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery, URLField
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -118,8 +119,15 @@ class ManagerEditableAdmin(ManagerScopedAdmin):
 
 
 class SchemaAdmin(ManagerEditableAdmin):
-    """Label choices and stance targets. A bulk delete bumps the schema version as a single
-    delete does: their QuerySet does it (models.SchemaQuerySet)."""
+    """Label choices and stance targets: a bulk delete bumps the schema version as a single
+    delete does (QuerySet.delete skips the model's delete)."""
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        corpora = list(Corpus.objects.filter(pk__in=queryset.values("corpus")))
+        with transaction.atomic():
+            super().delete_queryset(request, queryset)
+            for corpus in corpora:
+                corpus.bump_schema_version()
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -243,6 +243,6 @@ def move_in_order(*, item: LabelChoice | StanceTarget, step: int) -> bool:
             if sibling.order != order:
                 sibling.order = order
                 changed.append(sibling)
-        # Bumps the schema version (SchemaQuerySet).
         type(item).objects.bulk_update(changed, ["order"])
+        corpus.bump_schema_version()
     return True

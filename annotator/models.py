@@ -52,30 +52,19 @@ def content_hash(text: str) -> str:
 
 
 class SchemaQuerySet(models.QuerySet):
-    """Label choices and stance targets: writes in bulk bump their corpora's schema_version as
-    a single save or delete does (the workspace caches a corpus's schema by that version, so
-    a write that does not bump it would leave annotators with a stale schema). bulk_update
-    goes through update()."""
+    """Label choices and stance targets: bulk_create bumps the corpora's schema_version as a
+    single save does (the workspace caches a corpus's schema by that version, so a write that
+    does not bump it leaves annotators with a stale schema).
 
-    def _bump(self, corpus_ids: set[int]) -> None:
-        if corpus_ids:
-            Corpus.objects.filter(pk__in=corpus_ids).update(schema_version=F("schema_version") + 1)
-
-    def update(self, **kwargs: object) -> int:
-        corpus_ids = set(self.values_list("corpus_id", flat=True))
-        count = super().update(**kwargs)
-        self._bump(corpus_ids)
-        return count
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        corpus_ids = set(self.values_list("corpus_id", flat=True))
-        deleted = super().delete()
-        self._bump(corpus_ids)
-        return deleted
+    QuerySet.update/delete/bulk_update skip the models' save and delete too: the code that
+    calls them bumps the version itself (corpora.move_in_order, the admin's bulk delete).
+    """
 
     def bulk_create(self, objs: object, *args: object, **kwargs: object) -> list:
         created = super().bulk_create(objs, *args, **kwargs)
-        self._bump({obj.corpus_id for obj in created})
+        corpus_ids = {obj.corpus_id for obj in created}
+        if corpus_ids:
+            Corpus.objects.filter(pk__in=corpus_ids).update(schema_version=F("schema_version") + 1)
         return created
 
 
@@ -103,9 +92,10 @@ class Corpus(models.Model):
         default=False,
         help_text="Whether an article counts as done only when every sentence has a stance.",
     )
-    # Bumped whenever choices or stance targets change (model save/delete and SchemaQuerySet's
-    # bulk writes), so exports say which schema they used and the workspace's cached schema is
-    # replaced. A data migration that edits them must bump it too (historical models do not).
+    # Bumped whenever choices or stance targets change (model save/delete, SchemaQuerySet's
+    # bulk_create, and by hand after bulk update/delete), so exports say which schema they used
+    # and the workspace's cached schema is replaced. A data migration that edits them must bump
+    # it too (historical models have no custom save).
     schema_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -122,7 +122,8 @@ class Schema:
         """The schema of `corpus` as of `corpus.schema_version`, from this process's cache.
 
         Every write to a corpus's choices or stance targets bumps its schema_version (model
-        save/delete, SchemaQuerySet's bulk writes), and every page reads the version with the
+        save/delete, bulk_create, and the bulk writes that bump by hand), and every page reads
+        the version with the
         corpus, so a cached schema is never older than the version the request saw. The
         version is bumped after the write, so a schema read after the version is as new or
         newer; one entry per corpus, replaced when the version moves.

@@ -177,14 +177,15 @@ def test_label_save_query_count_with_a_cold_schema_and_for_reviewers(
 
 
 def test_schema_change_reaches_the_next_save(client, corpus, annotator, assigned, sentences):
-    """The cached schema is replaced when the corpus's schema_version moves, also after bulk
-    writes (the schema cache must never serve a choice that is gone or miss a new one)."""
+    """The cached schema is replaced when the corpus's schema_version moves, also after a
+    bulk_create (the schema cache must never serve a stale name or miss a new choice)."""
     from annotator.models import LabelChoice, Layer
 
     client.force_login(annotator)
     opinion = choice(corpus, "opinion")
     client.post(url(sentences[0]), {"label": label_value(opinion)}, HTTP_HX_REQUEST="true")
-    LabelChoice.objects.filter(pk=opinion.pk).update(name="Judgement")
+    opinion.name = "Judgement"
+    opinion.save()
     html = client.post(
         url(sentences[0]), {"label": label_value(opinion)}, HTTP_HX_REQUEST="true"
     ).content.decode()
