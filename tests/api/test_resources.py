@@ -332,12 +332,14 @@ def test_stance_upsert_needs_a_target_of_the_corpus(
     assert "label" in bad_label.json()["error"]["fields"]
 
 
-def test_only_annotators_write_labels_and_only_members(
+def test_only_members_holding_the_article_write_labels(
     labelled_article: Article,
     curator: AbstractUser,
     outsider: AbstractUser,
     token_client: Clients,
+    assign: Callable[..., object],
 ) -> None:
+    """The workspace's rule, whatever the role: a curator who takes the article may label it."""
     sentence = labelled_article.sentences.get(ordinal=2)
     payload = {"sentence": sentence.pk, "layer": "claim_type", "label": "opinion"}
 
@@ -348,6 +350,11 @@ def test_only_annotators_write_labels_and_only_members(
     assert (
         token_client(outsider).post("/api/v1/annotations/", payload, format="json").status_code
         == 404
+    )
+    assign(article=labelled_article, annotator=curator)
+    assert (
+        token_client(curator).post("/api/v1/annotations/", payload, format="json").status_code
+        == 201
     )
 
 
