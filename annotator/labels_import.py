@@ -10,6 +10,7 @@ in the workspace.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -199,14 +200,16 @@ def import_labels(
         if problems:
             errors[f"line {line.number}"] = problems
     names = {user_id: name for name, user_id in users.items()}
-    for user_id in {row.annotator_id for row in rows}:
-        mine = [row for row in rows if row.annotator_id == user_id]
+    rows_of: defaultdict[int, list[_Row]] = defaultdict(list)
+    for row in rows:
+        rows_of[row.annotator_id].append(row)
+    for user_id, theirs in rows_of.items():
         refused = labelling_refusals(
             annotator_id=user_id,
-            sentence_ids=[row.sentence_id for row in mine],
+            sentence_ids=[row.sentence_id for row in theirs],
             about=names[user_id],
         )
-        for row in mine:
+        for row in theirs:
             if row.sentence_id in refused:
                 errors.setdefault(f"line {row.line}", []).append(
                     f"annotator: {refused[row.sentence_id]}"
