@@ -292,6 +292,8 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions, loaded with plain SQL (annotator/sessions.py).
+SESSION_ENGINE = "annotator.sessions"
 # The CSRF token reaches htmx through the page (hx-headers on <body>), never through
 # JavaScript reading the cookie.
 CSRF_COOKIE_HTTPONLY = True
