@@ -123,10 +123,9 @@ class Schema:
 
         Every write to a corpus's choices or stance targets bumps its schema_version (model
         save/delete, bulk_create, and the bulk writes that bump by hand), and every page reads
-        the version with the
-        corpus, so a cached schema is never older than the version the request saw. The
-        version is bumped after the write, so a schema read after the version is as new or
-        newer; one entry per corpus, replaced when the version moves.
+        the version with the corpus, so a cached schema is never older than the version the
+        request saw. The version is bumped after the write, so a schema read after the version
+        is as new or newer; one entry per corpus, replaced when the version moves.
         """
         cached = _SCHEMAS.get(corpus.pk)
         if cached is not None and cached[0] == corpus.schema_version:
@@ -534,7 +533,8 @@ def _state_or_404(request: HttpRequest, pk: int) -> LabellingState:
 @require_POST
 def sentence_label(request: HttpRequest, pk: int) -> HttpResponse:
     # Queries: the sentence with my labels and note (one), the schema (cached per version),
-    # everyone's labels for reviewers, then the save (one statement on PostgreSQL).
+    # everyone's labels for reviewers, then the save (one statement on PostgreSQL). Nothing
+    # is read after the save: once it is stored, the answer must say so.
     state = _state_or_404(request, pk)
     schema = Schema.of(state.corpus)
     form = LabelForm(request.POST, choices=schema.choices_by_id, targets=schema.targets_by_id)
@@ -575,6 +575,9 @@ def sentence_label(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def sentence_note(request: HttpRequest, pk: int) -> HttpResponse:
     state = _state_or_404(request, pk)
+    # Everything the row needs is read before the write (see sentence_label).
+    schema = Schema.of(state.corpus)
+    others = _others(request, state)
     form = NoteForm(request.POST)
     if form.is_valid():
         try:
@@ -588,22 +591,14 @@ def sentence_note(request: HttpRequest, pk: int) -> HttpResponse:
             return _refused(request, state.sentence, str(refused))
         if not request.htmx:
             return redirect(_sentence_url(state.sentence))
-        schema = Schema.of(state.corpus)
-        return _saved_row(request, state, schema, _others(request, state))
+        return _saved_row(request, state, schema, others)
     if not request.htmx:
         messages.error(request, f"Note not saved: {form.errors.as_text()}")
         return redirect(_sentence_url(state.sentence))
-    schema = Schema.of(state.corpus)
     return render(
         request,
         "annotator/_sentence_row.html",
-        _row_for(
-            request,
-            state,
-            schema,
-            others=_others(request, state),
-            can_label=_may_label(request, state),
-        ),
+        _row_for(request, state, schema, others=others, can_label=_may_label(request, state)),
         status=400,
     )
 
