@@ -74,9 +74,9 @@ class Condition:
     """One part of the labelling rule.
 
     `sql` is a boolean SQL expression over the row of the sentence table of the enclosing
-    query (named by its table name) and one parameter, the user's id. It is plain SQL so the
-    same text serves the one-statement save on PostgreSQL, the ORM path on SQLite and the bulk
-    check of an import, and the rule cannot drift between them.
+    query (named by its table name), with the user's id wherever it says %s. It is plain SQL so
+    the same text serves the one-statement save on PostgreSQL, the check before a write on
+    other databases and the bulk check of an import, and the rule cannot drift between them.
     """
 
     name: str
@@ -115,8 +115,11 @@ LABELLING_RULE: tuple[Condition, ...] = (
 )
 
 
-def _rule_columns() -> str:
-    return ", ".join(f"{condition.sql} AS {condition.name}" for condition in LABELLING_RULE)
+def _columns(conditions: Iterable[Condition], annotator_id: int) -> tuple[str, list[int]]:
+    """The conditions as SELECT columns, with their parameters."""
+    conditions = list(conditions)
+    sql = ", ".join(f"{condition.sql} AS {condition.name}" for condition in conditions)
+    return sql, [annotator_id] * sum(condition.sql.count("%s") for condition in conditions)
 
 
 def labelling_refusals(
@@ -130,13 +133,14 @@ def labelling_refusals(
     wanted = list(dict.fromkeys(sentence_ids))
     refused: dict[int, str] = {}
     found: set[int] = set()
+    columns, params = _columns(LABELLING_RULE, annotator_id)
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         marks = ", ".join(["%s"] * len(chunk))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {_S}.id, {_rule_columns()} FROM {_S} WHERE {_S}.id IN ({marks})",
-                [annotator_id] * len(LABELLING_RULE) + chunk,
+                f"SELECT {_S}.id, {columns} FROM {_S} WHERE {_S}.id IN ({marks})",
+                params + chunk,
             )
             for sentence_id, *holds in cursor.fetchall():
                 found.add(sentence_id)
@@ -162,11 +166,11 @@ def article_refusal(*, annotator_id: int, article_id: int) -> str | None:
     """Why the user may not label in this article at all (the rule's article-wide conditions,
     read on any one of its sentences); None when they may."""
     conditions = [c for c in LABELLING_RULE if not c.per_sentence]
-    columns = ", ".join(f"{c.sql} AS {c.name}" for c in conditions)
+    columns, params = _columns(conditions, annotator_id)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {columns} FROM {_S} WHERE {_S}.article_id = %s LIMIT 1",
-            [annotator_id] * len(conditions) + [article_id],
+            params + [article_id],
         )
         row = cursor.fetchone()
     if row is None:
