@@ -203,12 +203,14 @@ def run(args: argparse.Namespace, database: str) -> None:
     def page_round(name: str) -> None:
         client.get(page_url)  # warm-up
         samples: list[float] = []
+        cpu: list[float] = []
         for _ in tqdm(range(args.page_requests), desc=name, leave=False):
-            response = timed(samples, lambda: client.get(page_url))
+            response = timed(samples, lambda: client.get(page_url), cpu)
             assert response.status_code == 200
         with CaptureQueriesContext(connection) as queries:
             client.get(page_url)
         report(name, samples, len(queries))
+        print(f"{'':<42} CPU of the process, median {statistics.median(cpu):7.2f} ms")
 
     page_round("article page, no labels yet")
 
