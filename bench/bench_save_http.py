@@ -19,6 +19,7 @@ import argparse
 import http.client
 import os
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -212,6 +213,7 @@ def main() -> None:
 
         connections.close_all()
         recreate_database(maintenance_url, name, drop_only=True)
+        shutil.rmtree(static_root, ignore_errors=True)
 
 
 def run(port: int, session: str, plan: list[tuple[int, int]], args: argparse.Namespace) -> None:
