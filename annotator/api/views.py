@@ -536,7 +536,8 @@ class AnnotationViewSet(
             raise PermissionDenied(str(refused)) from None
         except LabelError as error:
             raise ValidationError({"label": [str(error)]}) from None
-        annotation = self.get_queryset().get(pk=annotation.pk)
+        # Answered from what the save returned, not read back: once stored, the answer is
+        # success even if the connection is lost now.
         code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
         return Response(s.AnnotationSerializer(annotation).data, status=code)
 

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import AbstractUser
 from rest_framework.test import APIClient
 
+from annotator.api.serializers import AnnotationSerializer
 from annotator.models import (
     Annotation,
     AnnotationHistory,
@@ -296,6 +297,11 @@ def test_upsert_is_idempotent_and_keeps_history(
     assert first.status_code == 201 and second.status_code == 200
     assert changed.status_code == 200 and changed.json()["label"] == "user_comment"
     assert Annotation.objects.filter(sentence=sentence, annotator=annotator).count() == 1
+    # The answer is built from what the save returned; it says what is stored.
+    stored = Annotation.objects.select_related("sentence", "annotator", "choice").get(
+        sentence=sentence, annotator=annotator
+    )
+    assert changed.json() == json.loads(json.dumps(AnnotationSerializer(stored).data))
     history = AnnotationHistory.objects.filter(sentence=sentence, annotator=annotator)
     assert [(h.old_value, h.new_value) for h in history] == [
         ("", "opinion"),
