@@ -1,24 +1,41 @@
-"""Writes an annotator makes while labelling: a label (with its history), undo, notes and flags.
+"""Writes an annotator makes while labelling: a label (with its history), undo, notes and flags,
+and the one rule that decides whether a user may make them.
+
+The rule ("may this user label this sentence") is `LABELLING_RULE` below, and every write here
+applies it: `save_label`, `save_note` and `undo_last_change` refuse with `LabellingRefused`,
+whoever calls them (workspace views, REST API, bulk label import). Entry points translate the
+refusal into 403 or a line report; none of them checks on its own.
 
 Every change of a label appends an `AnnotationHistory` row in the same transaction, so the
 history is complete by construction. The annotator is always the signed-in user: nothing here
 takes an annotation id, so no one can reach another person's label by changing a number.
+
+On PostgreSQL a label save is one SQL statement (the rule, the upsert and the history row), so
+the label loop costs one round trip; other databases (SQLite for `make run`) take the plain ORM
+path, with the same rule and the same results.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Subquery
+from django.dispatch import Signal
 from django.utils import timezone
 
+from annotator.assigning import HOLDING_PLACE
 from annotator.models import (
     Annotation,
     AnnotationHistory,
     Article,
+    Assignment,
+    Corpus,
     LabelChoice,
     Layer,
+    Membership,
     Sentence,
     SentenceNote,
     StanceTarget,
@@ -31,10 +48,232 @@ if TYPE_CHECKING:
 # only a hint, so the server bounds it.
 MAX_SECONDS_PER_CHANGE = 3600.0
 MAX_NOTE_LENGTH = SentenceNote._meta.get_field("note").max_length
+# A save that loses the race to create a label retries once it can see the winner's row.
+MAX_SAVE_ATTEMPTS = 3
+
+# Sent after a label write has been made (and committed, unless the caller holds a transaction):
+# the point between the write and the answer, for code that reacts to saves.
+label_saved = Signal()
 
 
 class LabelError(ValueError):
-    """A label that does not fit the sentence's corpus schema (wrong corpus, layer or target)."""
+    """A label write that cannot be made: it does not fit the sentence's corpus schema (wrong
+    corpus, layer or target), or the user may not label the sentence (`LabellingRefused`)."""
+
+
+class LabellingRefused(LabelError):
+    """The user may not label this sentence; the message says why, to that user."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The rule: may this user label this sentence?
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One part of the labelling rule.
+
+    `sql` is a boolean SQL expression over the row of the sentence table of the enclosing
+    query (named by its table name), with the user's id wherever it says %s. It is plain SQL so
+    the same text serves the one-statement save on PostgreSQL, the check before a write on
+    other databases and the bulk check of an import, and the rule cannot drift between them.
+    """
+
+    name: str
+    sql: str
+    refusal: str  # said to the user
+    refusal_for: str  # said about someone else ({annotator}), in an import's line report
+    # False when the condition reads only the sentence's article (membership, assignment), so
+    # it also answers "may this user label in this article" (undo with nothing to undo).
+    per_sentence: bool = False
+
+
+_S = Sentence._meta.db_table
+_HOLDING = ", ".join(f"'{status.value}'" for status in HOLDING_PLACE)
+
+LABELLING_RULE: tuple[Condition, ...] = (
+    Condition(
+        "member",
+        f"EXISTS (SELECT 1 FROM {Membership._meta.db_table} m"
+        f" JOIN {Article._meta.db_table} a ON a.corpus_id = m.corpus_id"
+        f" WHERE a.id = {_S}.article_id AND m.user_id = %s)",
+        "You are not a member of this corpus.",
+        "{annotator!r} is not a member of this corpus",
+    ),
+    Condition(
+        # Members may read every article of their corpus, but label only those they hold, so
+        # no path gets round annotators_per_article.
+        "holds_article",
+        f"EXISTS (SELECT 1 FROM {Assignment._meta.db_table} x"
+        f" WHERE x.article_id = {_S}.article_id AND x.annotator_id = %s"
+        f" AND x.status IN ({_HOLDING}))",
+        "This article is not assigned to you; take it with “Next article” first.",
+        "the article is not assigned to {annotator!r}",
+    ),
+    # Sentences excluded from labelling join the rule here, as one more Condition
+    # (per_sentence=True).
+)
+
+
+def _columns(conditions: Iterable[Condition], annotator_id: int) -> tuple[str, list[int]]:
+    """The conditions as SELECT columns, with their parameters."""
+    conditions = list(conditions)
+    sql = ", ".join(f"{condition.sql} AS {condition.name}" for condition in conditions)
+    return sql, [annotator_id] * sum(condition.sql.count("%s") for condition in conditions)
+
+
+def labelling_refusals(
+    *, annotator_id: int, sentence_ids: Iterable[int], about: str | None = None
+) -> dict[int, str]:
+    """Why `annotator_id` may not label each of `sentence_ids`: {sentence id: reason}.
+
+    Sentences the user may label are absent; unknown ids count as refused. `about` names the
+    annotator in the reasons (an import's report) instead of speaking to them.
+    """
+    wanted = list(dict.fromkeys(sentence_ids))
+    refused: dict[int, str] = {}
+    found: set[int] = set()
+    columns, params = _columns(LABELLING_RULE, annotator_id)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        marks = ", ".join(["%s"] * len(chunk))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {_S}.id, {columns} FROM {_S} WHERE {_S}.id IN ({marks})",
+                params + chunk,
+            )
+            for sentence_id, *holds in cursor.fetchall():
+                found.add(sentence_id)
+                reason = _refusal(holds, about=about)
+                if reason:
+                    refused[sentence_id] = reason
+    for sentence_id in wanted:
+        if sentence_id not in found:
+            refused[sentence_id] = "No such sentence."
+    return refused
+
+
+def _refusal(holds: Iterable[object], *, about: str | None = None) -> str | None:
+    for condition, held in zip(LABELLING_RULE, holds, strict=True):
+        if not held:
+            if about is not None:
+                return condition.refusal_for.format(annotator=about)
+            return condition.refusal
+    return None
+
+
+def article_refusal(*, annotator_id: int, article_id: int) -> str | None:
+    """Why the user may not label in this article at all (the rule's article-wide conditions,
+    read on any one of its sentences); None when they may."""
+    conditions = [c for c in LABELLING_RULE if not c.per_sentence]
+    columns, params = _columns(conditions, annotator_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {_S} WHERE {_S}.article_id = %s LIMIT 1",
+            params + [article_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return "No such article."
+    return next((c.refusal for c, held in zip(conditions, row, strict=True) if not held), None)
+
+
+def ensure_may_label(*, annotator: AbstractBaseUser, sentence: Sentence) -> None:
+    """Raise LabellingRefused unless `annotator` may label `sentence` (one query)."""
+    reason = labelling_refusals(annotator_id=annotator.pk, sentence_ids=[sentence.pk]).get(
+        sentence.pk
+    )
+    if reason:
+        raise LabellingRefused(reason)
+
+
+# ---------------------------------------------------------------------------------------------
+# What the workspace shows of one sentence, read in one query
+
+
+@dataclass
+class LabellingState:
+    """One sentence as its annotator sees it: where it is, their labels and note on it.
+
+    `sentence.article.corpus` is a partial Corpus (id, schema_version, stance_required): enough
+    to find the cached schema and to draw the row, not to be saved.
+    """
+
+    sentence: Sentence
+    role: str
+    labels: dict[tuple[str, int | None], int] = field(default_factory=dict)
+    note: SentenceNote | None = None
+
+    @property
+    def corpus(self) -> Corpus:
+        return self.sentence.article.corpus
+
+    def annotations(self) -> list[Annotation]:
+        """The labels as (unsaved) Annotation rows, the shape the row builder reads."""
+        return [
+            Annotation(
+                sentence_id=self.sentence.pk,
+                layer=layer,
+                target_id=target_id,
+                choice_id=choice_id,
+            )
+            for (layer, target_id), choice_id in self.labels.items()
+        ]
+
+
+_STATE_SQL = f"""
+    SELECT s.id, s.article_id, s.ordinal, s.paragraph, s.start, s."end", s.text,
+           a.corpus_id, c.schema_version, c.stance_required, m.role,
+           n.id, n.unsure, n.note, l.layer, l.target_id, l.choice_id
+    FROM {_S} s
+    JOIN {Article._meta.db_table} a ON a.id = s.article_id
+    JOIN {Corpus._meta.db_table} c ON c.id = a.corpus_id
+    JOIN {Membership._meta.db_table} m ON m.corpus_id = a.corpus_id AND m.user_id = %s
+    LEFT JOIN {SentenceNote._meta.db_table} n ON n.sentence_id = s.id AND n.annotator_id = %s
+    LEFT JOIN {Annotation._meta.db_table} l ON l.sentence_id = s.id AND l.annotator_id = %s
+    WHERE s.id = %s
+"""
+
+
+def labelling_state(*, annotator: AbstractBaseUser, sentence_id: int) -> LabellingState | None:
+    """The sentence with its corpus, the user's role there, their labels and note; None when
+    there is no such sentence in a corpus the user belongs to.
+
+    One query in plain SQL (it runs on every label save, and the ORM's query building would
+    cost more than the query): one row per label of the user's, the rest repeated on each.
+    """
+    user_id = annotator.pk
+    with connection.cursor() as cursor:
+        cursor.execute(_STATE_SQL, [user_id, user_id, user_id, sentence_id])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    first = rows[0]
+    corpus = Corpus(id=first[7], schema_version=first[8], stance_required=bool(first[9]))
+    sentence = Sentence(
+        id=first[0],
+        article=Article(id=first[1], corpus=corpus),
+        ordinal=first[2],
+        paragraph=first[3],
+        start=first[4],
+        end=first[5],
+        text=first[6],
+    )
+    note = None
+    if first[11] is not None:
+        note = SentenceNote(
+            id=first[11],
+            sentence=sentence,
+            annotator_id=user_id,
+            unsure=bool(first[12]),
+            note=first[13],
+        )
+    labels = {(row[14], row[15]): row[16] for row in rows if row[14] is not None}
+    return LabellingState(sentence=sentence, role=first[10], labels=labels, note=note)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writes
 
 
 def clamp_seconds(seconds: float | str | None) -> float:
@@ -158,6 +397,128 @@ def _log(
     )
 
 
+def _upsert_sql(*, stance: bool) -> str:
+    """The one statement of a label save on PostgreSQL: rule, upsert, history, answer.
+
+    `current` locks the existing label (FOR UPDATE waits for a concurrent save and then sees
+    its committed value), so the history's old value is the one really replaced and each
+    change is logged once. When there is no label yet, two first saves race on the unique
+    index: the loser's INSERT does nothing (ON CONFLICT) and the statement returns no label,
+    and the caller runs it again, now seeing the winner's row. Times come from
+    clock_timestamp() after the lock, so history times follow the order of the changes.
+    """
+    annotation = Annotation._meta.db_table
+    history = AnnotationHistory._meta.db_table
+    choice = LabelChoice._meta.db_table
+    same_target = "target_id = %(target)s" if stance else "target_id IS NULL"
+    allowed = " AND ".join(condition.name for condition in LABELLING_RULE)
+    return f"""
+        WITH rule AS (
+            SELECT {
+        ", ".join(f"{c.sql.replace('%s', '%(annotator)s')} AS {c.name}" for c in LABELLING_RULE)
+    }
+            FROM {_S} WHERE {_S}.id = %(sentence)s
+        ),
+        allowed AS (SELECT 1 FROM rule WHERE {allowed}),
+        current AS (
+            SELECT id, choice_id FROM {annotation}
+            WHERE sentence_id = %(sentence)s AND annotator_id = %(annotator)s
+              AND layer = %(layer)s AND {same_target} AND EXISTS (SELECT 1 FROM allowed)
+            FOR UPDATE
+        ),
+        changed AS (
+            UPDATE {annotation} AS a SET
+                choice_id = %(choice)s,
+                seconds_spent = a.seconds_spent + %(seconds)s,
+                updated_at = CASE WHEN a.choice_id = %(choice)s
+                                  THEN a.updated_at ELSE clock_timestamp() END
+            FROM current WHERE a.id = current.id
+            RETURNING a.id, current.choice_id AS old_choice, a.seconds_spent, a.created_at,
+                      a.updated_at
+        ),
+        created AS (
+            INSERT INTO {annotation}
+                (sentence_id, annotator_id, layer, target_id, choice_id, seconds_spent,
+                 created_at, updated_at)
+            SELECT %(sentence)s, %(annotator)s, %(layer)s, %(target)s, %(choice)s,
+                   %(seconds)s, clock.at, clock.at
+            FROM allowed, (SELECT clock_timestamp() AS at) AS clock
+            WHERE NOT EXISTS (SELECT 1 FROM current)
+            ON CONFLICT DO NOTHING
+            RETURNING id, NULL::bigint AS old_choice, seconds_spent, created_at, updated_at
+        ),
+        written AS (SELECT * FROM changed UNION ALL SELECT * FROM created),
+        logged AS (
+            INSERT INTO {history}
+                (sentence_id, annotator_id, layer, target_id, changed_by_id, changed_at,
+                 old_value, new_value, undo_of_id)
+            SELECT %(sentence)s, %(annotator)s, %(layer)s, %(target)s, %(annotator)s,
+                   written.updated_at,
+                   COALESCE((SELECT value FROM {choice} WHERE id = written.old_choice), ''),
+                   %(value)s, NULL
+            FROM written WHERE written.old_choice IS DISTINCT FROM %(choice)s
+            RETURNING id
+        )
+        SELECT {", ".join(f"rule.{c.name}" for c in LABELLING_RULE)},
+               written.id, written.seconds_spent, written.created_at, written.updated_at
+        FROM rule LEFT JOIN written ON TRUE
+    """
+
+
+_UPSERT_SQL = {stance: _upsert_sql(stance=stance) for stance in (False, True)}
+
+
+def _save_in_one_statement(
+    *,
+    sentence: Sentence,
+    annotator: AbstractBaseUser,
+    layer: str,
+    target: StanceTarget | None,
+    choice: LabelChoice,
+    seconds: float,
+) -> Annotation:
+    params = {
+        "sentence": sentence.pk,
+        "annotator": annotator.pk,
+        "layer": layer,
+        "target": target.pk if target is not None else None,
+        "choice": choice.pk,
+        "value": choice.value,
+        "seconds": seconds,
+    }
+    with connection.cursor() as cursor:
+        for _ in range(MAX_SAVE_ATTEMPTS):
+            cursor.execute(_UPSERT_SQL[target is not None], params)
+            row = cursor.fetchone()
+            if row is None:
+                raise LabellingRefused("No such sentence.")
+            holds, (pk, seconds_spent, created_at, updated_at) = (
+                row[: len(LABELLING_RULE)],
+                row[len(LABELLING_RULE) :],
+            )
+            reason = _refusal(holds)
+            if reason:
+                raise LabellingRefused(reason)
+            if pk is not None:
+                break
+        else:
+            raise IntegrityError("The label kept changing under a concurrent save; try again.")
+    annotation = Annotation(
+        id=pk,
+        sentence=sentence,
+        annotator=annotator,
+        layer=layer,
+        target=target,
+        choice=choice,
+        seconds_spent=seconds_spent,
+        created_at=created_at,
+        updated_at=updated_at,
+    )
+    annotation._state.adding = False
+    annotation._state.db = connection.alias
+    return annotation
+
+
 def save_label(
     *,
     sentence: Sentence,
@@ -169,20 +530,34 @@ def save_label(
 ) -> Annotation | None:
     """Set the annotator's label for a sentence, layer and target; choice=None removes it.
 
-    Adds the (clamped) seconds to the time spent on the label. Safe under concurrency: two
-    saves of the same label end in one row, and each change is logged once.
-    `sentence.article` must be loaded (the view fetches it with select_related).
+    Refuses (LabellingRefused) when the labelling rule does, and (LabelError) a label that
+    does not fit the corpus's schema. Adds the (clamped) seconds to the time spent on the
+    label. Safe under concurrency: two saves of the same label end in one row, and each change
+    is logged once. `sentence.article` must be loaded (its corpus_id is checked).
     """
     _check_fits_schema(sentence=sentence, layer=layer, target=target, choice=choice)
-    with transaction.atomic():
-        annotation, _ = _write(
+    seconds = clamp_seconds(seconds)
+    if choice is not None and connection.vendor == "postgresql":
+        annotation: Annotation | None = _save_in_one_statement(
             sentence=sentence,
             annotator=annotator,
             layer=layer,
             target=target,
             choice=choice,
-            seconds=clamp_seconds(seconds),
+            seconds=seconds,
         )
+    else:
+        ensure_may_label(annotator=annotator, sentence=sentence)
+        with transaction.atomic():
+            annotation, _ = _write(
+                sentence=sentence,
+                annotator=annotator,
+                layer=layer,
+                target=target,
+                choice=choice,
+                seconds=seconds,
+            )
+    label_saved.send(sender=Annotation, sentence=sentence, annotator=annotator, layer=layer)
     return annotation
 
 
@@ -192,7 +567,12 @@ def undo_last_change(*, article: Article, annotator: AbstractBaseUser) -> Senten
     Restores the previous choice (or removes a label that was new) and logs the reversal as a
     history entry pointing at the one it undoes, so pressing undo again goes one step further
     back. Returns the sentence that changed, or None when there is nothing left to undo.
+    Refuses (LabellingRefused) when the user may not label in the article, or no longer label
+    the sentence that change was on.
     """
+    reason = article_refusal(annotator_id=annotator.pk, article_id=article.pk)
+    if reason:
+        raise LabellingRefused(reason)
     try:
         with transaction.atomic():
             entry = (
@@ -208,6 +588,7 @@ def undo_last_change(*, article: Article, annotator: AbstractBaseUser) -> Senten
             )
             if entry is None:
                 return None
+            ensure_may_label(annotator=annotator, sentence=entry.sentence)
             previous = None
             if entry.old_value:
                 previous = LabelChoice.objects.filter(
@@ -233,10 +614,12 @@ def undo_last_change(*, article: Article, annotator: AbstractBaseUser) -> Senten
 def save_note(
     *, sentence: Sentence, annotator: AbstractBaseUser, unsure: bool, note: str
 ) -> SentenceNote:
-    """Set the annotator's own unsure flag and short note on a sentence."""
+    """Set the annotator's own unsure flag and short note on a sentence (the labelling rule
+    applies: a note is part of labelling the sentence)."""
     note = note.strip()
     if len(note) > MAX_NOTE_LENGTH:
         raise LabelError(f"A note can be at most {MAX_NOTE_LENGTH} characters.")
+    ensure_may_label(annotator=annotator, sentence=sentence)
     sentence_note, _ = SentenceNote.objects.update_or_create(
         sentence=sentence,
         annotator=annotator,

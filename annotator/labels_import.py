@@ -1,20 +1,22 @@
 """Bulk import of labels made in another tool: JSONL lines -> annotations, all or nothing.
 
 Every line is checked first (JSON, fields, article, sentence, target, label, who may write for
-whom) and every problem is reported by line number; only a clean file is written, in one
-transaction, through `annotating.save_label` so history and concurrency rules are the same as
-for labels made in the workspace.
+whom, and the labelling rule: the line's annotator must hold the article) and every problem is
+reported by line number; only a clean file is written, in one transaction, through
+`annotating.save_label`, so the rule, history and concurrency are the same as for labels made
+in the workspace.
 """
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db import transaction
 
-from annotator.annotating import save_label
+from annotator.annotating import LabelError, labelling_refusals, save_label
 from annotator.models import Annotation, LabelChoice, Layer, Membership, Role, Sentence
 
 if TYPE_CHECKING:
@@ -34,6 +36,18 @@ class LabelImportRejected(Exception):
     def __init__(self, errors: dict[str, list[str]]) -> None:
         super().__init__(f"{len(errors)} line(s) rejected")
         self.errors = errors
+
+
+class _Row(NamedTuple):
+    """A checked line, ready to write."""
+
+    line: int
+    sentence_id: int
+    annotator_id: int
+    layer: str
+    target_id: int | None
+    choice_id: int
+    seconds: float
 
 
 @dataclass(frozen=True)
@@ -142,14 +156,14 @@ def import_labels(
         (layer, value): pk
         for pk, layer, value in corpus.choices.values_list("id", "layer", "value")
     }
-    rows: list[tuple[int, int, int, int | None, int, float]] = []
+    rows: list[_Row] = []
     seen: dict[tuple[int, int, str, int | None], int] = {}
     for line in lines:
         problems = []
         if line.annotator != caller.get_username() and not caller_is_manager:
             problems.append("annotator: only managers may import labels for other annotators")
-        elif members.get(line.annotator) != Role.ANNOTATOR:
-            problems.append(f"annotator: {line.annotator!r} is not an annotator of this corpus")
+        elif line.annotator not in members:
+            problems.append(f"annotator: {line.annotator!r} is not a member of this corpus")
         article_id = articles.get(line.external_id)
         sentence_id = None
         if article_id is None:
@@ -175,7 +189,8 @@ def import_labels(
             else:
                 seen[key] = line.number
                 rows.append(
-                    (
+                    _Row(
+                        line.number,
                         sentence_id,
                         users[line.annotator],
                         line.layer,
@@ -186,6 +201,21 @@ def import_labels(
                 )
         if problems:
             errors[f"line {line.number}"] = problems
+    names = {user_id: name for name, user_id in users.items()}
+    rows_of: defaultdict[int, list[_Row]] = defaultdict(list)
+    for row in rows:
+        rows_of[row.annotator_id].append(row)
+    for user_id, theirs in rows_of.items():
+        refused = labelling_refusals(
+            annotator_id=user_id,
+            sentence_ids=[row.sentence_id for row in theirs],
+            about=names[user_id],
+        )
+        for row in theirs:
+            if row.sentence_id in refused:
+                errors.setdefault(f"line {row.line}", []).append(
+                    f"annotator: {refused[row.sentence_id]}"
+                )
     if errors:
         shown = dict(
             sorted(errors.items(), key=lambda item: _line_order(item[0]))[:MAX_ERRORS_REPORTED]
@@ -198,13 +228,13 @@ def _line_order(key: str) -> int:
     return int(key.split()[-1]) if key.startswith("line ") else 0
 
 
-def _write(
-    *, corpus: Corpus, rows: list[tuple[int, int, str, int | None, int, float]]
-) -> dict[str, int]:
+def _write(*, corpus: Corpus, rows: list[_Row]) -> dict[str, int]:
     from django.contrib.auth import get_user_model
 
-    sentence_objects = Sentence.objects.select_related("article").in_bulk({r[0] for r in rows})
-    user_objects = get_user_model().objects.in_bulk({r[1] for r in rows})
+    sentence_objects = Sentence.objects.select_related("article").in_bulk(
+        {row.sentence_id for row in rows}
+    )
+    user_objects = get_user_model().objects.in_bulk({row.annotator_id for row in rows})
     target_objects = {t.pk: t for t in corpus.stance_targets.all()}
     choice_objects = {c.pk: c for c in LabelChoice.objects.filter(corpus=corpus)}
     counts = {"lines": len(rows), "created": 0, "updated": 0, "unchanged": 0}
@@ -215,16 +245,21 @@ def _write(
                 sentence_id__in=sentence_objects, annotator_id__in=user_objects
             ).values_list("sentence_id", "annotator_id", "layer", "target_id", "choice_id")
         }
-        for sentence_id, user_id, layer, target_id, choice_id, seconds in rows:
+        for number, sentence_id, user_id, layer, target_id, choice_id, seconds in rows:
             before = existing.get((sentence_id, user_id, layer, target_id))
-            save_label(
-                sentence=sentence_objects[sentence_id],
-                annotator=user_objects[user_id],
-                layer=layer,
-                target=target_objects.get(target_id) if target_id else None,
-                choice=choice_objects[choice_id],
-                seconds=seconds,
-            )
+            try:
+                save_label(
+                    sentence=sentence_objects[sentence_id],
+                    annotator=user_objects[user_id],
+                    layer=layer,
+                    target=target_objects.get(target_id) if target_id else None,
+                    choice=choice_objects[choice_id],
+                    seconds=seconds,
+                )
+            except LabelError as error:
+                # Checked above; this is an assignment released while the file was written.
+                # Raising inside the transaction writes nothing at all.
+                raise LabelImportRejected({f"line {number}": [str(error)]}) from None
             if before is None:
                 counts["created"] += 1
             elif before == choice_id:

@@ -142,6 +142,23 @@ class Progress:
         return min(round(100 * self.done / self.total), 100) if self.total else 0
 
 
+class SchemaQuerySet(models.QuerySet):
+    """Label choices and stance targets: bulk_create bumps the corpora's schema_version as a
+    single save does (the workspace caches a corpus's schema by that version, so a write that
+    does not bump it leaves annotators with a stale schema).
+
+    QuerySet.update/delete/bulk_update skip the models' save and delete too: the code that
+    calls them bumps the version itself (corpora.move_in_order, the admin's bulk delete).
+    """
+
+    def bulk_create(self, objs: object, *args: object, **kwargs: object) -> list:
+        created = super().bulk_create(objs, *args, **kwargs)
+        corpus_ids = {obj.corpus_id for obj in created}
+        if corpus_ids:
+            Corpus.objects.filter(pk__in=corpus_ids).update(schema_version=F("schema_version") + 1)
+        return created
+
+
 class CorpusQuerySet(models.QuerySet["Corpus"]):
     def for_user(self, user: AbstractBaseUser | AnonymousUser) -> CorpusQuerySet:
         """The user's corpora, each with the user's `role` in it (from the same join)."""
@@ -208,7 +225,10 @@ class Corpus(models.Model):
         default=False,
         help_text="Whether an article counts as done only when every sentence has a stance.",
     )
-    # Bumped whenever choices or stance targets change, so exports say which schema they used.
+    # Bumped whenever choices or stance targets change (model save/delete, SchemaQuerySet's
+    # bulk_create, and by hand after bulk update/delete), so exports say which schema they used
+    # and the workspace's cached schema is replaced. A data migration that edits them must bump
+    # it too (historical models have no custom save).
     schema_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -295,6 +315,8 @@ class StanceTarget(models.Model):
     description = models.TextField(blank=True)
     order = models.PositiveSmallIntegerField(default=0)
 
+    objects = SchemaQuerySet.as_manager()
+
     class Meta:
         ordering = ["corpus", "order", "id"]
         constraints = [
@@ -336,6 +358,8 @@ class LabelChoice(models.Model):
     numeric_code = models.FloatField(
         null=True, blank=True, help_text="Numeric value for interval-level agreement."
     )
+
+    objects = SchemaQuerySet.as_manager()
 
     class Meta:
         ordering = ["corpus", "layer", "order", "id"]

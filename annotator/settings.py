@@ -125,9 +125,11 @@ MIDDLEWARE = [
     # First: load-balancer probes (/healthz, /readyz) answer before host checks and HTTPS
     # redirects, which a probe sent to the host's own address over plain HTTP would fail.
     "annotator.health.HealthCheckMiddleware",
-    # First, so every log record, error page and answer of the request carries its id.
+    # Next, so every log record, error page and answer of the request carries its id.
     "annotator.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Compresses pages (HTML answers to GET) last, after every other layer wrote its part.
+    "annotator.compression.CompressionMiddleware",
     # Static files before anything that touches the session or the database.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "annotator.middleware.DatabaseUnavailableMiddleware",
@@ -390,6 +392,8 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions, loaded with plain SQL (annotator/sessions.py).
+SESSION_ENGINE = "annotator.sessions"
 # The CSRF token reaches htmx through the page (hx-headers on <body>), never through
 # JavaScript reading the cookie.
 CSRF_COOKIE_HTTPONLY = True

@@ -31,6 +31,7 @@ from annotator.models import (
     Sentence,
     StanceTarget,
 )
+from annotator.views.workspace import forget_schemas
 from tests.factories import create_article
 
 _sequence = itertools.count(1)
@@ -120,6 +121,13 @@ def other_annotator(corpus: Corpus, make_member: Callable[..., AbstractUser]) ->
 def outsider(make_user: Callable[..., AbstractUser]) -> AbstractUser:
     """Signed in, but a member of no corpus."""
     return make_user(username="outsider")
+
+
+@pytest.fixture(autouse=True)
+def cold_schema_cache() -> None:
+    """Every test starts with an empty label-schema cache, so pinned query counts do not depend
+    on which test ran before in the same process."""
+    forget_schemas()
 
 
 @pytest.fixture

@@ -265,9 +265,10 @@ def test_missing_rows_are_created_once_in_one_query(
 
 
 def test_rows_changed_since_counted_are_found_and_cleared_by_a_refresh(
-    corpus, annotator, make_article
+    corpus, annotator, make_article, assign
 ):
     quiet, busy = (make_article(corpus=corpus, text=f"Article {n} here.") for n in range(2))
+    assign(article=busy, annotator=annotator)  # labelling needs the article
     refresh_figures(article_ids=[quiet.pk, busy.pk])
 
     def changed() -> list[int]:

@@ -22,6 +22,7 @@ from django.urls.exceptions import NoReverseMatch
 from annotator.annotating import save_label
 from annotator.models import (
     Article,
+    Assignment,
     Corpus,
     GoldLabel,
     GoldMethod,
@@ -78,6 +79,7 @@ def secret(
     article: Article = make_article(corpus=corpus)
     sentence = Sentence.objects.select_related("article").filter(article=article).first()
     choice = LabelChoice.objects.get(corpus=corpus, layer=Layer.CLAIM_TYPE, value="opinion")
+    Assignment.objects.create(article=article, annotator=annotator)
     annotation = save_label(
         sentence=sentence, annotator=annotator, layer=Layer.CLAIM_TYPE, target=None, choice=choice
     )

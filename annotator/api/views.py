@@ -27,7 +27,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotator.annotating import LabelError, save_label
+from annotator.annotating import LabelError, LabellingRefused, save_label
 from annotator.api import serializers as s
 from annotator.api.errors import error_body
 from annotator.api.filters import (
@@ -44,7 +44,6 @@ from annotator.api.permissions import (
     member_corpus,
     require_role,
 )
-from annotator.assigning import HOLDING_PLACE
 from annotator.corpora import (
     ManagementError,
     add_member,
@@ -59,7 +58,6 @@ from annotator.labels_import import LabelImportRejected, import_labels
 from annotator.models import (
     Annotation,
     Article,
-    Assignment,
     Corpus,
     GoldLabel,
     LabelChoice,
@@ -464,15 +462,6 @@ class AnnotationViewSet(
             pk=fields["sentence"],
         )
         corpus = sentence.article.corpus
-        require_role(corpus, request.user, Role.ANNOTATORS)
-        # As in the workspace: labels go only on articles assigned to you, so the API cannot
-        # get round annotators_per_article.
-        if not Assignment.objects.filter(
-            article_id=sentence.article_id, annotator=request.user, status__in=HOLDING_PLACE
-        ).exists():
-            raise PermissionDenied(
-                "This article is not assigned to you: take it with “Next article” first."
-            )
         target, choice = _resolve_label(
             corpus, fields["layer"], fields.get("target"), fields["label"]
         )
@@ -488,9 +477,12 @@ class AnnotationViewSet(
                 choice=choice,
                 seconds=fields["seconds"],
             )
+        except LabellingRefused as refused:
+            raise PermissionDenied(str(refused)) from None
         except LabelError as error:
             raise ValidationError({"label": [str(error)]}) from None
-        annotation = self.get_queryset().get(pk=annotation.pk)
+        # Answered from what the save returned, not read back: once stored, the answer is
+        # success even if the connection is lost now.
         code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
         return Response(s.AnnotationSerializer(annotation).data, status=code)
 
@@ -498,13 +490,16 @@ class AnnotationViewSet(
         if instance.annotator_id != self.request.user.pk:
             raise PermissionDenied("Only the annotator who made a label may remove it.")
         sentence = Sentence.objects.select_related("article").get(pk=instance.sentence_id)
-        save_label(
-            sentence=sentence,
-            annotator=self.request.user,
-            layer=instance.layer,
-            target=instance.target,
-            choice=None,
-        )
+        try:
+            save_label(
+                sentence=sentence,
+                annotator=self.request.user,
+                layer=instance.layer,
+                target=instance.target,
+                choice=None,
+            )
+        except LabellingRefused as refused:
+            raise PermissionDenied(str(refused)) from None
 
     @extend_schema(
         summary="Bulk import labels from another tool (JSONL); all lines or none",

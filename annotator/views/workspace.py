@@ -16,8 +16,10 @@ from typing import NamedTuple
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Exists, F, OuterRef, Subquery
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
+from django.db.models import F, OuterRef, Subquery
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,7 +28,16 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from annotator.annotating import LabelError, save_label, save_note, undo_last_change
+from annotator.annotating import (
+    LabelError,
+    LabellingRefused,
+    LabellingState,
+    labelling_refusals,
+    labelling_state,
+    save_label,
+    save_note,
+    undo_last_change,
+)
 from annotator.assigning import (
     HOLDING_PLACE,
     AssignmentError,
@@ -51,7 +62,6 @@ from annotator.models import (
     Role,
     Sentence,
     SentenceNote,
-    SentenceQuerySet,
     StanceTarget,
 )
 
@@ -124,7 +134,7 @@ class SentenceRow:
 
 @dataclass
 class Schema:
-    """A corpus's label schema, read once per request."""
+    """A corpus's label schema, read once per schema version and process (see `of`)."""
 
     claim_choices: list[LabelChoice]
     stance_choices: list[LabelChoice]
@@ -135,11 +145,30 @@ class Schema:
 
     @classmethod
     def of(cls, corpus: Corpus) -> Schema:
-        choices = list(corpus.choices.order_by("layer", "order", "pk"))
+        """The schema of `corpus` as of `corpus.schema_version`, from this process's cache.
+
+        Every write to a corpus's choices or stance targets bumps its schema_version (model
+        save/delete, bulk_create, and the bulk writes that bump by hand), and every page reads
+        the version with the corpus, so a cached schema is never older than the version the
+        request saw. The version is bumped after the write, so a schema read after the version
+        is as new or newer; one entry per corpus, replaced when the version moves.
+        """
+        cached = _SCHEMAS.get(corpus.pk)
+        if cached is not None and cached[0] == corpus.schema_version:
+            return cached[1]
+        schema = cls.read(corpus)
+        _SCHEMAS[corpus.pk] = (corpus.schema_version, schema)
+        return schema
+
+    @classmethod
+    def read(cls, corpus: Corpus) -> Schema:
+        choices = list(
+            LabelChoice.objects.filter(corpus_id=corpus.pk).order_by("layer", "order", "pk")
+        )
         return cls(
             claim_choices=[c for c in choices if c.layer == Layer.CLAIM_TYPE],
             stance_choices=[c for c in choices if c.layer == Layer.STANCE],
-            targets=list(corpus.stance_targets.order_by("order", "pk")),
+            targets=list(StanceTarget.objects.filter(corpus_id=corpus.pk).order_by("order", "pk")),
         )
 
     def button(
@@ -162,13 +191,23 @@ class Schema:
             )
         return LabelButton(value, choice, selected, self._buttons[key])
 
-    @property
+    @cached_property
     def choices_by_id(self) -> dict[int, LabelChoice]:
         return {c.pk: c for c in self.claim_choices + self.stance_choices}
 
-    @property
+    @cached_property
     def targets_by_id(self) -> dict[int, StanceTarget]:
         return {t.pk: t for t in self.targets}
+
+
+# corpus id -> (schema_version, Schema). Shared by the threads of a process: entries are only
+# ever replaced whole, and a Schema's button cache holds values that depend on its key alone.
+_SCHEMAS: dict[int, tuple[int, Schema]] = {}
+
+
+def forget_schemas() -> None:
+    """Empty this process's schema cache (tests pin query counts from a cold start)."""
+    _SCHEMAS.clear()
 
 
 def url_maker(name: str) -> Callable[[int], str]:
@@ -262,43 +301,36 @@ def _articles_for(request: HttpRequest) -> ArticleQuerySet:
     )
 
 
-def _sentences_for(request: HttpRequest) -> SentenceQuerySet:
-    user = request.user
-    return (
-        Sentence.objects.visible_to(user)
-        .select_related("article__corpus")
-        .annotate(
-            role=F("article__corpus__memberships__role"),
-            can_label=Exists(
-                Assignment.objects.filter(
-                    article=OuterRef("article"), annotator=user, status__in=HOLDING_PLACE
-                )
-            ),
-        )
-    )
-
-
-def _row_for(request: HttpRequest, sentence: Sentence, schema: Schema) -> dict[str, object]:
-    """Template context for one `_sentence_row.html` fragment (three queries at most)."""
-    corpus = sentence.article.corpus
-    annotations = Annotation.objects.filter(sentence=sentence, annotator=request.user)
-    notes = SentenceNote.objects.filter(sentence=sentence, annotator=request.user)
-    others = (
-        Annotation.objects.filter(sentence=sentence)
+def _others(request: HttpRequest, state: LabellingState) -> list[Annotation]:
+    """Other annotators' labels on the sentence, for the roles that see them (else none)."""
+    if state.role not in SEES_ALL:
+        return []
+    return list(
+        Annotation.objects.filter(sentence_id=state.sentence.pk)
         .exclude(annotator=request.user)
         .select_related("annotator")
-        if sentence.role in SEES_ALL
-        else ()
     )
+
+
+def _row_for(
+    request: HttpRequest,
+    state: LabellingState,
+    schema: Schema,
+    *,
+    others: Iterable[Annotation] = (),
+    can_label: bool = True,
+) -> dict[str, object]:
+    """Template context for one `_sentence_row.html` fragment, from what the request already
+    holds: no queries, so a row can be drawn even when the connection is gone."""
     (row,) = build_rows(
-        sentences=[sentence],
+        sentences=[state.sentence],
         schema=schema,
-        stance_required=corpus.stance_required,
-        annotations=annotations,
-        notes=notes,
+        stance_required=state.corpus.stance_required,
+        annotations=state.annotations(),
+        notes=[state.note] if state.note is not None else [],
         others=others,
     )
-    return {"row": row, "can_label": sentence.can_label, "csrf_field": csrf_field(request)}
+    return {"row": row, "can_label": can_label, "csrf_field": csrf_field(request)}
 
 
 def csrf_field(request: HttpRequest) -> SafeString:
@@ -417,78 +449,113 @@ def _sentence_url(sentence: Sentence) -> str:
     return f"{sentence.article.get_absolute_url()}#s-{sentence.pk}"
 
 
+def _state_or_404(request: HttpRequest, pk: int) -> LabellingState:
+    state = labelling_state(annotator=request.user, sentence_id=pk)
+    if state is None:
+        raise Http404("No such sentence in your corpora.")
+    return state
+
+
 @login_required
 @require_POST
 def sentence_label(request: HttpRequest, pk: int) -> HttpResponse:
-    sentence = get_object_or_404(_sentences_for(request), pk=pk)
-    if not sentence.can_label:
-        return _not_yours(request, sentence)
-    schema = Schema.of(sentence.article.corpus)
+    # Queries: the sentence with my labels and note (one), the schema (cached per version),
+    # everyone's labels for reviewers, then the save (one statement on PostgreSQL). Nothing
+    # is read after the save: once it is stored, the answer must say so.
+    state = _state_or_404(request, pk)
+    schema = Schema.of(state.corpus)
     form = LabelForm(request.POST, choices=schema.choices_by_id, targets=schema.targets_by_id)
-    status = 200
+    others = _others(request, state)
     if form.is_valid():
         choice, target = form.cleaned_data["label"]
         try:
             save_label(
-                sentence=sentence,
+                sentence=state.sentence,
                 annotator=request.user,
                 layer=choice.layer,
                 target=target,
                 choice=choice,
                 seconds=form.cleaned_data["seconds"],
             )
+        except LabellingRefused as refused:
+            return _refused(request, state.sentence, str(refused))
         except LabelError as error:
             form.add_error("label", str(error))
-    if form.errors:
-        status = 400
-        if not request.htmx:
-            messages.error(request, f"Label not saved: {form.errors.as_text()}")
-    if request.htmx:
-        return render(
-            request,
-            "annotator/_sentence_row.html",
-            _row_for(request, sentence, schema),
-            status=status,
-        )
-    return redirect(_sentence_url(sentence))
+        else:
+            # Stored: the row is drawn from what the save knows, without reading it back.
+            state.labels[(choice.layer, target.pk if target else None)] = choice.pk
+            if not request.htmx:
+                return redirect(_sentence_url(state.sentence))
+            return _saved_row(request, state, schema, others)
+    if not request.htmx:
+        messages.error(request, f"Label not saved: {form.errors.as_text()}")
+        return redirect(_sentence_url(state.sentence))
+    return render(
+        request,
+        "annotator/_sentence_row.html",
+        _row_for(request, state, schema, others=others, can_label=_may_label(request, state)),
+        status=400,
+    )
 
 
 @login_required
 @require_POST
 def sentence_note(request: HttpRequest, pk: int) -> HttpResponse:
-    sentence = get_object_or_404(_sentences_for(request), pk=pk)
-    if not sentence.can_label:
-        return _not_yours(request, sentence)
+    state = _state_or_404(request, pk)
+    # Everything the row needs is read before the write (see sentence_label).
+    schema = Schema.of(state.corpus)
+    others = _others(request, state)
     form = NoteForm(request.POST)
-    status = 200
     if form.is_valid():
-        save_note(
-            sentence=sentence,
-            annotator=request.user,
-            unsure=form.cleaned_data["unsure"],
-            note=form.cleaned_data["note"],
-        )
-    else:
-        status = 400
+        try:
+            state.note = save_note(
+                sentence=state.sentence,
+                annotator=request.user,
+                unsure=form.cleaned_data["unsure"],
+                note=form.cleaned_data["note"],
+            )
+        except LabellingRefused as refused:
+            return _refused(request, state.sentence, str(refused))
         if not request.htmx:
-            messages.error(request, f"Note not saved: {form.errors.as_text()}")
-    if request.htmx:
-        schema = Schema.of(sentence.article.corpus)
+            return redirect(_sentence_url(state.sentence))
+        return _saved_row(request, state, schema, others)
+    if not request.htmx:
+        messages.error(request, f"Note not saved: {form.errors.as_text()}")
+        return redirect(_sentence_url(state.sentence))
+    return render(
+        request,
+        "annotator/_sentence_row.html",
+        _row_for(request, state, schema, others=others, can_label=_may_label(request, state)),
+        status=400,
+    )
+
+
+def _may_label(request: HttpRequest, state: LabellingState) -> bool:
+    """Whether to draw the row's forms after a refused input (the rule's answer)."""
+    return not labelling_refusals(annotator_id=request.user.pk, sentence_ids=[state.sentence.pk])
+
+
+def _saved_row(
+    request: HttpRequest, state: LabellingState, schema: Schema, others: list[Annotation]
+) -> HttpResponse:
+    """The redrawn row after a stored change; a change that is stored answers success even if
+    drawing the row fails (a 204 leaves the row as the browser shows it)."""
+    try:
         return render(
-            request,
-            "annotator/_sentence_row.html",
-            _row_for(request, sentence, schema),
-            status=status,
+            request, "annotator/_sentence_row.html", _row_for(request, state, schema, others=others)
         )
-    return redirect(_sentence_url(sentence))
+    except DatabaseError:
+        response = HttpResponse(status=204)
+        response["HX-Trigger"] = "label-saved"
+        return response
 
 
-def _not_yours(request: HttpRequest, sentence: Sentence) -> HttpResponse:
-    """Members may read any article of their corpus, but label only those assigned to them."""
-    text = "This article is not assigned to you; take it with “Next article” first."
+def _refused(request: HttpRequest, sentence: Sentence, reason: str) -> HttpResponse:
+    """The labelling rule's refusal: 403 with its reason for htmx, the reason as a message on
+    the article page otherwise."""
     if request.htmx:
-        return HttpResponse(text, status=403)
-    messages.error(request, text)
+        return HttpResponseForbidden(reason)
+    messages.error(request, reason)
     return redirect(_sentence_url(sentence))
 
 
@@ -496,9 +563,12 @@ def _not_yours(request: HttpRequest, sentence: Sentence) -> HttpResponse:
 @require_POST
 def article_undo(request: HttpRequest, pk: int) -> HttpResponse:
     article = get_object_or_404(_articles_for(request), pk=pk)
-    if article.assignment_status not in HOLDING_PLACE:
-        raise Http404("Not your article.")
-    changed = undo_last_change(article=article, annotator=request.user)
+    try:
+        changed = undo_last_change(article=article, annotator=request.user)
+    except LabellingRefused as refused:
+        if request.htmx:
+            return HttpResponseForbidden(str(refused))
+        raise PermissionDenied(str(refused)) from None
     if changed is not None and article.assignment_status == AssignmentStatus.DONE:
         assignment = Assignment.objects.select_related("article__corpus", "annotator").get(
             pk=article.assignment_id
@@ -512,14 +582,10 @@ def article_undo(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(f"{article.get_absolute_url()}#s-{changed.pk}")
     if changed is None:
         return HttpResponse(status=204)
-    sentence = get_object_or_404(_sentences_for(request), pk=changed.pk)
-    response = render(
-        request,
-        "annotator/_sentence_row.html",
-        _row_for(request, sentence, Schema.of(article.corpus)),
-    )
+    state = _state_or_404(request, changed.pk)
+    response = _saved_row(request, state, Schema.of(state.corpus), _others(request, state))
     # The undone row is only known now, so the response names its own target.
-    return reswap(retarget(response, f"#s-{sentence.pk}"), "outerHTML")
+    return reswap(retarget(response, f"#s-{changed.pk}"), "outerHTML")
 
 
 @login_required

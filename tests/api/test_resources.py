@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import AbstractUser
 from rest_framework.test import APIClient
 
+from annotator.api.serializers import AnnotationSerializer
 from annotator.models import (
     Annotation,
     AnnotationHistory,
@@ -355,6 +356,11 @@ def test_upsert_is_idempotent_and_keeps_history(
     assert first.status_code == 201 and second.status_code == 200
     assert changed.status_code == 200 and changed.json()["label"] == "user_comment"
     assert Annotation.objects.filter(sentence=sentence, annotator=annotator).count() == 1
+    # The answer is built from what the save returned; it says what is stored.
+    stored = Annotation.objects.select_related("sentence", "annotator", "choice").get(
+        sentence=sentence, annotator=annotator
+    )
+    assert changed.json() == json.loads(json.dumps(AnnotationSerializer(stored).data))
     history = AnnotationHistory.objects.filter(sentence=sentence, annotator=annotator)
     assert [(h.old_value, h.new_value) for h in history] == [
         ("", "opinion"),
@@ -391,12 +397,14 @@ def test_stance_upsert_needs_a_target_of_the_corpus(
     assert "label" in bad_label.json()["error"]["fields"]
 
 
-def test_only_annotators_write_labels_and_only_members(
+def test_only_members_holding_the_article_write_labels(
     labelled_article: Article,
     curator: AbstractUser,
     outsider: AbstractUser,
     token_client: Clients,
+    assign: Callable[..., object],
 ) -> None:
+    """The workspace's rule, whatever the role: a curator who takes the article may label it."""
     sentence = labelled_article.sentences.get(ordinal=2)
     payload = {"sentence": sentence.pk, "layer": "claim_type", "label": "opinion"}
 
@@ -408,6 +416,11 @@ def test_only_annotators_write_labels_and_only_members(
         token_client(outsider).post("/api/v1/annotations/", payload, format="json").status_code
         == 404
     )
+    assign(article=labelled_article, annotator=curator)
+    assert (
+        token_client(curator).post("/api/v1/annotations/", payload, format="json").status_code
+        == 201
+    )
 
 
 def test_delete_own_label_but_not_others(
@@ -416,12 +429,19 @@ def test_delete_own_label_but_not_others(
     other_annotator: AbstractUser,
     curator: AbstractUser,
     token_client: Clients,
+    assign: Callable[..., object],
 ) -> None:
     mine = Annotation.objects.filter(annotator=annotator, layer=Layer.STANCE).get()
     theirs = Annotation.objects.filter(annotator=other_annotator).first()
+    client = token_client(annotator)
 
     assert token_client(curator).delete(f"/api/v1/annotations/{theirs.pk}/").status_code == 403
-    assert token_client(annotator).delete(f"/api/v1/annotations/{mine.pk}/").status_code == 204
+    # Removing a label is labelling: only on an article you hold.
+    refused = client.delete(f"/api/v1/annotations/{mine.pk}/")
+    assert refused.status_code == 403
+    assert "not assigned to you" in refused.json()["error"]["message"]
+    assign(article=labelled_article, annotator=annotator)
+    assert client.delete(f"/api/v1/annotations/{mine.pk}/").status_code == 204
     assert not Annotation.objects.filter(pk=mine.pk).exists()
     assert Annotation.objects.filter(pk=theirs.pk).exists()
 
@@ -435,8 +455,12 @@ def jsonl_file(*lines: dict | str) -> io.BytesIO:
 
 
 def test_bulk_import_writes_all_lines(
-    labelled_article: Article, annotator: AbstractUser, token_client: Clients
+    labelled_article: Article,
+    annotator: AbstractUser,
+    token_client: Clients,
+    assign: Callable[..., object],
 ) -> None:
+    assign(article=labelled_article, annotator=annotator)
     file = jsonl_file(
         {
             "external_id": "korea-1.txt",
@@ -469,8 +493,12 @@ def test_bulk_import_writes_all_lines(
 
 
 def test_bulk_import_reports_every_bad_line_and_writes_nothing(
-    labelled_article: Article, annotator: AbstractUser, token_client: Clients
+    labelled_article: Article,
+    annotator: AbstractUser,
+    token_client: Clients,
+    assign: Callable[..., object],
 ) -> None:
+    assign(article=labelled_article, annotator=annotator)
     before = Annotation.objects.count()
     file = jsonl_file(
         {
@@ -513,6 +541,51 @@ def test_bulk_import_reports_every_bad_line_and_writes_nothing(
     assert any("'nope'" in message for message in fields["line 4"])
     assert "only managers" in fields["line 5"][0]
     assert Annotation.objects.count() == before
+
+
+def test_bulk_import_refuses_lines_for_articles_not_assigned(
+    corpus: Corpus,
+    labelled_article: Article,
+    annotator: AbstractUser,
+    other_annotator: AbstractUser,
+    manager: AbstractUser,
+    make_article: Callable[..., Article],
+    token_client: Clients,
+    assign: Callable[..., object],
+) -> None:
+    """Issue 11: the bulk import stored labels on articles never assigned to the annotator."""
+    make_article(corpus=corpus, text="Another article. Never assigned.", external_id="other.txt")
+    assign(article=labelled_article, annotator=annotator)
+    before = Annotation.objects.count()
+    line = {"sentence_index": 0, "layer": "claim_type", "label": "opinion"}
+    own = jsonl_file({**line, "external_id": "korea-1.txt"}, {**line, "external_id": "other.txt"})
+    for_others = jsonl_file(
+        {**line, "external_id": "korea-1.txt", "annotator": "annotator"},
+        {**line, "external_id": "korea-1.txt", "annotator": "other-annotator"},
+    )
+
+    mine = token_client(annotator).post(
+        "/api/v1/annotations/import/", {"corpus": "korea", "file": own}, format="multipart"
+    )
+    theirs = token_client(manager).post(
+        "/api/v1/annotations/import/", {"corpus": "korea", "file": for_others}, format="multipart"
+    )
+
+    assert mine.status_code == 400
+    assert mine.json()["error"]["fields"] == {
+        "line 2": ["annotator: the article is not assigned to 'annotator'"]
+    }
+    assert theirs.status_code == 400
+    assert theirs.json()["error"]["fields"] == {
+        "line 2": ["annotator: the article is not assigned to 'other-annotator'"]
+    }
+    assert Annotation.objects.count() == before
+    assign(article=labelled_article, annotator=other_annotator)
+    for_others.seek(0)
+    accepted = token_client(manager).post(
+        "/api/v1/annotations/import/", {"corpus": "korea", "file": for_others}, format="multipart"
+    )
+    assert accepted.status_code == 200, accepted.json()
 
 
 # --- Gold and agreement ------------------------------------------------------------------------

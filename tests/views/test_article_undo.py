@@ -44,11 +44,37 @@ def test_undo_never_touches_other_annotators(
     assert Annotation.objects.count() == 1
 
 
-def test_undo_needs_membership_and_assignment(client, outsider, other_annotator, article):
+def test_undo_needs_membership(client, outsider, article):
     undo_url = reverse("annotator:article-undo", kwargs={"pk": article.pk})
-    for user in (outsider, other_annotator):
-        client.force_login(user)
-        assert client.post(undo_url).status_code == 404
+    client.force_login(outsider)
+    assert client.post(undo_url).status_code == 404
+
+
+def test_undo_on_an_article_given_back_is_refused(client, corpus, annotator, assigned, sentences):
+    """The labelling rule holds for undo too: once the article is skipped, its labels stay."""
+    from annotator.models import AssignmentStatus
+
+    client.force_login(annotator)
+    client.post(
+        reverse("annotator:sentence-label", kwargs={"pk": sentences[0].pk}),
+        {"label": label_value(choice(corpus, "opinion"))},
+    )
+    assigned.status = AssignmentStatus.SKIPPED
+    assigned.save()
+    undo_url = reverse("annotator:article-undo", kwargs={"pk": assigned.article.pk})
+
+    refused = client.post(undo_url, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 403
+    assert "not assigned to you" in refused.content.decode()
+    assert client.post(undo_url).status_code == 403
+    assert Annotation.objects.get().choice.value == "opinion"
+
+
+def test_member_without_the_article_may_not_undo(client, other_annotator, article):
+    undo_url = reverse("annotator:article-undo", kwargs={"pk": article.pk})
+    client.force_login(other_annotator)
+    assert client.post(undo_url, HTTP_HX_REQUEST="true").status_code == 403
+    assert client.post(undo_url).status_code == 403
 
 
 def test_undo_on_a_finished_article_reopens_it(client, corpus, annotator, assigned, sentences):

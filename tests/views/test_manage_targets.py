@@ -99,6 +99,7 @@ def test_deleting_a_used_target_is_refused_with_the_counts(
     article = make_article(corpus=corpus, text="One here. Two here.")
     target = corpus.stance_targets.get()
     favor = LabelChoice.objects.get(corpus=corpus, value="favor")
+    Assignment.objects.create(article=article, annotator=annotator)
     for sentence in article.sentences.all():
         save_label(
             sentence=sentence, annotator=annotator, layer=Layer.STANCE, target=target, choice=favor

@@ -53,3 +53,28 @@ def test_notes_of_others_are_not_shown(client, annotator, other_annotator, assig
 def test_outsider_gets_404(client, outsider, sentences):
     client.force_login(outsider)
     assert client.post(url(sentences[0]), {"note": "x"}).status_code == 404
+
+
+def test_note_on_an_article_not_assigned_is_refused(client, other_annotator, article, sentences):
+    client.force_login(other_annotator)
+    htmx = client.post(url(sentences[0]), {"note": "mine?"}, HTTP_HX_REQUEST="true")
+    assert htmx.status_code == 403
+    assert "not assigned to you" in htmx.content.decode()
+    page = client.post(url(sentences[0]), {"note": "mine?"}, follow=True)
+    assert "not assigned to you" in page.content.decode()
+    assert not SentenceNote.objects.exists()
+
+
+def test_note_save_keeps_the_labels_on_the_row(client, corpus, annotator, assigned, sentences):
+    from annotator.forms import label_value
+    from tests.views.conftest import choice
+
+    client.force_login(annotator)
+    client.post(
+        reverse("annotator:sentence-label", kwargs={"pk": sentences[0].pk}),
+        {"label": label_value(choice(corpus, "opinion"))},
+    )
+    html = client.post(
+        url(sentences[0]), {"note": "sure?"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert 'aria-pressed="true"' in html and "sure?" in html
