@@ -174,12 +174,13 @@ def test_import_whose_connection_is_killed_runs_again_by_itself(
         timeout=90,
         what=f"the worker to import part of the job\n{worker.output()[-2000:]}",
     )
-    # The import's own backend: the one inside a transaction (heartbeats and progress commit
-    # at once).
+    # The import's own backend: the one inside the oldest transaction (heartbeats and progress
+    # commit at once, though on a loaded machine one of theirs may also pass a second).
     (pid,) = wait_for(
         lambda: maintenance(
             "SELECT pid FROM pg_stat_activity WHERE datname = %s "
-            "AND xact_start < now() - interval '1 second' AND pid <> pg_backend_pid()",
+            "AND xact_start < now() - interval '1 second' AND pid <> pg_backend_pid() "
+            "ORDER BY xact_start LIMIT 1",
             (database_name(),),
         ),
         timeout=30,

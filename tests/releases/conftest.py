@@ -11,6 +11,8 @@ from django.contrib.auth.models import AbstractUser
 from annotator.annotating import save_label
 from annotator.models import (
     Article,
+    Assignment,
+    AssignmentStatus,
     Corpus,
     GoldLabel,
     GoldMethod,
@@ -48,6 +50,12 @@ def label(db: None) -> Callable[..., None]:
     ) -> None:
         layer = Layer.STANCE if target is not None else Layer.CLAIM_TYPE
         sentence = Sentence.objects.select_related("article__corpus").get(pk=sentence.pk)
+        # Labelling needs the article held, as "Next article" would give it.
+        Assignment.objects.get_or_create(
+            article=sentence.article,
+            annotator=annotator,
+            defaults={"status": AssignmentStatus.ASSIGNED},
+        )
         choice = LabelChoice.objects.get(corpus=sentence.article.corpus, layer=layer, value=value)
         save_label(
             sentence=sentence, annotator=annotator, layer=layer, target=target, choice=choice

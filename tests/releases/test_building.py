@@ -151,23 +151,16 @@ def test_sentences_keep_their_split_and_new_articles_get_one(
     split_corpus: Corpus,
     make_article: Callable[..., object],
     release_of: Callable[..., Release],
+    label: Callable[..., None],
 ) -> None:
     first = snapshot_rows(release_of(split_corpus))
     person = split_corpus.memberships.filter(role="annotator").first().user
-    opinion = LabelChoice.objects.get(corpus=split_corpus, layer=Layer.CLAIM_TYPE, value="opinion")
     for number in range(30, 40):
         article = make_article(
             corpus=split_corpus, text=f"New one {number}. It counts.", external_id=f"s{number}"
         )
         for other in split_corpus.memberships.filter(role="annotator"):
-            sentence = article.sentences.select_related("article").first()
-            save_label(
-                sentence=sentence,
-                annotator=other.user,
-                layer=Layer.CLAIM_TYPE,
-                target=None,
-                choice=opinion,
-            )
+            label(sentence=article.sentences.first(), annotator=other.user, value="opinion")
     second = snapshot_rows(
         release_of(
             split_corpus,
