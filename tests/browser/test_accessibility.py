@@ -157,6 +157,13 @@ def test_manager_and_curator_pages_have_no_violations(
         "targets": f"/corpora/{corpus.slug}/targets/",
         "target edit": f"/corpora/{corpus.slug}/targets/{target.pk}/",
         "assign": f"/corpora/{corpus.slug}/assign/",
+        "assign, filtered": f"/corpora/{corpus.slug}/assign/?status=unassigned",
+        "articles": f"/corpora/{corpus.slug}/articles/",
+        "articles, filtered": f"/corpora/{corpus.slug}/articles/?status=in_progress&sort=-labels",
+        "throughput": f"/corpora/{corpus.slug}/throughput/",
+        "import": f"/corpora/{corpus.slug}/import/",
+        "export": f"/corpora/{corpus.slug}/export/",
+        "releases": f"/corpora/{corpus.slug}/releases/",
         "tokens": "/account/tokens/",
     }
     login(page, live_server, manager)
