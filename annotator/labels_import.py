@@ -20,7 +20,7 @@ from annotator.annotating import LabelError, labelling_refusals, save_label
 from annotator.models import Annotation, LabelChoice, Layer, Membership, Role, Sentence
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
     from annotator.models import Corpus
 
@@ -111,9 +111,7 @@ def _parse(number: int, raw: str, caller_name: str) -> tuple[_Line | None, list[
     return _Line(number, external_id, index, layer, target, label, annotator, float(seconds)), []
 
 
-def import_labels(
-    *, corpus: Corpus, caller: AbstractBaseUser, data: bytes, max_lines: int
-) -> dict[str, int]:
+def import_labels(*, corpus: Corpus, caller: User, data: bytes, max_lines: int) -> dict[str, int]:
     """Import JSONL labels into `corpus`; raises LabelImportRejected and writes nothing on error.
 
     Lines without `annotator` are the caller's own labels (the caller must be an annotator);

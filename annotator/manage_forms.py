@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 
 from annotator.models import (
@@ -68,7 +68,7 @@ class AddMemberForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.corpus = corpus
 
-    def clean_username(self) -> AbstractBaseUser:
+    def clean_username(self) -> User:
         username = self.cleaned_data["username"].strip()
         user = get_user_model().objects.filter(username=username).first()
         if user is None:

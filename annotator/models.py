@@ -10,7 +10,7 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,7 +26,9 @@ from django.utils.text import slugify
 from annotator.guidelines import MAX_GUIDELINES_CHARS
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from collections.abc import Iterable
+
+    from django.contrib.auth.models import AnonymousUser, User
 
 
 class Layer(models.TextChoices):
@@ -118,6 +120,14 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def max_length_of(model: type[models.Model], field_name: str) -> int:
+    """A field's max_length, for the checks and messages that repeat it outside a form."""
+    max_length = model._meta.get_field(field_name).max_length
+    if max_length is None:
+        raise TypeError(f"{model.__name__}.{field_name} has no max_length.")
+    return max_length
+
+
 def count_of(queryset: QuerySet) -> Subquery:
     """COUNT(*) of a queryset correlated with the outer row (through `OuterRef`), to annotate.
 
@@ -151,8 +161,8 @@ class SchemaQuerySet(models.QuerySet):
     calls them bumps the version itself (corpora.move_in_order, the admin's bulk delete).
     """
 
-    def bulk_create(self, objs: object, *args: object, **kwargs: object) -> list:
-        created = super().bulk_create(objs, *args, **kwargs)
+    def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
+        created: list[LabelChoice | StanceTarget] = super().bulk_create(objs, *args, **kwargs)
         corpus_ids = {obj.corpus_id for obj in created}
         if corpus_ids:
             Corpus.objects.filter(pk__in=corpus_ids).update(schema_version=F("schema_version") + 1)
@@ -160,15 +170,13 @@ class SchemaQuerySet(models.QuerySet):
 
 
 class CorpusQuerySet(models.QuerySet["Corpus"]):
-    def for_user(self, user: AbstractBaseUser | AnonymousUser) -> CorpusQuerySet:
+    def for_user(self, user: User | AnonymousUser) -> CorpusQuerySet:
         """The user's corpora, each with the user's `role` in it (from the same join)."""
         if not user.is_authenticated:
             return self.none()
         return self.filter(memberships__user=user).annotate(role=F("memberships__role"))
 
-    def with_role(
-        self, user: AbstractBaseUser | AnonymousUser, roles: tuple[str, ...]
-    ) -> CorpusQuerySet:
+    def with_role(self, user: User | AnonymousUser, roles: tuple[str, ...]) -> CorpusQuerySet:
         """The corpora where the user has one of `roles` (e.g. `Role.REVIEWERS`), with `role`."""
         if not user.is_authenticated:
             return self.none()
@@ -188,7 +196,7 @@ class CorpusQuerySet(models.QuerySet["Corpus"]):
             ),
         )
 
-    def with_progress(self, user: AbstractBaseUser | AnonymousUser) -> CorpusQuerySet:
+    def with_progress(self, user: User | AnonymousUser) -> CorpusQuerySet:
         """The user's corpora with what `corpus_progress` and `my_progress` read, and `my_open`
         (the user's articles in progress), in one query however many corpora."""
         mine = Assignment.objects.filter(article__corpus=OuterRef("pk"), annotator=user.pk)
@@ -298,7 +306,7 @@ class Corpus(models.Model):
         )
         return Progress(self.my_done, min(share, self.article_count))
 
-    def role_of(self, user: AbstractBaseUser | AnonymousUser) -> str | None:
+    def role_of(self, user: User | AnonymousUser) -> str | None:
         if not user.is_authenticated:
             return None
         return self.memberships.filter(user=user).values_list("role", flat=True).first()
@@ -328,7 +336,7 @@ class StanceTarget(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # The slug is set once, from the first name: renaming a target keeps its slug, so the
         # columns of exports and releases keyed by it stay the same.
         if not self.slug:
@@ -429,7 +437,7 @@ class Membership(models.Model):
 
 
 class ArticleQuerySet(models.QuerySet["Article"]):
-    def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> ArticleQuerySet:
+    def visible_to(self, user: User | AnonymousUser) -> ArticleQuerySet:
         if not user.is_authenticated:
             return self.none()
         return self.filter(corpus__memberships__user=user)
@@ -460,7 +468,8 @@ class ArticleQuerySet(models.QuerySet["Article"]):
 
     def needing_annotators(self, annotators_per_article: int) -> ArticleQuerySet:
         """Articles with a free annotator place, annotated with `places_taken`."""
-        return self.with_places_taken().filter(places_taken__lt=annotators_per_article)
+        # mypy misses annotations made by a QuerySet method (django-stubs#2917).
+        return self.with_places_taken().filter(places_taken__lt=annotators_per_article)  # type: ignore[misc]
 
 
 def _done_assignments() -> Subquery:
@@ -509,7 +518,7 @@ class Article(models.Model):
 
 
 class SentenceQuerySet(models.QuerySet["Sentence"]):
-    def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> SentenceQuerySet:
+    def visible_to(self, user: User | AnonymousUser) -> SentenceQuerySet:
         if not user.is_authenticated:
             return self.none()
         return self.filter(article__corpus__memberships__user=user)
@@ -520,7 +529,7 @@ class SentenceQuerySet(models.QuerySet["Sentence"]):
         leave out sentences that should not count, such as excluded page furniture."""
         return self.all()
 
-    def incomplete_for(self, user: AbstractBaseUser, *, stance_targets: int) -> SentenceQuerySet:
+    def incomplete_for(self, user: User, *, stance_targets: int) -> SentenceQuerySet:
         """Sentences `user` has not finished: no claim type, or fewer than `stance_targets`
         stances (pass 0 when the corpus does not require stance)."""
         mine = Annotation.objects.filter(sentence=OuterRef("pk"), annotator=user)
@@ -1275,7 +1284,7 @@ class Release(models.Model):
     def __str__(self) -> str:
         return f"{self.corpus} release {self.number}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # A ready release is a published snapshot: nothing about it changes afterwards.
         if (
             self.pk is not None
@@ -1289,7 +1298,7 @@ class Release(models.Model):
             "annotator:release-detail", kwargs={"slug": self.corpus.slug, "number": self.number}
         )
 
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         if Release.objects.filter(pk=self.pk, status=ReleaseStatus.READY).exists():
             raise TypeError(f"{self} is published and cannot be deleted.")
         return super().delete(*args, **kwargs)

@@ -15,7 +15,7 @@ from rest_framework.exceptions import PermissionDenied
 from annotator.models import Corpus, Role
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
 # How a refusal names the roles that may do what was asked.
 ROLE_NAMES = {
@@ -26,7 +26,7 @@ ROLE_NAMES = {
 
 
 def member_corpus(
-    user: AbstractBaseUser | AnonymousUser, slug: str, *, roles: tuple[str, ...] | None = None
+    user: User | AnonymousUser, slug: str, *, roles: tuple[str, ...] | None = None
 ) -> Corpus:
     """The corpus `slug` if `user` is a member (else 404) with one of `roles` (else 403)."""
     corpus = get_object_or_404(Corpus.objects.for_user(user), slug=slug)
@@ -34,9 +34,7 @@ def member_corpus(
     return corpus
 
 
-def require_role(
-    corpus: Corpus, user: AbstractBaseUser | AnonymousUser, roles: tuple[str, ...] | None
-) -> None:
+def require_role(corpus: Corpus, user: User | AnonymousUser, roles: tuple[str, ...] | None) -> None:
     if roles is None:
         return
     if corpus.role_of(user) not in roles:
@@ -44,12 +42,12 @@ def require_role(
         raise PermissionDenied(f"Only {who} of corpus {corpus.slug!r} may do this.")
 
 
-def corpus_ids_with_role(user: AbstractBaseUser | AnonymousUser, roles: tuple[str, ...]) -> object:
+def corpus_ids_with_role(user: User | AnonymousUser, roles: tuple[str, ...]) -> object:
     """A subquery of the ids of corpora where `user` has one of `roles`."""
     return Corpus.objects.with_role(user, roles).values("id")
 
 
-def annotations_visible_to(user: AbstractBaseUser | AnonymousUser) -> Q:
+def annotations_visible_to(user: User | AnonymousUser) -> Q:
     """Own labels in corpora the user belongs to, everyone's where they manage or curate."""
     member_of = Corpus.objects.for_user(user).values("id")
     return Q(sentence__article__corpus__in=member_of) & (
@@ -58,7 +56,7 @@ def annotations_visible_to(user: AbstractBaseUser | AnonymousUser) -> Q:
     )
 
 
-def can_create_corpora(user: AbstractBaseUser | AnonymousUser) -> bool:
+def can_create_corpora(user: User | AnonymousUser) -> bool:
     """Staff, and anyone who already manages a corpus, may start a new one."""
     if not user.is_authenticated:
         return False

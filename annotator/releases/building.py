@@ -60,7 +60,7 @@ from annotator.releases.records import (
 from annotator.releases.splits import SPLITS, validate_proportions
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
 # Who may do what: managers cut releases; managers and curators read and download them, as
 # they may export the corpus (a release holds every annotator's labels).
@@ -110,11 +110,11 @@ class ReleaseOptions:
     license: str = "other"
 
 
-def may_cut(user: AbstractBaseUser | AnonymousUser, corpus: Corpus) -> bool:
+def may_cut(user: User | AnonymousUser, corpus: Corpus) -> bool:
     return corpus.role_of(user) in CUT_ROLES
 
 
-def may_read(user: AbstractBaseUser | AnonymousUser, corpus: Corpus) -> bool:
+def may_read(user: User | AnonymousUser, corpus: Corpus) -> bool:
     return corpus.role_of(user) in READ_ROLES
 
 
@@ -153,7 +153,7 @@ def cut_release(
     *,
     corpus: Corpus,
     options: ReleaseOptions,
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
     enqueue: bool = True,
 ) -> Release:
     """Number a new release of `corpus` and queue its build (unless `enqueue` is False).
