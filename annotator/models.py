@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from django.contrib.auth.models import AnonymousUser, User
+    from django.db.models.expressions import Combinable
 
 
 class Layer(models.TextChoices):
@@ -122,10 +123,10 @@ def content_hash(text: str) -> str:
 
 def max_length_of(model: type[models.Model], field_name: str) -> int:
     """A field's max_length, for the checks and messages that repeat it outside a form."""
-    max_length = model._meta.get_field(field_name).max_length
-    if max_length is None:
+    field = model._meta.get_field(field_name)
+    if not isinstance(field, models.Field) or field.max_length is None:
         raise TypeError(f"{model.__name__}.{field_name} has no max_length.")
-    return max_length
+    return field.max_length
 
 
 def count_of(queryset: QuerySet) -> Subquery:
@@ -152,7 +153,7 @@ class Progress:
         return min(round(100 * self.done / self.total), 100) if self.total else 0
 
 
-class SchemaQuerySet(models.QuerySet):
+class SchemaQuerySet(models.QuerySet[Any]):
     """Label choices and stance targets: bulk_create bumps the corpora's schema_version as a
     single save does (the workspace caches a corpus's schema by that version, so a write that
     does not bump it leaves annotators with a stale schema).
@@ -162,7 +163,8 @@ class SchemaQuerySet(models.QuerySet):
     """
 
     def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
-        created: list[LabelChoice | StanceTarget] = super().bulk_create(objs, *args, **kwargs)
+        # Any: one QuerySet class for two models (LabelChoice, StanceTarget), both with corpus_id.
+        created = super().bulk_create(objs, *args, **kwargs)
         corpus_ids = {obj.corpus_id for obj in created}
         if corpus_ids:
             Corpus.objects.filter(pk__in=corpus_ids).update(schema_version=F("schema_version") + 1)
@@ -203,7 +205,8 @@ class CorpusQuerySet(models.QuerySet["Corpus"]):
         return (
             self.for_user(user)
             .with_counts()
-            .annotate(
+            # The plugin takes these names, declared on Corpus for `my_progress`, for a clash.
+            .annotate(  # type: ignore[no-redef]
                 annotator_count=count_of(
                     Membership.objects.filter(corpus=OuterRef("pk")).annotators()
                 ),
@@ -288,6 +291,16 @@ class Corpus(models.Model):
 
     def bump_schema_version(self) -> None:
         Corpus.objects.filter(pk=self.pk).update(schema_version=F("schema_version") + 1)
+
+    # Only on rows from the CorpusQuerySet methods that annotate them: `role` (for_user,
+    # with_role), `article_count` and `done_count` (with_counts), `annotator_count`, `my_done`
+    # and `my_open` (with_progress). Declared for the type checker; a plain row has none.
+    role: str
+    article_count: int
+    done_count: int
+    annotator_count: int
+    my_done: int
+    my_open: int
 
     @property
     def corpus_progress(self) -> Progress:
@@ -510,6 +523,10 @@ class Article(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("annotator:article-detail", kwargs={"pk": self.pk})
 
+    # Only on rows from ArticleQuerySet.with_counts(); declared for the type checker.
+    sentence_count: int
+    done_count: int
+
     @property
     def is_complete(self) -> bool:
         """Finished by as many annotators as the corpus asks for (needs
@@ -533,7 +550,7 @@ class SentenceQuerySet(models.QuerySet["Sentence"]):
         """Sentences `user` has not finished: no claim type, or fewer than `stance_targets`
         stances (pass 0 when the corpus does not require stance)."""
         mine = Annotation.objects.filter(sentence=OuterRef("pk"), annotator=user)
-        incomplete = ~models.Exists(mine.filter(layer=Layer.CLAIM_TYPE))
+        incomplete: Q | Combinable = ~models.Exists(mine.filter(layer=Layer.CLAIM_TYPE))
         if stance_targets:
             incomplete |= Q(stance_count__lt=stance_targets)
             return self.annotate(stance_count=count_of(mine.filter(layer=Layer.STANCE))).filter(
@@ -906,7 +923,7 @@ class ArticleStatsQuerySet(models.QuerySet["ArticleStats"]):
 
     def matching(self, chosen: ArticleFilter, *, per_article: int) -> ArticleStatsQuerySet:
         """The rows that pass every part of the filter (the corpus is the caller's to set)."""
-        rows = self
+        rows: ArticleStatsQuerySet = self
         if chosen.text.strip():
             rows = rows.matching_text(chosen.text)
         if chosen.status:

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import OuterRef, QuerySet
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -32,6 +32,7 @@ from annotator.corpora import (
     save_target,
 )
 from annotator.guidelines import render_guidelines
+from annotator.http import AuthenticatedRequest
 from annotator.manage_forms import (
     AddMemberForm,
     ChoiceForm,
@@ -54,7 +55,7 @@ from annotator.models import (
 MOVES = {"up": -1, "down": 1}
 
 
-def _managed_corpus(request: HttpRequest, slug: str) -> Corpus:
+def _managed_corpus(request: AuthenticatedRequest, slug: str) -> Corpus:
     # `role` comes with the corpus, for the corpus menu in the page header.
     return get_object_or_404(Corpus.objects.with_role(request.user, Role.MANAGERS), slug=slug)
 
@@ -70,7 +71,7 @@ def _form_error(form: Form, refused: ManagementError) -> None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def corpus_settings(request: HttpRequest, slug: str) -> HttpResponse:
+def corpus_settings(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     corpus = _managed_corpus(request, slug)
     previous_per_article = corpus.annotators_per_article
     # A copy: an invalid form must not rename the corpus in the page's own header.
@@ -94,7 +95,7 @@ def corpus_settings(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _explain_fewer_annotators(request: HttpRequest, corpus: Corpus, previous: int) -> None:
+def _explain_fewer_annotators(request: AuthenticatedRequest, corpus: Corpus, previous: int) -> None:
     if corpus.annotators_per_article >= previous:
         return
     over = (
@@ -128,7 +129,7 @@ def _members(corpus: Corpus) -> QuerySet[Membership]:
 
 
 def _members_page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     corpus: Corpus,
     *,
     add_form: AddMemberForm | None = None,
@@ -154,13 +155,13 @@ def _members_page(
 
 @login_required
 @require_http_methods(["GET"])
-def corpus_members(request: HttpRequest, slug: str) -> HttpResponse:
+def corpus_members(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     return _members_page(request, _managed_corpus(request, slug))
 
 
 @login_required
 @require_POST
-def member_add(request: HttpRequest, slug: str) -> HttpResponse:
+def member_add(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     corpus = _managed_corpus(request, slug)
     form = AddMemberForm(request.POST, corpus=corpus)
     if form.is_valid():
@@ -180,7 +181,7 @@ def member_add(request: HttpRequest, slug: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
-def member_create(request: HttpRequest, slug: str) -> HttpResponse:
+def member_create(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     corpus = _managed_corpus(request, slug)
     form = CreateAccountForm(request.POST)
     if not form.is_valid():
@@ -202,7 +203,7 @@ def member_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def member_role(request: AuthenticatedRequest, slug: str, pk: int) -> HttpResponse:
     corpus = _managed_corpus(request, slug)
     membership = get_object_or_404(corpus.memberships.select_related("user"), pk=pk)
     form = RoleForm(request.POST)
@@ -223,7 +224,7 @@ def member_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def member_remove(request: AuthenticatedRequest, slug: str, pk: int) -> HttpResponse:
     corpus = _managed_corpus(request, slug)
     membership = get_object_or_404(corpus.memberships.select_related("user"), pk=pk)
     who = membership.user.get_username()
@@ -251,7 +252,7 @@ def _choices(corpus: Corpus) -> list[LabelChoice]:
 
 
 def _schema_page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     corpus: Corpus,
     *,
     forms: dict[str, ChoiceForm] | None = None,
@@ -278,13 +279,13 @@ def _schema_page(
 
 @login_required
 @require_http_methods(["GET"])
-def corpus_schema(request: HttpRequest, slug: str) -> HttpResponse:
+def corpus_schema(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     return _schema_page(request, _managed_corpus(request, slug))
 
 
 @login_required
 @require_POST
-def choice_add(request: HttpRequest, slug: str) -> HttpResponse:
+def choice_add(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     corpus = _managed_corpus(request, slug)
     layer = request.POST.get("layer", "")
     if layer not in Layer.values:
@@ -304,7 +305,7 @@ def choice_add(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def choice_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def choice_edit(request: AuthenticatedRequest, slug: str, pk: int) -> HttpResponse:
     corpus = _managed_corpus(request, slug)
     choice = get_object_or_404(corpus.choices, pk=pk)
     form = ChoiceForm(
@@ -328,7 +329,7 @@ def choice_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def choice_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def choice_move(request: AuthenticatedRequest, slug: str, pk: int) -> HttpResponse:
     corpus = _managed_corpus(request, slug)
     choice = get_object_or_404(corpus.choices, pk=pk)
     step = MOVES.get(request.POST.get("direction", ""))
@@ -339,7 +340,7 @@ def choice_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def choice_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def choice_delete(request: AuthenticatedRequest, slug: str, pk: int) -> HttpResponse:
     corpus = _managed_corpus(request, slug)
     choice = get_object_or_404(corpus.choices, pk=pk)
     try:
@@ -356,7 +357,11 @@ def choice_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 def _targets_page(
-    request: HttpRequest, corpus: Corpus, *, form: TargetForm | None = None, status: int = 200
+    request: AuthenticatedRequest,
+    corpus: Corpus,
+    *,
+    form: TargetForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     targets = corpus.stance_targets.annotate(
         annotation_count=count_of(Annotation.objects.filter(target=OuterRef("pk"))),
@@ -377,13 +382,13 @@ def _targets_page(
 
 @login_required
 @require_http_methods(["GET"])
-def corpus_targets(request: HttpRequest, slug: str) -> HttpResponse:
+def corpus_targets(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     return _targets_page(request, _managed_corpus(request, slug))
 
 
 @login_required
 @require_POST
-def target_add(request: HttpRequest, slug: str) -> HttpResponse:
+def target_add(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     corpus = _managed_corpus(request, slug)
     form = TargetForm(request.POST, corpus=corpus)
     if form.is_valid():
@@ -399,7 +404,7 @@ def target_add(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def target_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def target_edit(request: AuthenticatedRequest, slug: str, pk: int) -> HttpResponse:
     corpus = _managed_corpus(request, slug)
     target = get_object_or_404(corpus.stance_targets, pk=pk)
     form = TargetForm(request.POST or None, instance=copy.copy(target), corpus=corpus)
@@ -421,7 +426,7 @@ def target_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def target_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def target_move(request: AuthenticatedRequest, slug: str, pk: int) -> HttpResponse:
     corpus = _managed_corpus(request, slug)
     target = get_object_or_404(corpus.stance_targets, pk=pk)
     step = MOVES.get(request.POST.get("direction", ""))
@@ -432,7 +437,7 @@ def target_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def target_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def target_delete(request: AuthenticatedRequest, slug: str, pk: int) -> HttpResponse:
     corpus = _managed_corpus(request, slug)
     target = get_object_or_404(corpus.stance_targets, pk=pk)
     try:

@@ -11,7 +11,6 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import (
-    HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
     HttpResponsePermanentRedirect,
@@ -22,17 +21,18 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from annotator import charts
+from annotator.http import AuthenticatedRequest
 from annotator.models import Corpus, Role
 
 
-def curated_corpus(request: HttpRequest, slug: str) -> Corpus:
+def curated_corpus(request: AuthenticatedRequest, slug: str) -> Corpus:
     """The corpus if the user manages or curates it; 404 for annotators and non-members alike.
 
     Its `role` feeds the corpus links in the navigation (_corpus_nav.html)."""
     return get_object_or_404(Corpus.objects.with_role(request.user, Role.REVIEWERS), slug=slug)
 
 
-def _level(request: HttpRequest) -> str | None:
+def _level(request: AuthenticatedRequest) -> str | None:
     # Imported here, like corpus_statistics below: NumPy loads on the first statistics
     # request, not whenever the URLs load (every management command's system checks).
     from annotator.agreement import LEVELS
@@ -88,7 +88,7 @@ def _charts(layer: dict[str, Any], chosen_pair: str | None) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def corpus_statistics_page(request: HttpRequest, slug: str) -> HttpResponse:
+def corpus_statistics_page(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     from annotator.agreement import LEVELS
     from annotator.statistics import corpus_statistics
 
@@ -111,7 +111,7 @@ def corpus_statistics_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def corpus_statistics_json(request: HttpRequest, slug: str) -> HttpResponse:
+def corpus_statistics_json(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     """The figures as JSON, at the address the statistics page has always linked to: the API's
     agreement endpoint answers them (same figures, same `?level=`), so there is one JSON."""
     corpus = curated_corpus(request, slug)
