@@ -8,7 +8,7 @@ than a database error; the writes themselves live in corpora.py.
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -129,7 +129,8 @@ class ChoiceForm(forms.ModelForm):
         self.layer = layer
         self.instance.corpus = corpus
         self.instance.layer = layer
-        self.fields["key"].strip = False
+        # self.fields holds copies of the form's fields, typed only as Field.
+        cast(forms.CharField, self.fields["key"]).strip = False
 
     def _others(self) -> Any:
         others = LabelChoice.objects.filter(corpus=self.corpus)
@@ -204,7 +205,9 @@ class ImportUploadForm(forms.Form):
     limit (a body over it never gets here: annotator/uploads.py answers 413 first). What is
     inside them is the importer's to check, in the background job."""
 
-    files = MultipleFileField(
+    # The form metaclass moves declared fields into base_fields, so this does not replace
+    # BaseForm.files (the uploads) at runtime; django-stubs sees a class attribute clash.
+    files = MultipleFileField(  # type: ignore[assignment]
         help_text="One .zip archive, or one or more .txt and .jsonl files.",
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -301,7 +302,7 @@ def _chosen_ids(values: list[str]) -> list[int] | None:
     return ids or None
 
 
-def _report(result: Distribution, names: dict[int, str]) -> dict[str, object]:
+def _report(result: Distribution, names: dict[int, str]) -> dict[str, Any]:
     """The preview (or outcome) as rows a person reads: per annotator, then per reason."""
     people = []
     for user_id, name in names.items():

@@ -159,7 +159,11 @@ def curation_settle(request: AuthenticatedRequest, slug: str, pk: int) -> HttpRe
     try:
         unit = _unit(corpus, request.POST)
         choice_id = _int_or_none(request.POST.get("choice"))
-        choice = LabelChoice.objects.filter(corpus=corpus, pk=choice_id).first()
+        choice = (
+            LabelChoice.objects.filter(corpus=corpus, pk=choice_id).first()
+            if choice_id is not None
+            else None
+        )
         if choice is None:
             raise CurationError("choose one of the corpus's labels")
         # Re-settling replaces gold: the answer names what it was, so a slip is seen.

@@ -13,7 +13,7 @@ import copy
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import OuterRef, QuerySet
-from django.forms import Form
+from django.forms import BaseForm
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -60,7 +60,7 @@ def _managed_corpus(request: AuthenticatedRequest, slug: str) -> Corpus:
     return get_object_or_404(Corpus.objects.with_role(request.user, Role.MANAGERS), slug=slug)
 
 
-def _form_error(form: Form, refused: ManagementError) -> None:
+def _form_error(form: BaseForm, refused: ManagementError) -> None:
     """A refusal from corpora.py, shown on the field it is about when the form has it."""
     form.add_error(refused.field if refused.field in form.fields else None, str(refused))
 
