@@ -6,19 +6,20 @@ that would confirm the object exists); roles inside a corpus the caller can see 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Q
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 
 from annotator.models import Corpus, Role
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser, User
+    from django.contrib.auth.models import User
 
 # How a refusal names the roles that may do what was asked.
-ROLE_NAMES = {
+ROLE_NAMES: dict[tuple[str, ...], str] = {
     Role.MANAGERS: "managers",
     Role.REVIEWERS: "managers and curators",
     Role.ANNOTATORS: "annotators",
@@ -42,7 +43,20 @@ def require_role(corpus: Corpus, user: User | AnonymousUser, roles: tuple[str, .
         raise PermissionDenied(f"Only {who} of corpus {corpus.slug!r} may do this.")
 
 
-def corpus_ids_with_role(user: User | AnonymousUser, roles: tuple[str, ...]) -> object:
+def signed_in(user: User | AnonymousUser) -> User:
+    """The user of a request that passed IsAuthenticated (every API view's permission)."""
+    if isinstance(user, AnonymousUser):
+        raise NotAuthenticated()
+    return user
+
+
+class _CorpusId(TypedDict):
+    id: int
+
+
+def corpus_ids_with_role(
+    user: User | AnonymousUser, roles: tuple[str, ...]
+) -> QuerySet[Corpus, _CorpusId]:
     """A subquery of the ids of corpora where `user` has one of `roles`."""
     return Corpus.objects.with_role(user, roles).values("id")
 
