@@ -123,7 +123,8 @@ class ChoiceForm(forms.ModelForm):
             "neutral 0, favor 1).",
         }
 
-    def __init__(self, *args: Any, corpus: Corpus, layer: str, **kwargs: Any) -> None:
+    # None only from the admin's form for a new choice, until its corpus and layer fields clean.
+    def __init__(self, *args: Any, corpus: Corpus | None, layer: str | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.corpus = corpus
         self.layer = layer
@@ -140,7 +141,7 @@ class ChoiceForm(forms.ModelForm):
 
     def clean_value(self) -> str:
         value = self.cleaned_data["value"]
-        if self._others().filter(layer=self.layer, value=value).exists():
+        if self.layer is not None and self._others().filter(layer=self.layer, value=value).exists():
             raise forms.ValidationError(
                 f"The value “{value}” is already used in {Layer(self.layer).label.lower()}."
             )
@@ -161,7 +162,8 @@ class TargetForm(forms.ModelForm):
         fields = ["name", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args: Any, corpus: Corpus, **kwargs: Any) -> None:
+    # None only from the admin's form for a new target, until its corpus field cleans.
+    def __init__(self, *args: Any, corpus: Corpus | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.corpus = corpus
         self.instance.corpus = corpus
