@@ -364,7 +364,7 @@ class Planner:
         return picks
 
     def _each(self, holders: dict[int, str], taken: int) -> list[int]:
-        picks = []
+        picks: list[int] = []
         for annotator in self.annotators:
             reason = refusal(
                 own=holders.get(annotator), taken=taken + len(picks), per_article=self.per_article
