@@ -27,7 +27,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from annotator import article_stats, charts, throughput
 from annotator.assigning import AssignmentError, Distribution, distribute
 from annotator.console_forms import ArticleFilterForm, DistributeForm
-from annotator.http import AuthenticatedRequest
 from annotator.models import (
     Article,
     ArticleStats,
@@ -38,6 +37,7 @@ from annotator.models import (
     Membership,
     Role,
 )
+from annotator.request_types import AuthenticatedRequest
 
 PAGE_SIZE = 50
 # "Recount all" runs in the request up to this many articles, in the background beyond.

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotator import curating
 from annotator.curating import CurationError, CurationItem, Unit
-from annotator.http import AuthenticatedRequest
 from annotator.models import Corpus, GoldLabel, LabelChoice, Sentence
+from annotator.request_types import AuthenticatedRequest
 from annotator.views.statistics import curated_corpus
 
 PAGE_SIZE = 20

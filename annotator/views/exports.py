@@ -33,9 +33,9 @@ from annotator.export_options import (
     option_fields,
 )
 from annotator.export_queries import ExportRequest, export_response
-from annotator.http import AuthenticatedRequest
 from annotator.middleware import not_activity
 from annotator.models import Corpus
+from annotator.request_types import AuthenticatedRequest
 from annotator.views.statistics import curated_corpus
 
 TOKEN_PLACEHOLDER = "<your token>"

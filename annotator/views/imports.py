@@ -17,10 +17,10 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from annotator.http import AuthenticatedRequest
 from annotator.manage_forms import ImportUploadForm
 from annotator.middleware import not_activity
 from annotator.models import Corpus, Progress, Role
+from annotator.request_types import AuthenticatedRequest
 from annotator.worker import worker_status
 
 HISTORY_PAGE_SIZE = 20

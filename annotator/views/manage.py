@@ -32,7 +32,6 @@ from annotator.corpora import (
     save_target,
 )
 from annotator.guidelines import render_guidelines
-from annotator.http import AuthenticatedRequest
 from annotator.manage_forms import (
     AddMemberForm,
     ChoiceForm,
@@ -51,6 +50,7 @@ from annotator.models import (
     Role,
     count_of,
 )
+from annotator.request_types import AuthenticatedRequest
 
 MOVES = {"up": -1, "down": 1}
 

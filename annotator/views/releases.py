@@ -18,7 +18,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRefresh
 
 from annotator.guidelines import render_guidelines
-from annotator.http import AuthenticatedRequest
 from annotator.models import Corpus, Release, ReleaseStatus
 from annotator.releases.building import (
     READ_ROLES,
@@ -32,6 +31,7 @@ from annotator.releases.building import (
 )
 from annotator.releases.diff import DEFAULT_LIMIT
 from annotator.releases.forms import ReleaseForm
+from annotator.request_types import AuthenticatedRequest
 
 DIFF_PAGE_LIMIT = 200
 

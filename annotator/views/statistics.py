@@ -21,8 +21,8 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from annotator import charts
-from annotator.http import AuthenticatedRequest
 from annotator.models import Corpus, Role
+from annotator.request_types import AuthenticatedRequest
 
 if TYPE_CHECKING:
     from annotator.agreement import Level

@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from annotator.http import AuthenticatedRequest
 from annotator.models import ApiToken
+from annotator.request_types import AuthenticatedRequest
 from annotator.tokens import TokenLimitReached, create_token, revoke_token
 
 

@@ -48,7 +48,6 @@ from annotator.assigning import (
 )
 from annotator.forms import LabelForm, NoteForm, SkipForm, label_value
 from annotator.guidelines import render_guidelines
-from annotator.http import AuthenticatedRequest
 from annotator.models import (
     Annotation,
     Article,
@@ -64,6 +63,7 @@ from annotator.models import (
     SentenceNote,
     StanceTarget,
 )
+from annotator.request_types import AuthenticatedRequest
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
