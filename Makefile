@@ -75,17 +75,17 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Lint, models and migrations in step (compared without a database), then the whole suite
-# (browser tests included) against PostgreSQL. pytest exits 5 when it collected nothing: that
-# is a failure here, not a pass.
-test: lint
+# Lint, types (mypy, no errors allowed), models and migrations in step (compared without a
+# database), then the whole suite (browser tests included) against PostgreSQL. pytest exits 5
+# when it collected nothing: that is a failure here, not a pass.
+test: lint typecheck
 	DATABASE_URL=sqlite://:memory: DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} DEBUG=1 $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); \
 	status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; failing." >&2; exit 1; fi; \
 	exit $$status
 
-# mypy with the Django and DRF plugins (pyproject.toml, [tool.mypy]). Not yet part of `make test`.
+# mypy with the Django and DRF plugins (pyproject.toml, [tool.mypy]); `make test` runs it first.
 typecheck: install-dev
 	DEBUG=1 $(VENV)/bin/mypy
 

@@ -16,7 +16,7 @@ number of queries whatever it shows.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import model_ngettext
@@ -46,11 +46,20 @@ from annotator.models import (
     Article,
     Corpus,
     ImportJob,
+    LabelChoice,
     Membership,
     Sentence,
+    StanceTarget,
     count_of,
 )
 from annotator.tokens import revoke_token
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldGroups  # the stubs' type of get_fields()
+    from django.contrib.auth.models import User
+    from django_stubs_ext import WithAnnotations
+
+    from annotator.models import ArticleQuerySet, CorpusQuerySet
 
 
 class InspectionAdmin(admin.ModelAdmin):
@@ -145,8 +154,7 @@ class StanceTargetInline(admin.TabularInline):
     """The corpus's stance targets, for reading; they are edited on their own admin page."""
 
     model = models.StanceTarget
-    fields = ["name", "description", "order"]
-    readonly_fields = fields
+    fields = readonly_fields = ("name", "description", "order")
     extra = 0
     can_delete = False
 
@@ -155,6 +163,11 @@ class StanceTargetInline(admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class _CorpusCounts(TypedDict):  # what CorpusAdmin.get_queryset adds to with_counts()
+    sentence_count: int
+    member_count: int
 
 
 @admin.register(Corpus)
@@ -183,9 +196,10 @@ class CorpusAdmin(RuledAdmin):
         return admin.ModelAdmin.get_deleted_objects(self, objs, request)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Corpus]:
+        # The admin's base queryset comes from Corpus.objects (untyped: ModelAdmin is generic
+        # only in the stubs).
         return (
-            super()
-            .get_queryset(request)
+            cast("CorpusQuerySet", super().get_queryset(request))
             .with_counts()
             .annotate(
                 sentence_count=count_of(Sentence.objects.filter(article__corpus=OuterRef("pk"))),
@@ -198,18 +212,20 @@ class CorpusAdmin(RuledAdmin):
             super().save_model(request, obj, form, change)
             return
         # With the default schema and the superuser as its first manager, as the API does it.
-        _now_saved_as(obj, create_corpus(creator=request.user, **form.cleaned_data))
+        # The admin serves signed-in staff only.
+        creator = cast("User", request.user)
+        _now_saved_as(obj, create_corpus(creator=creator, **form.cleaned_data))
 
     @admin.display(description="articles", ordering="article_count")
     def article_count(self, corpus: Corpus) -> int:
         return corpus.article_count
 
     @admin.display(description="sentences", ordering="sentence_count")
-    def sentence_count(self, corpus: Corpus) -> int:
+    def sentence_count(self, corpus: WithAnnotations[Corpus, _CorpusCounts]) -> int:
         return corpus.sentence_count
 
     @admin.display(description="members", ordering="member_count")
-    def member_count(self, corpus: Corpus) -> int:
+    def member_count(self, corpus: WithAnnotations[Corpus, _CorpusCounts]) -> int:
         return corpus.member_count
 
     @admin.display(description="progress")
@@ -260,7 +276,7 @@ class MembershipAdmin(RuledAdmin):
     search_fields = ["user__username", "user__email", "corpus__name"]
     autocomplete_fields = ["user"]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> _FieldGroups:
         return (
             ["user", "corpus", "role"] if obj is None else ["user", "corpus", "role", "created_at"]
         )
@@ -292,12 +308,12 @@ class LabelChoiceAdminForm(ChoiceForm):
         fields = ["corpus", "layer", *ChoiceForm.Meta.fields]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        instance = kwargs.get("instance")
-        stored = instance is not None and instance.pk is not None
+        instance: LabelChoice | None = kwargs.get("instance")
+        stored = instance if instance is not None and instance.pk is not None else None
         super().__init__(
             *args,
-            corpus=instance.corpus if stored else None,
-            layer=instance.layer if stored else None,
+            corpus=stored.corpus if stored else None,
+            layer=stored.layer if stored else None,
             **kwargs,
         )
 
@@ -319,7 +335,7 @@ class LabelChoiceAdmin(RuledAdmin):
     list_select_related = ["corpus"]
     search_fields = ["name", "value"]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> _FieldGroups:
         return ["corpus", "layer", "value", "name", "key", "numeric_code", "order"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
@@ -340,9 +356,9 @@ class StanceTargetAdminForm(TargetForm):
         fields = ["corpus", *TargetForm.Meta.fields]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        instance = kwargs.get("instance")
-        stored = instance is not None and instance.pk is not None
-        super().__init__(*args, corpus=instance.corpus if stored else None, **kwargs)
+        instance: StanceTarget | None = kwargs.get("instance")
+        stored = instance if instance is not None and instance.pk is not None else None
+        super().__init__(*args, corpus=stored.corpus if stored else None, **kwargs)
 
     def clean_corpus(self) -> Corpus:
         self.corpus = self.instance.corpus = self.cleaned_data["corpus"]
@@ -357,7 +373,7 @@ class StanceTargetAdmin(RuledAdmin):
     list_select_related = ["corpus"]
     search_fields = ["name", "description"]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> _FieldGroups:
         return ["corpus", "name", "description", "order"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
@@ -398,8 +414,7 @@ class ApiTokenAdmin(InspectionAdmin):
 
 class SentenceInline(admin.TabularInline):
     model = Sentence
-    fields = ["ordinal", "paragraph", "start", "end", "text"]
-    readonly_fields = fields
+    fields = readonly_fields = ("ordinal", "paragraph", "start", "end", "text")
     extra = 0
     can_delete = False
     show_change_link = True
@@ -409,6 +424,10 @@ class SentenceInline(admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class _AnnotationCount(TypedDict):  # what ArticleAdmin and SentenceAdmin annotate
+    annotation_count: int
 
 
 @admin.register(Article)
@@ -431,7 +450,7 @@ class ArticleAdmin(InspectionAdmin):
     inlines = [SentenceInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
-        queryset = super().get_queryset(request)
+        queryset = cast("ArticleQuerySet", super().get_queryset(request))  # see CorpusAdmin
         match = request.resolver_match
         if match and match.url_name == "annotator_article_changelist":
             # A page of 100 full article texts is megabytes nobody sees in the list.
@@ -445,7 +464,7 @@ class ArticleAdmin(InspectionAdmin):
         return article.sentence_count
 
     @admin.display(description="annotations", ordering="annotation_count")
-    def annotation_count(self, article: Article) -> int:
+    def annotation_count(self, article: WithAnnotations[Article, _AnnotationCount]) -> int:
         return article.annotation_count
 
     @admin.display(description="done", ordering="done_count")
@@ -468,7 +487,7 @@ class SentenceAdmin(InspectionAdmin):
         )
 
     @admin.display(description="annotations", ordering="annotation_count")
-    def annotation_count(self, sentence: Sentence) -> int:
+    def annotation_count(self, sentence: WithAnnotations[Sentence, _AnnotationCount]) -> int:
         return sentence.annotation_count
 
 

@@ -62,11 +62,14 @@ import numbers
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
 Rating = tuple[Hashable, Hashable, Hashable]
+# A unit of the caller's own type, for mappings keyed by unit (a Mapping is invariant in its
+# key: a dict[int, int] is no Mapping[Hashable, Hashable]).
+_Unit = TypeVar("_Unit", bound=Hashable)
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
 LEVELS: tuple[Level, ...] = ("nominal", "ordinal", "interval", "ratio")
 # Levels that measure distances between numeric codes.
@@ -939,7 +942,7 @@ def per_category(
 # --- Gold ---------------------------------------------------------------------------------------
 
 
-def _accuracy(table: _Table, gold: Mapping[Hashable, Hashable]) -> list[AnnotatorAccuracy]:
+def _accuracy(table: _Table, gold: Mapping[_Unit, Hashable]) -> list[AnnotatorAccuracy]:
     unit_index = {unit: i for i, unit in enumerate(table.units)}
     category_index = {category: i for i, category in enumerate(table.categories)}
     # -1: no gold for the unit; -2: a gold label nobody chose, so never matched.
@@ -967,7 +970,7 @@ def _accuracy(table: _Table, gold: Mapping[Hashable, Hashable]) -> list[Annotato
 
 
 def accuracy_against_gold(
-    ratings: Iterable[Rating] | CodedRatings, gold: Mapping[Hashable, Hashable]
+    ratings: Iterable[Rating] | CodedRatings, gold: Mapping[_Unit, Hashable]
 ) -> list[AnnotatorAccuracy]:
     """Per annotator: ratings on gold units, how many match the gold label, and the share.
 
@@ -989,7 +992,7 @@ def summarize(
     replicates: int = 1000,
     seed: int = 0,
     confidence: float = 0.95,
-    gold: Mapping[Hashable, Hashable] | None = None,
+    gold: Mapping[_Unit, Hashable] | None = None,
     per_unit: bool = True,
 ) -> Summary:
     """Every statistic above from one validation and encoding of `ratings`.

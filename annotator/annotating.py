@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Subquery
@@ -39,15 +39,23 @@ from annotator.models import (
     Sentence,
     SentenceNote,
     StanceTarget,
+    max_length_of,
 )
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from datetime import datetime
+
+    from django.contrib.auth.models import User
+    from django_stubs_ext import WithAnnotations
+
+    class _CurrentValue(TypedDict):
+        current_value: str
+
 
 # Time on one sentence beyond an hour is a forgotten tab, not work; the client's figure is
 # only a hint, so the server bounds it.
 MAX_SECONDS_PER_CHANGE = 3600.0
-MAX_NOTE_LENGTH = SentenceNote._meta.get_field("note").max_length
+MAX_NOTE_LENGTH = max_length_of(SentenceNote, "note")
 # A save that loses the race to create a label retries once it can see the winner's row.
 MAX_SAVE_ATTEMPTS = 3
 
@@ -178,7 +186,7 @@ def article_refusal(*, annotator_id: int, article_id: int) -> str | None:
     return next((c.refusal for c, held in zip(conditions, row, strict=True) if not held), None)
 
 
-def ensure_may_label(*, annotator: AbstractBaseUser, sentence: Sentence) -> None:
+def ensure_may_label(*, annotator: User, sentence: Sentence) -> None:
     """Raise LabellingRefused unless `annotator` may label `sentence` (one query)."""
     reason = labelling_refusals(annotator_id=annotator.pk, sentence_ids=[sentence.pk]).get(
         sentence.pk
@@ -235,7 +243,7 @@ _STATE_SQL = f"""
 """
 
 
-def labelling_state(*, annotator: AbstractBaseUser, sentence_id: int) -> LabellingState | None:
+def labelling_state(*, annotator: User, sentence_id: int) -> LabellingState | None:
     """The sentence with its corpus, the user's role there, their labels and note; None when
     there is no such sentence in a corpus the user belongs to.
 
@@ -302,8 +310,8 @@ def _check_fits_schema(
 
 
 def _current(
-    *, sentence: Sentence, annotator: AbstractBaseUser, layer: str, target: StanceTarget | None
-) -> Annotation | None:
+    *, sentence: Sentence, annotator: User, layer: str, target: StanceTarget | None
+) -> WithAnnotations[Annotation, _CurrentValue] | None:
     # Lock only the annotation: locking its choice too would queue every annotator on the
     # few LabelChoice rows. The current value comes from a subquery, not a join: when a
     # concurrent save changes the row's choice, PostgreSQL rechecks a locked row's join against
@@ -323,7 +331,7 @@ def _current(
 def _write(
     *,
     sentence: Sentence,
-    annotator: AbstractBaseUser,
+    annotator: User,
     layer: str,
     target: StanceTarget | None,
     choice: LabelChoice | None,
@@ -338,7 +346,7 @@ def _write(
     if current is None and choice is not None:
         try:
             with transaction.atomic():
-                current = Annotation.objects.create(
+                created = Annotation.objects.create(
                     sentence=sentence,
                     annotator=annotator,
                     layer=layer,
@@ -355,7 +363,7 @@ def _write(
                 raise
             now = timezone.now()
         else:
-            return current, _log(current, old="", new=choice.value, at=now, undo_of=undo_of)
+            return created, _log(created, old="", new=choice.value, at=now, undo_of=undo_of)
 
     if current is None:  # removing a label that is not there
         return None, None
@@ -381,7 +389,7 @@ def _log(
     *,
     old: str,
     new: str,
-    at: object,
+    at: datetime,
     undo_of: AnnotationHistory | None,
 ) -> AnnotationHistory:
     return AnnotationHistory.objects.create(
@@ -471,13 +479,13 @@ _UPSERT_SQL = {stance: _upsert_sql(stance=stance) for stance in (False, True)}
 def _save_in_one_statement(
     *,
     sentence: Sentence,
-    annotator: AbstractBaseUser,
+    annotator: User,
     layer: str,
     target: StanceTarget | None,
     choice: LabelChoice,
     seconds: float,
 ) -> Annotation:
-    params = {
+    params: dict[str, int | str | float | None] = {
         "sentence": sentence.pk,
         "annotator": annotator.pk,
         "layer": layer,
@@ -522,7 +530,7 @@ def _save_in_one_statement(
 def save_label(
     *,
     sentence: Sentence,
-    annotator: AbstractBaseUser,
+    annotator: User,
     layer: str,
     target: StanceTarget | None,
     choice: LabelChoice | None,
@@ -561,7 +569,7 @@ def save_label(
     return annotation
 
 
-def undo_last_change(*, article: Article, annotator: AbstractBaseUser) -> Sentence | None:
+def undo_last_change(*, article: Article, annotator: User) -> Sentence | None:
     """Revert the annotator's newest not-yet-undone change on this article.
 
     Restores the previous choice (or removes a label that was new) and logs the reversal as a
@@ -611,9 +619,7 @@ def undo_last_change(*, article: Article, annotator: AbstractBaseUser) -> Senten
         return None
 
 
-def save_note(
-    *, sentence: Sentence, annotator: AbstractBaseUser, unsure: bool, note: str
-) -> SentenceNote:
+def save_note(*, sentence: Sentence, annotator: User, unsure: bool, note: str) -> SentenceNote:
     """Set the annotator's own unsure flag and short note on a sentence (the labelling rule
     applies: a note is part of labelling the sentence)."""
     note = note.strip()

@@ -25,7 +25,7 @@ Which sentences count is `Sentence.objects.counted()`, the one place to change i
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import datetime
 from itertools import islice
 
@@ -133,9 +133,9 @@ def _figures(article_ids: list[int]) -> dict[int, dict[str, object]]:
         labels[article_id] += n
         units[article_id][(sentence_id, layer, target_id)].append(n)
 
-    figures = {}
+    figures: dict[int, dict[str, object]] = {}
     for article_id, corpus_id in corpus_of.items():
-        counts = units.get(article_id, {})
+        counts: Mapping[tuple[int, str, int | None], list[int]] = units.get(article_id, {})
         n_sentences = sentences.get(article_id, 0)
         n_gold = gold.get(article_id, 0)
         figures[article_id] = {

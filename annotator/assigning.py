@@ -37,10 +37,11 @@ from annotator.models import (
     Corpus,
     Membership,
     Sentence,
+    max_length_of,
 )
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 HOLDING_PLACE = AssignmentStatus.HOLDING_PLACE  # the name the callers import
 EXPIRED_REASON = "Returned to the pool: left unfinished for {minutes} minutes."
@@ -49,7 +50,7 @@ TAKEN_BACK_REASON = "Taken back by {manager}."
 # its locks for one batch at most.
 BULK_BATCH_SIZE = 1_000
 PREVIEW_BATCH_SIZE = 5_000
-MAX_SKIP_REASON_LENGTH = Assignment._meta.get_field("skip_reason").max_length
+MAX_SKIP_REASON_LENGTH = max_length_of(Assignment, "skip_reason")
 
 
 class AssignmentError(ValueError):
@@ -112,7 +113,7 @@ def _places_taken(article_id: int) -> int:
     return Assignment.objects.filter(article_id=article_id, status__in=HOLDING_PLACE).count()
 
 
-def _lock_membership(*, corpus: Corpus, user: AbstractBaseUser) -> Membership:
+def _lock_membership(*, corpus: Corpus, user: User) -> Membership:
     membership = Membership.objects.select_for_update().filter(corpus=corpus, user=user).first()
     if membership is None:
         raise AssignmentError(f"{user} is not a member of {corpus}.")
@@ -120,7 +121,7 @@ def _lock_membership(*, corpus: Corpus, user: AbstractBaseUser) -> Membership:
 
 
 def next_assignment(
-    *, corpus: Corpus, annotator: AbstractBaseUser, now: datetime | None = None
+    *, corpus: Corpus, annotator: User, now: datetime | None = None
 ) -> Assignment | None:
     """The annotator's unfinished article, else a new one that still needs annotators.
 
@@ -144,7 +145,8 @@ def next_assignment(
         passed_over: list[int] = []
         while True:
             article_id = (
-                Article.objects.filter(corpus=corpus)
+                # mypy misses annotations made by a QuerySet method (django-stubs#2917).
+                Article.objects.filter(corpus=corpus)  # type: ignore[misc]
                 .needing_annotators(corpus.annotators_per_article)
                 .exclude(
                     Exists(Assignment.objects.filter(article=OuterRef("pk"), annotator=annotator))
@@ -171,8 +173,8 @@ def assign_articles(
     *,
     corpus: Corpus,
     articles: list[Article],
-    annotator: AbstractBaseUser,
-    assigned_by: AbstractBaseUser,
+    annotator: User,
+    assigned_by: User,
 ) -> AssignResult:
     """A manager's explicit assignment; each refused article comes back with its reason."""
     result = AssignResult()
@@ -225,7 +227,7 @@ def skip_assignment(*, assignment: Assignment, reason: str) -> None:
         count_assignments(article_ids=[assignment.article_id])
 
 
-def missing_sentences(*, article: Article, annotator: AbstractBaseUser) -> list[Sentence]:
+def missing_sentences(*, article: Article, annotator: User) -> list[Sentence]:
     """Sentences that keep the article from being done, in reading order."""
     corpus = article.corpus
     return list(
@@ -362,7 +364,7 @@ class Planner:
         return picks
 
     def _each(self, holders: dict[int, str], taken: int) -> list[int]:
-        picks = []
+        picks: list[int] = []
         for annotator in self.annotators:
             reason = refusal(
                 own=holders.get(annotator), taken=taken + len(picks), per_article=self.per_article
@@ -421,9 +423,9 @@ def distribute(
     *,
     corpus: Corpus,
     article_ids: Iterable[int],
-    annotators: Sequence[AbstractBaseUser],
+    annotators: Sequence[User],
     mode: Mode,
-    by: AbstractBaseUser,
+    by: User,
     limit: int | None = None,
     apply: bool = True,
     batch_size: int | None = None,
@@ -478,7 +480,7 @@ def _distribute_batch(
     batch: list[int],
     planner: Planner,
     apply: bool,
-    by: AbstractBaseUser,
+    by: User,
     now: datetime,
 ) -> None:
     articles = Article.objects.filter(corpus=corpus, pk__in=batch).order_by("pk")

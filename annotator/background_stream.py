@@ -14,10 +14,12 @@ slowly.
 from __future__ import annotations
 
 import contextlib
+import enum
 import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from typing import Final
 
 from django.db import connections
 
@@ -26,7 +28,15 @@ from annotator.throttling import DutyCycle
 
 # How many finished pieces may wait for a slow client before the producer pauses.
 QUEUE_PIECES = 8
-_DONE = object()
+
+
+class _End(enum.Enum):
+    """The end-of-stream marker: an enum member, so the type checker tells it from a piece."""
+
+    DONE = enum.auto()
+
+
+_DONE: Final = _End.DONE
 
 
 class _Failure:
@@ -65,10 +75,10 @@ def at_low_priority(
         yield from pieces
         return
 
-    handoff: queue.Queue[object] = queue.Queue(maxsize=QUEUE_PIECES)
+    handoff: queue.Queue[bytes | _Failure | _End] = queue.Queue(maxsize=QUEUE_PIECES)
     stopped = threading.Event()
 
-    def hand_over(item: object) -> bool:
+    def hand_over(item: bytes | _Failure | _End) -> bool:
         while not stopped.is_set():
             try:
                 handoff.put(item, timeout=0.5)

@@ -141,7 +141,7 @@ def distribution_bars(
     height = legend_height + len(annotators) * (bar_height + gap) + 10
     parts = [_open(width, height, "Label distribution per annotator")]
     for index, category in enumerate(categories):
-        x = 4 + (index % 3) * 170
+        x: float = 4 + (index % 3) * 170
         y = 4 + (index // 3) * 22
         parts.append(
             f'<rect x="{x}" y="{y}" width="14" height="14" fill="{PALETTE[index % len(PALETTE)]}"/>'

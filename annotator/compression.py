@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import brotli
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import patch_vary_headers
 from django.utils.regex_helper import _lazy_re_compile
 from django.utils.text import compress_string
@@ -52,7 +52,7 @@ class CompressionMiddleware:
         response = self.get_response(request)
         if (
             request.method != "GET"
-            or response.streaming
+            or not isinstance(response, HttpResponse)  # streaming: no .content to compress
             or response.has_header("Content-Encoding")
             or not response.get("Content-Type", "").startswith("text/html")
         ):

@@ -8,7 +8,7 @@ the rows they select and the rules that may refuse come from models.py and assig
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -60,16 +60,20 @@ class ArticleFilterForm(forms.Form):
 
     def __init__(self, *args: Any, members: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["annotator"].choices = [("", "Anyone"), *members]
+        # self.fields holds copies of the declared fields, typed only as Field.
+        cast(forms.ChoiceField, self.fields["annotator"]).choices = [("", "Anyone"), *members]
         for prefix, label, percent in RANGES:
-            bounds = {"min_value": 0, "max_value": 100} if percent else {"min_value": 0}
             for end, word in (("min", "at least"), ("max", "at most")):
                 self.fields[f"{prefix}_{end}"] = forms.IntegerField(
-                    required=False, label=f"{label} {word}", **bounds
+                    required=False,
+                    label=f"{label} {word}",
+                    min_value=0,
+                    max_value=100 if percent else None,
                 )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()  # returns self.cleaned_data, typed as optional
+        data = self.cleaned_data
         for prefix, label, _ in RANGES:
             low, high = data.get(f"{prefix}_min"), data.get(f"{prefix}_max")
             if low is not None and high is not None and low > high:
@@ -111,8 +115,8 @@ class ArticleFilterForm(forms.Form):
         names = [name for name in self.fields if keep_sort or name != "sort"]
         return [(name, self.data.get(name, "")) for name in names if self.data.get(name, "")]
 
-    def query_string(self, **changes: str) -> str:
-        pairs = dict(self.query())
+    def query_string(self, *, keep_sort: bool = True, **changes: str) -> str:
+        pairs = dict(self.query(keep_sort=keep_sort))
         pairs.update(changes)
         return urlencode([(k, v) for k, v in pairs.items() if v])
 
@@ -157,4 +161,4 @@ class DistributeForm(forms.Form):
 
     def __init__(self, *args: Any, members: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["annotators"].choices = members
+        cast(forms.MultipleChoiceField, self.fields["annotators"]).choices = members

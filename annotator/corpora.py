@@ -35,10 +35,10 @@ from annotator.models import (
 )
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
-def create_corpus(*, creator: AbstractBaseUser, **fields: Any) -> Corpus:
+def create_corpus(*, creator: User, **fields: Any) -> Corpus:
     """A new corpus with the standard claim-type and stance choices, managed by `creator`."""
     with transaction.atomic():
         corpus = Corpus.objects.create(**fields)
@@ -97,7 +97,7 @@ def _check_role(role: str) -> None:
         )
 
 
-def add_member(*, corpus: Corpus, user: AbstractBaseUser, role: str) -> Membership:
+def add_member(*, corpus: Corpus, user: User, role: str) -> Membership:
     """Make an existing account a member of the corpus with `role`."""
     _check_role(role)
     try:
@@ -112,7 +112,7 @@ def add_member(*, corpus: Corpus, user: AbstractBaseUser, role: str) -> Membersh
 
 def create_member_account(
     *, corpus: Corpus, username: str, email: str, role: str
-) -> tuple[AbstractBaseUser, str]:
+) -> tuple[User, str]:
     """A new account with a random password, made a member of the corpus.
 
     Returns the user and the password in clear; only its hash is stored, so the caller shows

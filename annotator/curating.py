@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -107,14 +107,16 @@ def disputed_sentences(
     sentences = Sentence.objects.filter(article__corpus=corpus).filter(
         Q(pk__in=disputed)
         | Exists(gold.filter(confirmed=False))
-        | Exists(gold.with_staleness().filter(stale=True))
+        # mypy misses annotations made by a QuerySet method (django-stubs#2917).
+        | Exists(gold.with_staleness().filter(stale=True))  # type: ignore[misc]
     )
     if article_id is not None:
         sentences = sentences.filter(article_id=article_id)
     if annotator_id is not None:
         theirs = _annotations(corpus, unit).filter(annotator_id=annotator_id)
         sentences = sentences.filter(pk__in=theirs.values("sentence_id"))
-    settled = gold.filter(confirmed=True).with_staleness().filter(stale=False)
+    # mypy misses annotations made by a QuerySet method (django-stubs#2917).
+    settled = gold.filter(confirmed=True).with_staleness().filter(stale=False)  # type: ignore[misc]
     if status == "open":
         sentences = sentences.exclude(Exists(settled))
     elif status == "settled":
@@ -139,7 +141,7 @@ def _write_gold(
     choice: LabelChoice,
     method: str,
     confirmed: bool,
-    curator: AbstractBaseUser,
+    curator: User,
     note: str,
     replace: bool,
 ) -> GoldLabel | None:
@@ -175,7 +177,7 @@ def settle(
     sentence: Sentence,
     unit: Unit,
     choice: LabelChoice,
-    curator: AbstractBaseUser,
+    curator: User,
     note: str = "",
 ) -> GoldLabel:
     """A curator's decision: adjudicated, confirmed gold, replacing whatever was there."""
@@ -197,7 +199,7 @@ def settle(
     return gold
 
 
-def confirm(*, gold: GoldLabel, curator: AbstractBaseUser) -> GoldLabel:
+def confirm(*, gold: GoldLabel, curator: User) -> GoldLabel:
     """Accept a majority pre-fill as it stands; the method stays "majority"."""
     with transaction.atomic():
         locked = (
@@ -241,7 +243,7 @@ def _bulk_gold(
     picks: dict[int, int],
     method: str,
     confirmed: bool,
-    curator: AbstractBaseUser,
+    curator: User,
 ) -> int:
     now = timezone.now()
     with transaction.atomic():
@@ -271,7 +273,7 @@ def accept_unanimous(
     *,
     corpus: Corpus,
     unit: Unit,
-    curator: AbstractBaseUser,
+    curator: User,
     min_annotators: int = 2,
     article_id: int | None = None,
 ) -> int:
@@ -301,7 +303,7 @@ def prefill_majority(
     *,
     corpus: Corpus,
     unit: Unit,
-    curator: AbstractBaseUser,
+    curator: User,
     threshold: float = DEFAULT_MAJORITY_THRESHOLD,
     min_annotators: int = 2,
     article_id: int | None = None,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from django.db.backends.signals import connection_created
 
 if TYPE_CHECKING:
+    from dj_database_url import DBConfig
     from django.db.backends.base.base import BaseDatabaseWrapper
 
 WEB = "web"
@@ -56,7 +57,7 @@ class Timeouts:
         return " ".join(f"SET {name} = {value};" for name, value in self.parameters().items())
 
 
-def with_startup_options(database: dict, timeouts: Timeouts) -> dict:
+def with_startup_options(database: DBConfig, timeouts: Timeouts) -> DBConfig:
     """`database` (a DATABASES entry) with `timeouts` in its libpq options, for PostgreSQL.
 
     Options already given (`?options=...` in DATABASE_URL) come after ours, so they win.

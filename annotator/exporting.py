@@ -236,8 +236,8 @@ def sentence_records(
     for row in chunk.annotations:
         by_sentence[row[0]].append(row)
     notes: dict[int, list[NoteRow]] = defaultdict(list)
-    for row in chunk.notes:
-        notes[row[0]].append(row)
+    for note_row in chunk.notes:
+        notes[note_row[0]].append(note_row)
     gold: dict[tuple[int, str, int | None], tuple[str, str]] = {
         (row[0], row[1], row[2]): (row[3], row[4]) for row in chunk.gold
     }
@@ -269,6 +269,7 @@ def sentence_records(
                 entry[CLAIM_TYPE] = label
                 claim_counts[label] = claim_counts.get(label, 0) + 1
             else:
+                assert target is not None  # a database constraint: stance labels name a target
                 entry[STANCE][target_names.get(target, str(target))] = label
                 counts = stance_counts.get(target)
                 if counts is None:

@@ -20,7 +20,7 @@ from annotator.annotating import LabelError, labelling_refusals, save_label
 from annotator.models import Annotation, LabelChoice, Layer, Membership, Role, Sentence
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
     from annotator.models import Corpus
 
@@ -108,12 +108,13 @@ def _parse(number: int, raw: str, caller_name: str) -> tuple[_Line | None, list[
         problems.append("seconds: must be a number from 0 to 86400")
     if problems:
         return None, problems
+    # Each of these, when anything else, added a problem above.
+    assert isinstance(external_id, str) and isinstance(index, int)
+    assert isinstance(layer, str) and isinstance(label, str)
     return _Line(number, external_id, index, layer, target, label, annotator, float(seconds)), []
 
 
-def import_labels(
-    *, corpus: Corpus, caller: AbstractBaseUser, data: bytes, max_lines: int
-) -> dict[str, int]:
+def import_labels(*, corpus: Corpus, caller: User, data: bytes, max_lines: int) -> dict[str, int]:
     """Import JSONL labels into `corpus`; raises LabelImportRejected and writes nothing on error.
 
     Lines without `annotator` are the caller's own labels (the caller must be an annotator);
@@ -176,6 +177,7 @@ def import_labels(
                 )
         target_id = None
         if line.layer == Layer.STANCE:
+            assert line.target is not None  # _parse requires it of a stance label
             target_id = targets.get(line.target)
             if target_id is None:
                 problems.append(f"target: no stance target {line.target!r} in this corpus")
@@ -239,7 +241,7 @@ def _write(*, corpus: Corpus, rows: list[_Row]) -> dict[str, int]:
     choice_objects = {c.pk: c for c in LabelChoice.objects.filter(corpus=corpus)}
     counts = {"lines": len(rows), "created": 0, "updated": 0, "unchanged": 0}
     with transaction.atomic():
-        existing = {
+        existing: dict[tuple[int, int, str, int | None], int] = {
             (s, a, layer, t): c
             for s, a, layer, t, c in Annotation.objects.filter(
                 sentence_id__in=sentence_objects, annotator_id__in=user_objects

@@ -8,12 +8,12 @@ than a database error; the writes themselves live in corpora.py.
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 
 from annotator.models import (
@@ -68,7 +68,7 @@ class AddMemberForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.corpus = corpus
 
-    def clean_username(self) -> AbstractBaseUser:
+    def clean_username(self) -> User:
         username = self.cleaned_data["username"].strip()
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
@@ -123,13 +123,15 @@ class ChoiceForm(forms.ModelForm):
             "neutral 0, favor 1).",
         }
 
-    def __init__(self, *args: Any, corpus: Corpus, layer: str, **kwargs: Any) -> None:
+    # None only from the admin's form for a new choice, until its corpus and layer fields clean.
+    def __init__(self, *args: Any, corpus: Corpus | None, layer: str | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.corpus = corpus
         self.layer = layer
         self.instance.corpus = corpus
         self.instance.layer = layer
-        self.fields["key"].strip = False
+        # self.fields holds copies of the form's fields, typed only as Field.
+        cast(forms.CharField, self.fields["key"]).strip = False
 
     def _others(self) -> Any:
         others = LabelChoice.objects.filter(corpus=self.corpus)
@@ -139,7 +141,7 @@ class ChoiceForm(forms.ModelForm):
 
     def clean_value(self) -> str:
         value = self.cleaned_data["value"]
-        if self._others().filter(layer=self.layer, value=value).exists():
+        if self.layer is not None and self._others().filter(layer=self.layer, value=value).exists():
             raise forms.ValidationError(
                 f"The value “{value}” is already used in {Layer(self.layer).label.lower()}."
             )
@@ -160,7 +162,8 @@ class TargetForm(forms.ModelForm):
         fields = ["name", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args: Any, corpus: Corpus, **kwargs: Any) -> None:
+    # None only from the admin's form for a new target, until its corpus field cleans.
+    def __init__(self, *args: Any, corpus: Corpus | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.corpus = corpus
         self.instance.corpus = corpus
@@ -204,7 +207,9 @@ class ImportUploadForm(forms.Form):
     limit (a body over it never gets here: annotator/uploads.py answers 413 first). What is
     inside them is the importer's to check, in the background job."""
 
-    files = MultipleFileField(
+    # The form metaclass moves declared fields into base_fields, so this does not replace
+    # BaseForm.files (the uploads) at runtime; django-stubs sees a class attribute clash.
+    files = MultipleFileField(  # type: ignore[assignment]
         help_text="One .zip archive, or one or more .txt and .jsonl files.",
     )
 

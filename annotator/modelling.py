@@ -147,6 +147,7 @@ nothing guarantees a model stays meaningful for a label schema that has changed 
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -519,7 +520,7 @@ class AnchoringEffect:
 
 
 def check_training_data(
-    labels: Sequence[int],
+    labels: Sequence[int] | np.ndarray,
     groups: Sequence[Hashable],
     *,
     class_names: Sequence[str],
@@ -666,21 +667,21 @@ def _fit(
     uses_positions: bool,
 ) -> TrainedModel:
     classes = np.unique(labels)
-    common = {
-        "class_names": names,
-        "settings": settings,
-        "classes": classes,
-        "uses_zones": uses_zones,
-        "uses_positions": uses_positions,
-        "n_trained": len(labels),
-    }
+    trained = functools.partial(
+        TrainedModel,
+        class_names=names,
+        settings=settings,
+        classes=classes,
+        uses_zones=uses_zones,
+        uses_positions=uses_positions,
+        n_trained=len(labels),
+    )
     if len(classes) == 1:
         empty = np.zeros(0, dtype=np.int64)
-        return TrainedModel(
+        return trained(
             columns=empty,
             weights=np.zeros((0, 0), np.float32),
             intercepts=np.zeros(0, np.float32),
-            **common,
         )
     epochs = max(
         settings.epochs, min(settings.max_epochs, math.ceil(settings.min_updates / len(labels)))
@@ -697,11 +698,10 @@ def _fit(
     coef = classifier.coef_.astype(np.float32)
     # Hashed columns no training sentence used keep a zero weight: store only the others.
     columns = np.flatnonzero(np.any(coef != 0, axis=0))
-    return TrainedModel(
+    return trained(
         columns=columns,
         weights=np.ascontiguousarray(coef[:, columns]),
         intercepts=classifier.intercept_.astype(np.float32),
-        **common,
     )
 
 
@@ -862,7 +862,9 @@ def _features(
     rows: list[int] = []
     cols: list[int] = []
     if zones is not None:
-        zone_column = {zone: 2**settings.hash_bits + i for i, zone in enumerate(ZONES)}
+        zone_column: dict[str, int] = {
+            zone: 2**settings.hash_bits + i for i, zone in enumerate(ZONES)
+        }
         for index, zone in enumerate(zones):
             if zone is None:
                 continue
@@ -904,7 +906,7 @@ def _class_names(class_names: Sequence[str]) -> tuple[str, ...]:
     return names
 
 
-def _labels(labels: Sequence[int], k: int) -> np.ndarray:
+def _labels(labels: Sequence[int] | np.ndarray, k: int) -> np.ndarray:
     array = np.asarray(labels)
     if array.ndim != 1:
         raise ValueError("labels must be a flat sequence of class indices")
@@ -978,7 +980,9 @@ def _probability_rows(probabilities: np.ndarray) -> np.ndarray:
 # --- labels that look wrong --------------------------------------------------------------------
 
 
-def confident_thresholds(labels: Sequence[int], probabilities: np.ndarray) -> np.ndarray:
+def confident_thresholds(
+    labels: Sequence[int] | np.ndarray, probabilities: np.ndarray
+) -> np.ndarray:
     """t_j: the mean probability of class j over the examples labelled j; inf when none is."""
     p = _probability_rows(probabilities)
     label_array = _labels(labels, p.shape[1])

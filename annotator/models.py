@@ -10,7 +10,7 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,7 +26,10 @@ from django.utils.text import slugify
 from annotator.guidelines import MAX_GUIDELINES_CHARS
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from collections.abc import Iterable
+
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.db.models.expressions import Combinable
 
 
 class Layer(models.TextChoices):
@@ -118,6 +121,14 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def max_length_of(model: type[models.Model], field_name: str) -> int:
+    """A field's max_length, for the checks and messages that repeat it outside a form."""
+    field = model._meta.get_field(field_name)
+    if not isinstance(field, models.Field) or field.max_length is None:
+        raise TypeError(f"{model.__name__}.{field_name} has no max_length.")
+    return field.max_length
+
+
 def count_of(queryset: QuerySet) -> Subquery:
     """COUNT(*) of a queryset correlated with the outer row (through `OuterRef`), to annotate.
 
@@ -142,7 +153,7 @@ class Progress:
         return min(round(100 * self.done / self.total), 100) if self.total else 0
 
 
-class SchemaQuerySet(models.QuerySet):
+class SchemaQuerySet(models.QuerySet[Any]):
     """Label choices and stance targets: bulk_create bumps the corpora's schema_version as a
     single save does (the workspace caches a corpus's schema by that version, so a write that
     does not bump it leaves annotators with a stale schema).
@@ -151,7 +162,8 @@ class SchemaQuerySet(models.QuerySet):
     calls them bumps the version itself (corpora.move_in_order, the admin's bulk delete).
     """
 
-    def bulk_create(self, objs: object, *args: object, **kwargs: object) -> list:
+    def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
+        # Any: one QuerySet class for two models (LabelChoice, StanceTarget), both with corpus_id.
         created = super().bulk_create(objs, *args, **kwargs)
         corpus_ids = {obj.corpus_id for obj in created}
         if corpus_ids:
@@ -160,15 +172,13 @@ class SchemaQuerySet(models.QuerySet):
 
 
 class CorpusQuerySet(models.QuerySet["Corpus"]):
-    def for_user(self, user: AbstractBaseUser | AnonymousUser) -> CorpusQuerySet:
+    def for_user(self, user: User | AnonymousUser) -> CorpusQuerySet:
         """The user's corpora, each with the user's `role` in it (from the same join)."""
         if not user.is_authenticated:
             return self.none()
         return self.filter(memberships__user=user).annotate(role=F("memberships__role"))
 
-    def with_role(
-        self, user: AbstractBaseUser | AnonymousUser, roles: tuple[str, ...]
-    ) -> CorpusQuerySet:
+    def with_role(self, user: User | AnonymousUser, roles: tuple[str, ...]) -> CorpusQuerySet:
         """The corpora where the user has one of `roles` (e.g. `Role.REVIEWERS`), with `role`."""
         if not user.is_authenticated:
             return self.none()
@@ -188,14 +198,15 @@ class CorpusQuerySet(models.QuerySet["Corpus"]):
             ),
         )
 
-    def with_progress(self, user: AbstractBaseUser | AnonymousUser) -> CorpusQuerySet:
+    def with_progress(self, user: User | AnonymousUser) -> CorpusQuerySet:
         """The user's corpora with what `corpus_progress` and `my_progress` read, and `my_open`
         (the user's articles in progress), in one query however many corpora."""
         mine = Assignment.objects.filter(article__corpus=OuterRef("pk"), annotator=user.pk)
         return (
             self.for_user(user)
             .with_counts()
-            .annotate(
+            # The plugin takes these names, declared on Corpus for `my_progress`, for a clash.
+            .annotate(  # type: ignore[no-redef]
                 annotator_count=count_of(
                     Membership.objects.filter(corpus=OuterRef("pk")).annotators()
                 ),
@@ -281,6 +292,16 @@ class Corpus(models.Model):
     def bump_schema_version(self) -> None:
         Corpus.objects.filter(pk=self.pk).update(schema_version=F("schema_version") + 1)
 
+    # Only on rows from the CorpusQuerySet methods that annotate them: `role` (for_user,
+    # with_role), `article_count` and `done_count` (with_counts), `annotator_count`, `my_done`
+    # and `my_open` (with_progress). Declared for the type checker; a plain row has none.
+    role: str
+    article_count: int
+    done_count: int
+    annotator_count: int
+    my_done: int
+    my_open: int
+
     @property
     def corpus_progress(self) -> Progress:
         """Finished assignments out of articles × annotators per article
@@ -298,7 +319,7 @@ class Corpus(models.Model):
         )
         return Progress(self.my_done, min(share, self.article_count))
 
-    def role_of(self, user: AbstractBaseUser | AnonymousUser) -> str | None:
+    def role_of(self, user: User | AnonymousUser) -> str | None:
         if not user.is_authenticated:
             return None
         return self.memberships.filter(user=user).values_list("role", flat=True).first()
@@ -328,7 +349,7 @@ class StanceTarget(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # The slug is set once, from the first name: renaming a target keeps its slug, so the
         # columns of exports and releases keyed by it stay the same.
         if not self.slug:
@@ -429,7 +450,7 @@ class Membership(models.Model):
 
 
 class ArticleQuerySet(models.QuerySet["Article"]):
-    def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> ArticleQuerySet:
+    def visible_to(self, user: User | AnonymousUser) -> ArticleQuerySet:
         if not user.is_authenticated:
             return self.none()
         return self.filter(corpus__memberships__user=user)
@@ -460,7 +481,8 @@ class ArticleQuerySet(models.QuerySet["Article"]):
 
     def needing_annotators(self, annotators_per_article: int) -> ArticleQuerySet:
         """Articles with a free annotator place, annotated with `places_taken`."""
-        return self.with_places_taken().filter(places_taken__lt=annotators_per_article)
+        # mypy misses annotations made by a QuerySet method (django-stubs#2917).
+        return self.with_places_taken().filter(places_taken__lt=annotators_per_article)  # type: ignore[misc]
 
 
 def _done_assignments() -> Subquery:
@@ -501,6 +523,10 @@ class Article(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("annotator:article-detail", kwargs={"pk": self.pk})
 
+    # Only on rows from ArticleQuerySet.with_counts(); declared for the type checker.
+    sentence_count: int
+    done_count: int
+
     @property
     def is_complete(self) -> bool:
         """Finished by as many annotators as the corpus asks for (needs
@@ -509,7 +535,7 @@ class Article(models.Model):
 
 
 class SentenceQuerySet(models.QuerySet["Sentence"]):
-    def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> SentenceQuerySet:
+    def visible_to(self, user: User | AnonymousUser) -> SentenceQuerySet:
         if not user.is_authenticated:
             return self.none()
         return self.filter(article__corpus__memberships__user=user)
@@ -520,11 +546,11 @@ class SentenceQuerySet(models.QuerySet["Sentence"]):
         leave out sentences that should not count, such as excluded page furniture."""
         return self.all()
 
-    def incomplete_for(self, user: AbstractBaseUser, *, stance_targets: int) -> SentenceQuerySet:
+    def incomplete_for(self, user: User, *, stance_targets: int) -> SentenceQuerySet:
         """Sentences `user` has not finished: no claim type, or fewer than `stance_targets`
         stances (pass 0 when the corpus does not require stance)."""
         mine = Annotation.objects.filter(sentence=OuterRef("pk"), annotator=user)
-        incomplete = ~models.Exists(mine.filter(layer=Layer.CLAIM_TYPE))
+        incomplete: Q | Combinable = ~models.Exists(mine.filter(layer=Layer.CLAIM_TYPE))
         if stance_targets:
             incomplete |= Q(stance_count__lt=stance_targets)
             return self.annotate(stance_count=count_of(mine.filter(layer=Layer.STANCE))).filter(
@@ -897,7 +923,7 @@ class ArticleStatsQuerySet(models.QuerySet["ArticleStats"]):
 
     def matching(self, chosen: ArticleFilter, *, per_article: int) -> ArticleStatsQuerySet:
         """The rows that pass every part of the filter (the corpus is the caller's to set)."""
-        rows = self
+        rows: ArticleStatsQuerySet = self
         if chosen.text.strip():
             rows = rows.matching_text(chosen.text)
         if chosen.status:
@@ -1275,7 +1301,7 @@ class Release(models.Model):
     def __str__(self) -> str:
         return f"{self.corpus} release {self.number}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # A ready release is a published snapshot: nothing about it changes afterwards.
         if (
             self.pk is not None
@@ -1289,7 +1315,7 @@ class Release(models.Model):
             "annotator:release-detail", kwargs={"slug": self.corpus.slug, "number": self.number}
         )
 
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         if Release.objects.filter(pk=self.pk, status=ReleaseStatus.READY).exists():
             raise TypeError(f"{self} is published and cannot be deleted.")
         return super().delete(*args, **kwargs)

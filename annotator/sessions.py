@@ -8,10 +8,15 @@ the rows, expiry, saving and clearing stay Django's (`SESSION_ENGINE = "annotato
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
 from django.db import connections, router
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from django.contrib.sessions.base_session import AbstractBaseSession
 
 _SELECT = (
     f"SELECT session_data FROM {Session._meta.db_table} WHERE session_key = %s AND expire_date > %s"
@@ -19,7 +24,7 @@ _SELECT = (
 
 
 class SessionStore(DatabaseSessionStore):
-    def _get_session_from_db(self) -> Session | None:
+    def _get_session_from_db(self) -> AbstractBaseSession | None:
         if not self.session_key:
             return None
         alias = router.db_for_read(self.model)

@@ -27,7 +27,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, Protocol
 
 from annotator.segmentation import iter_sentences
 
@@ -175,6 +175,7 @@ def article_from_record(
 
     if problems:
         raise SourceRejected([Problem(source, line, reason) for reason in problems])
+    assert isinstance(text, str)  # anything else added a problem above
     return ArticleData(
         external_id=str(external_id).strip(),
         text=text,
@@ -206,18 +207,26 @@ def articles_from_bytes(name: str, data: bytes, *, limits: Limits) -> list[Artic
     if name.lower().endswith(".jsonl"):
         import io
 
-        articles, problems = [], []
+        articles: list[ArticleData] = []
+        problems: list[Problem] = []
         for item in _jsonl_articles(io.BytesIO(data), name, limits):
-            (problems if isinstance(item, Problem) else articles).append(item)
+            if isinstance(item, Problem):
+                problems.append(item)
+            else:
+                articles.append(item)
         if problems:
             raise SourceRejected(problems)
         return articles
     raise SourceRejected([Problem(name, None, "unsupported file type (expected .txt or .jsonl)")])
 
 
-def _jsonl_articles(
-    stream: IO[bytes], source: str, limits: Limits
-) -> Iterator[ArticleData | Problem]:
+class _Lines(Protocol):
+    """What the JSONL reader needs of a stream: a binary file, or one of the guards below."""
+
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
+def _jsonl_articles(stream: _Lines, source: str, limits: Limits) -> Iterator[ArticleData | Problem]:
     """One article or problem per non-blank line, read line by line so memory stays flat."""
     number = 0
     while True:
@@ -352,7 +361,7 @@ class SourceReader:
         except OSError as error:
             yield Problem(source, None, f"cannot read: {error.strerror or error}")
 
-    def _read_jsonl(self, stream: IO[bytes], source: str) -> Iterator[ArticleData | Problem]:
+    def _read_jsonl(self, stream: _Lines, source: str) -> Iterator[ArticleData | Problem]:
         counted = _CountingStream(stream, lambda amount: self._count_bytes(amount, source))
         for item in _jsonl_articles(counted, source, self.limits):
             yield item if isinstance(item, Problem) else self._count_article(item)
@@ -483,7 +492,7 @@ class _RatioGuard:
 class _CountingStream:
     """Reports every line's size so the batch's total limit holds while streaming."""
 
-    def __init__(self, stream: IO[bytes] | _RatioGuard, count: Callable[[int], None]) -> None:
+    def __init__(self, stream: _Lines, count: Callable[[int], None]) -> None:
         self.stream = stream
         self.count = count
 

@@ -123,7 +123,7 @@ def _rename(summary: dict[str, Any], users: Mapping[int, str], values: Mapping[i
 
 
 def _rank_articles(
-    per_unit: Mapping[Hashable, float], article_of: Mapping[int, int]
+    per_unit: Mapping[int, float], article_of: Mapping[int, int]
 ) -> list[dict[str, Any]]:
     disagreement: defaultdict[int, float] = defaultdict(float)
     units: Counter[int] = Counter()
@@ -170,7 +170,12 @@ def layer_statistics(
         level_note = "ratio level needs numeric codes of at least 0 (a scale with a true zero)"
         level = default_level(unit, choices)
     ratings = read_ratings(unit, choices)
-    codes = {c.pk: c.numeric_code for c in choices} if level in NUMERIC_LEVELS else None
+    # A numeric level is left only when every choice has a code (checked above).
+    codes: dict[Hashable, float] | None = (
+        {c.pk: c.numeric_code for c in choices if c.numeric_code is not None}
+        if level in NUMERIC_LEVELS
+        else None
+    )
     summary = summarize(
         ratings,
         level=level,

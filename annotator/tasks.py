@@ -37,7 +37,7 @@ from annotator.models import Corpus, ImportJob, ImportStatus
 from annotator.upload_storage import discard_upload, store_upload, write_upload
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
     from django.core.files.uploadedfile import UploadedFile
 
 PROGRESS_INTERVAL_SECONDS = 0.5
@@ -46,7 +46,7 @@ REQUEUE_DELAY_SECONDS = 5
 
 
 def start_import(
-    *, corpus: Corpus, created_by: AbstractBaseUser | None, file_name: str, content: File
+    *, corpus: Corpus, created_by: User | None, file_name: str, content: File
 ) -> ImportJob:
     """Store an upload in the database and queue its import; the job is returned.
 

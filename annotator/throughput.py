@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.db import connection
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
@@ -37,6 +38,17 @@ from annotator.models import (
     Membership,
     Role,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _Workload(TypedDict):  # what with_workload() and the query below annotate
+    open: int
+    done: int
+    skipped: int
+    last_change: datetime | None
+
 
 PERIODS = {7: "Last 7 days", 30: "Last 30 days", 90: "Last 90 days"}
 DEFAULT_DAYS = 7
@@ -127,11 +139,15 @@ def report(corpus: Corpus, *, days: int = DEFAULT_DAYS, now: datetime | None = N
         .order_by("-changed_at")
         .values("changed_at")[:1]
     )
-    members = list(
-        Membership.objects.with_workload(corpus)
-        .annotate(last_change=Subquery(last_change))
-        .select_related("user")
-        .order_by("user__username")
+    # cast: mypy misses annotations made by a QuerySet method (django-stubs#2917).
+    members = cast(
+        "list[WithAnnotations[Membership, _Workload]]",
+        list(
+            Membership.objects.with_workload(corpus)
+            .annotate(last_change=Subquery(last_change))
+            .select_related("user")
+            .order_by("user__username")
+        ),
     )
     rows = {
         m.user_id: AnnotatorThroughput(

@@ -28,17 +28,17 @@ from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
-from annotator.models import ApiToken
+from annotator.models import ApiToken, max_length_of
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import AbstractBaseUser, User
 
 # Recognisable in logs and by secret scanners ("csa" = claim & stance annotator).
 TOKEN_PREFIX = "csa_"
 PREFIX_LENGTH = 12
 # Recording every use would turn each API read into a write; once per interval is enough.
 LAST_USED_INTERVAL = timedelta(minutes=5)
-MAX_NAME_LENGTH = ApiToken._meta.get_field("name").max_length
+MAX_NAME_LENGTH = max_length_of(ApiToken, "name")
 
 
 class TokenLimitReached(Exception):
@@ -63,7 +63,7 @@ def _fingerprint_of_hash(password_hash: str) -> str:
     return hashlib.sha256(f"annotator.api-token:{password_hash}".encode()).hexdigest()
 
 
-def create_token(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
+def create_token(*, user: User, name: str) -> tuple[ApiToken, str]:
     """A new token for `user`; the raw token is returned here and never stored.
 
     Raises ValueError for a bad name and TokenLimitReached past the hourly limit.

@@ -26,7 +26,7 @@ class UploadSizeLimitHandler(FileUploadHandler):
         input_data: Any,
         META: dict[str, Any],
         content_length: int,
-        boundary: bytes,
+        boundary: bytes | str,  # bytes from Django's MultiPartParser; the stubs say str
         encoding: str | None = None,
     ) -> None:
         if content_length > upload_limit():

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -89,7 +90,7 @@ def worker_status() -> WorkerStatus:
 class Worker(DatabaseWorker):
     """django-tasks-db's worker with retries, a heartbeat and recovery (module docstring)."""
 
-    def __init__(self, **options: object) -> None:
+    def __init__(self, **options: Any) -> None:  # passed through to DatabaseWorker
         super().__init__(**options)
         self.hostname = socket.gethostname()
         self.current_task: UUID | None = None

@@ -12,7 +12,7 @@ class IdCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
 
-    def get_page_size(self, request: Request) -> int:
+    def get_page_size(self, request: Request) -> int | None:
         """The requested page size (capped at max_page_size); a malformed one is a 400."""
         values = request.query_params.getlist(self.page_size_query_param)
         if not values:

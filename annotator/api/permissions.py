@@ -6,19 +6,20 @@ that would confirm the object exists); roles inside a corpus the caller can see 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Q
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 
 from annotator.models import Corpus, Role
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import User
 
 # How a refusal names the roles that may do what was asked.
-ROLE_NAMES = {
+ROLE_NAMES: dict[tuple[str, ...], str] = {
     Role.MANAGERS: "managers",
     Role.REVIEWERS: "managers and curators",
     Role.ANNOTATORS: "annotators",
@@ -26,7 +27,7 @@ ROLE_NAMES = {
 
 
 def member_corpus(
-    user: AbstractBaseUser | AnonymousUser, slug: str, *, roles: tuple[str, ...] | None = None
+    user: User | AnonymousUser, slug: str, *, roles: tuple[str, ...] | None = None
 ) -> Corpus:
     """The corpus `slug` if `user` is a member (else 404) with one of `roles` (else 403)."""
     corpus = get_object_or_404(Corpus.objects.for_user(user), slug=slug)
@@ -34,9 +35,7 @@ def member_corpus(
     return corpus
 
 
-def require_role(
-    corpus: Corpus, user: AbstractBaseUser | AnonymousUser, roles: tuple[str, ...] | None
-) -> None:
+def require_role(corpus: Corpus, user: User | AnonymousUser, roles: tuple[str, ...] | None) -> None:
     if roles is None:
         return
     if corpus.role_of(user) not in roles:
@@ -44,12 +43,25 @@ def require_role(
         raise PermissionDenied(f"Only {who} of corpus {corpus.slug!r} may do this.")
 
 
-def corpus_ids_with_role(user: AbstractBaseUser | AnonymousUser, roles: tuple[str, ...]) -> object:
+def signed_in(user: User | AnonymousUser) -> User:
+    """The user of a request that passed IsAuthenticated (every API view's permission)."""
+    if isinstance(user, AnonymousUser):
+        raise NotAuthenticated()
+    return user
+
+
+class _CorpusId(TypedDict):
+    id: int
+
+
+def corpus_ids_with_role(
+    user: User | AnonymousUser, roles: tuple[str, ...]
+) -> QuerySet[Corpus, _CorpusId]:
     """A subquery of the ids of corpora where `user` has one of `roles`."""
     return Corpus.objects.with_role(user, roles).values("id")
 
 
-def annotations_visible_to(user: AbstractBaseUser | AnonymousUser) -> Q:
+def annotations_visible_to(user: User | AnonymousUser) -> Q:
     """Own labels in corpora the user belongs to, everyone's where they manage or curate."""
     member_of = Corpus.objects.for_user(user).values("id")
     return Q(sentence__article__corpus__in=member_of) & (
@@ -58,7 +70,7 @@ def annotations_visible_to(user: AbstractBaseUser | AnonymousUser) -> Q:
     )
 
 
-def can_create_corpora(user: AbstractBaseUser | AnonymousUser) -> bool:
+def can_create_corpora(user: User | AnonymousUser) -> bool:
     """Staff, and anyone who already manages a corpus, may start a new one."""
     if not user.is_authenticated:
         return False

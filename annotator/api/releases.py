@@ -8,7 +8,7 @@ or curators get 403 and non-members 404, as for the export; cutting needs the ma
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.http import FileResponse
@@ -28,7 +28,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotator.api.permissions import require_role
+from annotator.api.permissions import require_role, signed_in
 from annotator.api.serializers import StrictBooleanField, StrictCharField, StrictFloatField
 from annotator.api.views import reject_unknown_params
 from annotator.models import Corpus, RecordInclusion, Release, ReleaseStatus, Role
@@ -42,6 +42,9 @@ from annotator.releases.building import (
     release_diff,
 )
 from annotator.releases.diff import DEFAULT_LIMIT
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 MAX_DIFF_LIMIT = 100_000
 
@@ -73,7 +76,9 @@ class ReleaseInputSerializer(serializers.Serializer):
         required=False,
         help_text="Which sentences become records (default gold_or_majority).",
     )
-    context = StrictBooleanField(required=False, help_text="Add previous_text and next_text.")
+    # The serializer metaclass moves declared fields into _declared_fields, so this does not
+    # replace Field.context at runtime; djangorestframework-stubs sees a class attribute clash.
+    context = StrictBooleanField(required=False, help_text="Add previous_text and next_text.")  # type: ignore[assignment]
     anonymize = StrictBooleanField(required=False, help_text="Pseudonymise annotators.")
     seed = StrictCharField(required=False, max_length=100, help_text="Split seed.")
     proportions = ProportionsSerializer(required=False, help_text="Shares of the splits.")
@@ -89,7 +94,9 @@ class ReleaseFileSerializer(serializers.Serializer):
 
 
 class ReleaseSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     proportions = serializers.DictField(child=serializers.FloatField(), read_only=True)
     files = serializers.SerializerMethodField()
     units = serializers.SerializerMethodField()
@@ -217,7 +224,7 @@ class ReleaseViewSet(
             license=given.get("license", defaults.license),
         )
         try:
-            release = cut_release(corpus=corpus, options=options, by=request.user)
+            release = cut_release(corpus=corpus, options=options, by=signed_in(request.user))
         except ReleaseError as error:
             if "managers" in str(error):
                 raise PermissionDenied(str(error)) from None

@@ -8,7 +8,7 @@ serializers validate and are turned into writes by the views through the domain 
 from __future__ import annotations
 
 from datetime import UTC
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import models
@@ -38,7 +38,14 @@ class StrictBooleanField(serializers.BooleanField):
         self.fail("invalid", input=data)
 
 
-class _JsonTyped:
+if TYPE_CHECKING:
+    # What the mixin is mixed into, so mypy knows the super() call.
+    _JsonTypedBase = serializers.Field[Any, Any, Any, Any]
+else:
+    _JsonTypedBase = object
+
+
+class _JsonTyped(_JsonTypedBase):
     """JSON bodies are typed: DRF would turn 0 into "0" or "1" into 1; we refuse instead."""
 
     json_types: tuple[type, ...] = ()
@@ -136,7 +143,9 @@ class SchemaSerializer(serializers.Serializer):
 
 
 class MembershipSerializer(serializers.ModelSerializer):
-    corpus = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    corpus: serializers.SlugRelatedField[Corpus] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     username = serializers.CharField(source="user.username", read_only=True)
 
     class Meta:
@@ -172,7 +181,9 @@ class SentenceSerializer(serializers.ModelSerializer):
 
 
 class ArticleSerializer(serializers.ModelSerializer):
-    corpus = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    corpus: serializers.SlugRelatedField[Corpus] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     url = serializers.CharField(read_only=True, help_text="Source URL; empty when unknown.")
     sentence_count = serializers.IntegerField(read_only=True)
     done_assignments = serializers.IntegerField(
@@ -217,7 +228,8 @@ class ArticleDetailSerializer(ArticleSerializer):
         read_only_fields = fields
 
     def get_sentences(self, article: Article) -> list[dict[str, Any]]:
-        return SentenceSerializer(article.sentences.order_by("ordinal"), many=True).data
+        # many=True makes a ListSerializer (data: a list); the stubs keep the Serializer type.
+        return SentenceSerializer(article.sentences.order_by("ordinal"), many=True).data  # type: ignore[return-value]
 
 
 class ArticleInputSerializer(serializers.Serializer):
@@ -263,7 +275,9 @@ class ImportSummarySerializer(serializers.Serializer):
 class AnnotationSerializer(serializers.ModelSerializer):
     article = serializers.IntegerField(source="sentence.article_id", read_only=True)
     annotator = serializers.CharField(source="annotator.username", read_only=True)
-    label = serializers.CharField(source="choice.value", read_only=True)
+    # The serializer metaclass moves declared fields into _declared_fields, so this does not
+    # replace Field.label at runtime; djangorestframework-stubs sees a class attribute clash.
+    label = serializers.CharField(source="choice.value", read_only=True)  # type: ignore[assignment]
 
     class Meta:
         model = Annotation
@@ -290,7 +304,9 @@ class AnnotationInputSerializer(serializers.Serializer):
     target = StrictIntegerField(
         min_value=1, required=False, allow_null=True, help_text="Stance target id (stance only)."
     )
-    label = StrictSlugField(max_length=50, help_text="A label value of the layer.")
+    # The serializer metaclass moves declared fields into _declared_fields, so this does not
+    # replace Field.label at runtime; djangorestframework-stubs sees a class attribute clash.
+    label = StrictSlugField(max_length=50, help_text="A label value of the layer.")  # type: ignore[assignment]
     seconds = StrictFloatField(
         required=False, default=0, min_value=0, max_value=86400, help_text="Time spent, added."
     )
@@ -305,7 +321,9 @@ class AnnotationImportLineSerializer(serializers.Serializer):
     target = serializers.CharField(
         max_length=200, required=False, allow_null=True, help_text="Stance target name."
     )
-    label = serializers.SlugField(max_length=50)
+    # The serializer metaclass moves declared fields into _declared_fields, so this does not
+    # replace Field.label at runtime; djangorestframework-stubs sees a class attribute clash.
+    label = serializers.SlugField(max_length=50)  # type: ignore[assignment]
     annotator = serializers.CharField(
         max_length=150, required=False, help_text="Username (managers only); default: caller."
     )
@@ -326,7 +344,9 @@ class AnnotationImportResultSerializer(serializers.Serializer):
 
 class GoldLabelSerializer(serializers.ModelSerializer):
     article = serializers.IntegerField(source="sentence.article_id", read_only=True)
-    label = serializers.CharField(source="choice.value", read_only=True)
+    # The serializer metaclass moves declared fields into _declared_fields, so this does not
+    # replace Field.label at runtime; djangorestframework-stubs sees a class attribute clash.
+    label = serializers.CharField(source="choice.value", read_only=True)  # type: ignore[assignment]
     decided_by = serializers.CharField(source="decided_by.username", read_only=True)
 
     class Meta:

@@ -43,6 +43,7 @@ from annotator.api.permissions import (
     corpus_ids_with_role,
     member_corpus,
     require_role,
+    signed_in,
 )
 from annotator.corpora import (
     ManagementError,
@@ -155,7 +156,7 @@ class CorpusViewSet(
             raise PermissionDenied("Only staff and corpus managers may create corpora.")
         data = s.CorpusInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        corpus = create_corpus(creator=request.user, **data.validated_data)
+        corpus = create_corpus(creator=signed_in(request.user), **data.validated_data)
         corpus.role = Role.MANAGER
         return Response(s.CorpusSerializer(corpus).data, status=status.HTTP_201_CREATED)
 
@@ -465,13 +466,14 @@ class AnnotationViewSet(
         target, choice = _resolve_label(
             corpus, fields["layer"], fields.get("target"), fields["label"]
         )
+        annotator = signed_in(request.user)
         existed = Annotation.objects.filter(
-            sentence=sentence, annotator=request.user, layer=fields["layer"], target=target
+            sentence=sentence, annotator=annotator, layer=fields["layer"], target=target
         ).exists()
         try:
             annotation = save_label(
                 sentence=sentence,
-                annotator=request.user,
+                annotator=annotator,
                 layer=fields["layer"],
                 target=target,
                 choice=choice,

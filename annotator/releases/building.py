@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -60,7 +60,9 @@ from annotator.releases.records import (
 from annotator.releases.splits import SPLITS, validate_proportions
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
+
+    from annotator.releases.records import Include
 
 # Who may do what: managers cut releases; managers and curators read and download them, as
 # they may export the corpus (a release holds every annotator's labels).
@@ -110,11 +112,11 @@ class ReleaseOptions:
     license: str = "other"
 
 
-def may_cut(user: AbstractBaseUser | AnonymousUser, corpus: Corpus) -> bool:
+def may_cut(user: User | AnonymousUser, corpus: Corpus) -> bool:
     return corpus.role_of(user) in CUT_ROLES
 
 
-def may_read(user: AbstractBaseUser | AnonymousUser, corpus: Corpus) -> bool:
+def may_read(user: User | AnonymousUser, corpus: Corpus) -> bool:
     return corpus.role_of(user) in READ_ROLES
 
 
@@ -153,7 +155,7 @@ def cut_release(
     *,
     corpus: Corpus,
     options: ReleaseOptions,
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
     enqueue: bool = True,
 ) -> Release:
     """Number a new release of `corpus` and queue its build (unless `enqueue` is False).
@@ -309,7 +311,8 @@ def _write_files(
     snapshot_at = timezone.now()
     schema, choice_names = release_schema(corpus)
     options = RecordOptions(
-        include=release.include,
+        # A database constraint holds the column to RecordInclusion's values, Include's too.
+        include=cast("Include", release.include),
         context=release.context,
         anonymize=release.anonymize,
         pseudonym_key=pseudonym_key() if release.anonymize else b"",
@@ -614,7 +617,9 @@ def open_file(release: Release, name: str) -> tuple[IO[bytes], dict[str, Any]] |
     entry = release.file(name)
     if entry is None:
         return None
-    return release_storage().open(entry["path"], "rb"), entry
+    path = entry["path"]
+    assert isinstance(path, str)  # the manifest names every file by its storage path
+    return release_storage().open(path, "rb"), entry
 
 
 def content_type(name: str) -> str:

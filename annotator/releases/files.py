@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import orjson
@@ -194,7 +194,7 @@ class _Background:
 
     def __init__(self, pending: int = 4) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="release-writer")
-        self._pending: deque[Future[None]] = deque()
+        self._pending: deque[Future[object]] = deque()
         self._limit = pending
 
     def submit(self, work: Callable[..., object], *args: object) -> None:
@@ -252,7 +252,7 @@ class _GzipOut:
         self.path = path
         self.rows = 0
         self._raw = path.open("wb")
-        self.stream: IO[bytes] = gzip.GzipFile(
+        self.stream = gzip.GzipFile(
             filename="", mode="wb", fileobj=self._raw, compresslevel=GZIP_LEVEL, mtime=0
         )
 

@@ -43,7 +43,8 @@ class ReleaseForm(forms.Form):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()  # returns self.cleaned_data, typed as optional
+        data = self.cleaned_data
         if self.errors:
             return data
         try:

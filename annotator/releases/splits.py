@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
+from typing import TypeVar
 
 SPLITS = ("train", "validation", "test")
 
@@ -40,23 +41,26 @@ def split_hash(seed: str, external_id: str) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
+_Article = TypeVar("_Article", bound=Hashable)  # whatever names an article, e.g. its id
+
+
 def assign_splits(
-    new: Iterable[tuple[Hashable, str, str]],
+    new: Iterable[tuple[_Article, str, str]],
     *,
     existing: Mapping[str, Mapping[str, int]],
     proportions: Mapping[str, float],
     seed: str,
-) -> dict[Hashable, str]:
+) -> dict[_Article, str]:
     """Splits for articles seen for the first time.
 
     `new`: (key, external id, stratum) per article. `existing`: stratum -> split -> number of
     articles already assigned. Returns key -> split.
     """
     shares = validate_proportions(proportions)
-    by_stratum: defaultdict[str, list[tuple[int, str, Hashable]]] = defaultdict(list)
+    by_stratum: defaultdict[str, list[tuple[int, str, _Article]]] = defaultdict(list)
     for key, external_id, stratum in new:
         by_stratum[stratum].append((split_hash(seed, external_id), external_id, key))
-    assigned: dict[Hashable, str] = {}
+    assigned: dict[_Article, str] = {}
     for stratum in sorted(by_stratum):
         articles = sorted(by_stratum[stratum], key=lambda item: (item[0], item[1]))
         counts = {split: int(existing.get(stratum, {}).get(split, 0)) for split in SPLITS}

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -36,6 +37,7 @@ from annotator.models import (
     Membership,
     Role,
 )
+from annotator.request_types import AuthenticatedRequest
 
 PAGE_SIZE = 50
 # "Recount all" runs in the request up to this many articles, in the background beyond.
@@ -53,7 +55,7 @@ COLUMNS = (
 )
 
 
-def _corpus(request: HttpRequest, slug: str, roles: tuple[str, ...]) -> Corpus:
+def _corpus(request: AuthenticatedRequest, slug: str, roles: tuple[str, ...]) -> Corpus:
     # `role` comes with the corpus, for the corpus menu in the page header.
     return get_object_or_404(Corpus.objects.with_role(request.user, roles), slug=slug)
 
@@ -68,7 +70,7 @@ def _choices(members: list[Membership]) -> list[tuple[int, str]]:
     return [(m.user_id, m.user.get_username()) for m in members]
 
 
-def _safe_next(request: HttpRequest, fallback: str) -> str:
+def _safe_next(request: AuthenticatedRequest, fallback: str) -> str:
     target = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -124,7 +126,7 @@ def _page_number(raw: str | None) -> int:
         return 1
 
 
-def _table_context(request: HttpRequest, corpus: Corpus, form: ArticleFilterForm) -> dict:
+def _table_context(request: AuthenticatedRequest, corpus: Corpus, form: ArticleFilterForm) -> dict:
     """The table's rows and figures, in four queries whatever the page or the corpus's size:
     the count, the page of rows, their assignments, and which of them changed since they were
     counted."""
@@ -235,7 +237,7 @@ def _page_links(form: ArticleFilterForm, page: Page) -> list[tuple[str, str | No
 
 @login_required
 @require_GET
-def article_table(request: HttpRequest, slug: str) -> HttpResponse:
+def article_table(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     corpus = _corpus(request, slug, Role.REVIEWERS)
     article_stats.create_missing(corpus=corpus)
     members = _members(corpus)
@@ -261,7 +263,7 @@ def article_table(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def article_table_refresh(request: HttpRequest, slug: str) -> HttpResponse:
+def article_table_refresh(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     """Recount figures now: the page's rows (`article` ids), or every article of the corpus
     (`scope=all`; in the background for large corpora)."""
     corpus = _corpus(request, slug, Role.REVIEWERS)
@@ -300,7 +302,7 @@ def _chosen_ids(values: list[str]) -> list[int] | None:
     return ids or None
 
 
-def _report(result: Distribution, names: dict[int, str]) -> dict[str, object]:
+def _report(result: Distribution, names: dict[int, str]) -> dict[str, Any]:
     """The preview (or outcome) as rows a person reads: per annotator, then per reason."""
     people = []
     for user_id, name in names.items():
@@ -336,7 +338,7 @@ def _summary(result: Distribution, names: dict[int, str]) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def corpus_assign(request: HttpRequest, slug: str) -> HttpResponse:
+def corpus_assign(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     """Choose articles (chosen in the table, or every article matching the filters), choose
     annotators and an action, preview what would happen (GET), then apply it (POST)."""
     corpus = _corpus(request, slug, Role.MANAGERS)
@@ -439,7 +441,7 @@ def _hidden_fields(
 
 @login_required
 @require_GET
-def corpus_throughput(request: HttpRequest, slug: str) -> HttpResponse:
+def corpus_throughput(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     corpus = _corpus(request, slug, Role.MANAGERS)
     try:
         days = int(request.GET.get("days") or throughput.DEFAULT_DAYS)

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from annotator import curating
 from annotator.curating import CurationError, CurationItem, Unit
 from annotator.models import Corpus, GoldLabel, LabelChoice, Sentence
+from annotator.request_types import AuthenticatedRequest
 from annotator.views.statistics import curated_corpus
 
 PAGE_SIZE = 20
@@ -59,7 +60,7 @@ def _item_context(corpus: Corpus, unit: Unit, item: CurationItem, **extra: objec
     }
 
 
-def _back(request: HttpRequest, corpus: Corpus, unit: Unit) -> HttpResponse:
+def _back(request: AuthenticatedRequest, corpus: Corpus, unit: Unit) -> HttpResponse:
     next_url = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         return redirect(next_url)
@@ -69,7 +70,7 @@ def _back(request: HttpRequest, corpus: Corpus, unit: Unit) -> HttpResponse:
 
 @login_required
 @require_GET
-def curation_queue(request: HttpRequest, slug: str) -> HttpResponse:
+def curation_queue(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     corpus = curated_corpus(request, slug)
     try:
         unit = _unit(corpus, request.GET)
@@ -120,7 +121,7 @@ def _corpus_sentence(corpus: Corpus, pk: int) -> Sentence:
 
 
 def _item_fragment(
-    request: HttpRequest, corpus: Corpus, unit: Unit, sentence: Sentence, *, was: str = ""
+    request: AuthenticatedRequest, corpus: Corpus, unit: Unit, sentence: Sentence, *, was: str = ""
 ) -> HttpResponse:
     """The sentence's curation card after a change, for htmx to swap in; `was` names the gold
     label a re-settle replaced."""
@@ -134,7 +135,7 @@ def _item_fragment(
 
 @login_required
 @require_GET
-def curation_sentence(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def curation_sentence(request: AuthenticatedRequest, slug: str, pk: int) -> HttpResponse:
     corpus = curated_corpus(request, slug)
     sentence = _corpus_sentence(corpus, pk)
     try:
@@ -152,13 +153,17 @@ def curation_sentence(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def curation_settle(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def curation_settle(request: AuthenticatedRequest, slug: str, pk: int) -> HttpResponse:
     corpus = curated_corpus(request, slug)
     sentence = _corpus_sentence(corpus, pk)
     try:
         unit = _unit(corpus, request.POST)
         choice_id = _int_or_none(request.POST.get("choice"))
-        choice = LabelChoice.objects.filter(corpus=corpus, pk=choice_id).first()
+        choice = (
+            LabelChoice.objects.filter(corpus=corpus, pk=choice_id).first()
+            if choice_id is not None
+            else None
+        )
         if choice is None:
             raise CurationError("choose one of the corpus's labels")
         # Re-settling replaces gold: the answer names what it was, so a slip is seen.
@@ -187,7 +192,7 @@ def curation_settle(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def curation_confirm(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def curation_confirm(request: AuthenticatedRequest, slug: str, pk: int) -> HttpResponse:
     corpus = curated_corpus(request, slug)
     sentence = _corpus_sentence(corpus, pk)
     try:
@@ -206,7 +211,7 @@ def curation_confirm(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def curation_accept_unanimous(request: HttpRequest, slug: str) -> HttpResponse:
+def curation_accept_unanimous(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     corpus = curated_corpus(request, slug)
     try:
         unit = _unit(corpus, request.POST)
@@ -221,7 +226,7 @@ def curation_accept_unanimous(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def curation_prefill_majority(request: HttpRequest, slug: str) -> HttpResponse:
+def curation_prefill_majority(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     corpus = curated_corpus(request, slug)
     try:
         unit = _unit(corpus, request.POST)

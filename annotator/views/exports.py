@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.http import HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +35,7 @@ from annotator.export_options import (
 from annotator.export_queries import ExportRequest, export_response
 from annotator.middleware import not_activity
 from annotator.models import Corpus
+from annotator.request_types import AuthenticatedRequest
 from annotator.views.statistics import curated_corpus
 
 TOKEN_PLACEHOLDER = "<your token>"
@@ -96,7 +97,7 @@ def _local_input(value: datetime | None) -> str:
     return local.strftime("%Y-%m-%dT%H:%M:%S" if local.second else "%Y-%m-%dT%H:%M")
 
 
-def _export_context(request: HttpRequest, corpus: Corpus) -> tuple[dict[str, Any], bool]:
+def _export_context(request: AuthenticatedRequest, corpus: Corpus) -> tuple[dict[str, Any], bool]:
     chosen = _chosen(request.GET)
     errors: dict[str, list[str]] = {}
     export: ExportRequest | None = None
@@ -131,7 +132,7 @@ def _export_context(request: HttpRequest, corpus: Corpus) -> tuple[dict[str, Any
 
 @login_required
 @require_GET
-def corpus_export(request: HttpRequest, slug: str) -> HttpResponse:
+def corpus_export(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     """The options form with the API call and command for the options chosen; htmx asks for
     the commands alone whenever an option changes."""
     corpus = curated_corpus(request, slug)
@@ -145,7 +146,7 @@ def corpus_export(request: HttpRequest, slug: str) -> HttpResponse:
 @not_activity
 @login_required
 @require_GET
-def corpus_export_download(request: HttpRequest, slug: str) -> HttpResponseBase:
+def corpus_export_download(request: AuthenticatedRequest, slug: str) -> HttpResponseBase:
     """The export itself, streamed exactly as the API streams it; invalid options show the
     page again with the reasons. Not counted as people using the site: the export would
     otherwise slow itself down."""

@@ -13,19 +13,20 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from annotator.manage_forms import ImportUploadForm
 from annotator.middleware import not_activity
 from annotator.models import Corpus, Progress, Role
+from annotator.request_types import AuthenticatedRequest
 from annotator.worker import worker_status
 
 HISTORY_PAGE_SIZE = 20
 
 
-def _managed_corpus(request: HttpRequest, slug: str) -> Corpus:
+def _managed_corpus(request: AuthenticatedRequest, slug: str) -> Corpus:
     # `role` comes with the corpus, for the corpus menu in the page header.
     return get_object_or_404(Corpus.objects.with_role(request.user, Role.MANAGERS), slug=slug)
 
@@ -37,7 +38,7 @@ def _history(corpus: Corpus, page: str | None) -> Page:
 
 
 def _import_page(
-    request: HttpRequest, corpus: Corpus, form: ImportUploadForm, *, status: int = 200
+    request: AuthenticatedRequest, corpus: Corpus, form: ImportUploadForm, *, status: int = 200
 ) -> HttpResponse:
     history = _history(corpus, request.GET.get("page"))
     if request.htmx:
@@ -65,7 +66,7 @@ def _import_page(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def corpus_import(request: HttpRequest, slug: str) -> HttpResponse:
+def corpus_import(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     """GET: the upload form and the import history (htmx: the history alone, for its pages).
     POST: the files become a queued job, and the browser goes to its page."""
     corpus = _managed_corpus(request, slug)
@@ -86,7 +87,7 @@ def corpus_import(request: HttpRequest, slug: str) -> HttpResponse:
 @not_activity
 @login_required
 @require_http_methods(["GET"])
-def import_job(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def import_job(request: AuthenticatedRequest, slug: str, pk: int) -> HttpResponse:
     """A job's progress, then its summary or rejections; htmx asks for the fragment alone,
     every second while the job is unfinished. Polling is not counted as people using the
     site, so watching an import does not slow it down."""
@@ -106,7 +107,7 @@ def import_job(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def import_job_retry(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def import_job_retry(request: AuthenticatedRequest, slug: str, pk: int) -> HttpResponse:
     """Start a job whose run was cut off again, from the beginning (tasks.retry_import)."""
     corpus = _managed_corpus(request, slug)
     job = get_object_or_404(corpus.import_jobs, pk=pk)

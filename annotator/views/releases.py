@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRefresh
@@ -31,18 +31,19 @@ from annotator.releases.building import (
 )
 from annotator.releases.diff import DEFAULT_LIMIT
 from annotator.releases.forms import ReleaseForm
+from annotator.request_types import AuthenticatedRequest
 
 DIFF_PAGE_LIMIT = 200
 
 
-def _reader_corpus(request: HttpRequest, slug: str) -> Corpus:
+def _reader_corpus(request: AuthenticatedRequest, slug: str) -> Corpus:
     """The corpus if the user manages or curates it (404 otherwise), with `role` for the menu."""
     return get_object_or_404(Corpus.objects.with_role(request.user, READ_ROLES), slug=slug)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def release_list(request: HttpRequest, slug: str) -> HttpResponse:
+def release_list(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     corpus = _reader_corpus(request, slug)
     can_cut = may_cut(request.user, corpus)
     if request.method == "POST":
@@ -83,7 +84,7 @@ def _release(corpus: Corpus, number: int) -> Release:
 
 @login_required
 @require_GET
-def release_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def release_detail(request: AuthenticatedRequest, slug: str, number: int) -> HttpResponse:
     corpus = _reader_corpus(request, slug)
     release = _release(corpus, number)
     done = release.status in (ReleaseStatus.READY, ReleaseStatus.FAILED)
@@ -119,7 +120,7 @@ def release_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
 
 @login_required
 @require_GET
-def release_file(request: HttpRequest, slug: str, number: int, name: str) -> FileResponse:
+def release_file(request: AuthenticatedRequest, slug: str, number: int, name: str) -> FileResponse:
     corpus = _reader_corpus(request, slug)
     release = _release(corpus, number)
     opened = open_file(release, name)
@@ -135,7 +136,7 @@ def release_file(request: HttpRequest, slug: str, number: int, name: str) -> Fil
 
 @login_required
 @require_GET
-def release_diff_page(request: HttpRequest, slug: str) -> HttpResponse:
+def release_diff_page(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     corpus = _reader_corpus(request, slug)
     ready = list(corpus.releases.filter(status=ReleaseStatus.READY).order_by("number"))
     numbers = [release.number for release in ready]

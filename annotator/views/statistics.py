@@ -7,11 +7,10 @@ annotators and show their labels, which annotators must not see of each other.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import (
-    HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
     HttpResponsePermanentRedirect,
@@ -23,24 +22,28 @@ from django.views.decorators.http import require_GET
 
 from annotator import charts
 from annotator.models import Corpus, Role
+from annotator.request_types import AuthenticatedRequest
+
+if TYPE_CHECKING:
+    from annotator.agreement import Level
 
 
-def curated_corpus(request: HttpRequest, slug: str) -> Corpus:
+def curated_corpus(request: AuthenticatedRequest, slug: str) -> Corpus:
     """The corpus if the user manages or curates it; 404 for annotators and non-members alike.
 
     Its `role` feeds the corpus links in the navigation (_corpus_nav.html)."""
     return get_object_or_404(Corpus.objects.with_role(request.user, Role.REVIEWERS), slug=slug)
 
 
-def _level(request: HttpRequest) -> str | None:
+def _level(request: AuthenticatedRequest) -> Level | None:
     # Imported here, like corpus_statistics below: NumPy loads on the first statistics
     # request, not whenever the URLs load (every management command's system checks).
     from annotator.agreement import LEVELS
 
     level = request.GET.get("level") or None
-    if level is not None and level not in LEVELS:
-        raise ValueError(f"level must be one of {', '.join(LEVELS)}")
-    return level
+    if level is None or level in LEVELS:
+        return level
+    raise ValueError(f"level must be one of {', '.join(LEVELS)}")
 
 
 def _charts(layer: dict[str, Any], chosen_pair: str | None) -> dict[str, Any]:
@@ -70,7 +73,9 @@ def _charts(layer: dict[str, Any], chosen_pair: str | None) -> dict[str, Any]:
             (key, " × ".join(pair["annotators"])) for key, pair in zip(keys, pairs, strict=True)
         ],
         "confusion": mark_safe(
-            charts.confusion_matrix(*pair["annotators"], values, pair["confusion"])
+            charts.confusion_matrix(
+                pair["annotators"][0], pair["annotators"][1], values, pair["confusion"]
+            )
         )
         if pair
         else "",
@@ -88,7 +93,7 @@ def _charts(layer: dict[str, Any], chosen_pair: str | None) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def corpus_statistics_page(request: HttpRequest, slug: str) -> HttpResponse:
+def corpus_statistics_page(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     from annotator.agreement import LEVELS
     from annotator.statistics import corpus_statistics
 
@@ -111,7 +116,7 @@ def corpus_statistics_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def corpus_statistics_json(request: HttpRequest, slug: str) -> HttpResponse:
+def corpus_statistics_json(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     """The figures as JSON, at the address the statistics page has always linked to: the API's
     agreement endpoint answers them (same figures, same `?level=`), so there is one JSON."""
     corpus = curated_corpus(request, slug)

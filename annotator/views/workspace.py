@@ -12,14 +12,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypedDict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.db.models import F, OuterRef, Subquery
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -51,7 +51,6 @@ from annotator.guidelines import render_guidelines
 from annotator.models import (
     Annotation,
     Article,
-    ArticleQuerySet,
     Assignment,
     AssignmentStatus,
     Corpus,
@@ -64,6 +63,11 @@ from annotator.models import (
     SentenceNote,
     StanceTarget,
 )
+from annotator.request_types import AuthenticatedRequest
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from django_stubs_ext import WithAnnotations
 
 # Roles that see everyone's labels; annotators see only their own (blind annotation).
 SEES_ALL = Role.REVIEWERS
@@ -285,7 +289,15 @@ def build_rows(
     return rows
 
 
-def _articles_for(request: HttpRequest) -> ArticleQuerySet:
+# What _articles_for annotates. Views name the type of get_object_or_404's result, whose stub
+# drops the annotations.
+class _MyArticle(TypedDict):
+    role: str
+    assignment_id: int | None
+    assignment_status: str | None
+
+
+def _articles_for(request: AuthenticatedRequest) -> QuerySet[WithAnnotations[Article, _MyArticle]]:
     """Articles of the user's corpora, with the user's role and assignment status attached."""
     user = request.user
     mine = Assignment.objects.filter(article=OuterRef("pk"), annotator=user)
@@ -301,7 +313,7 @@ def _articles_for(request: HttpRequest) -> ArticleQuerySet:
     )
 
 
-def _others(request: HttpRequest, state: LabellingState) -> list[Annotation]:
+def _others(request: AuthenticatedRequest, state: LabellingState) -> list[Annotation]:
     """Other annotators' labels on the sentence, for the roles that see them (else none)."""
     if state.role not in SEES_ALL:
         return []
@@ -313,7 +325,7 @@ def _others(request: HttpRequest, state: LabellingState) -> list[Annotation]:
 
 
 def _row_for(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     state: LabellingState,
     schema: Schema,
     *,
@@ -333,7 +345,7 @@ def _row_for(
     return {"row": row, "can_label": can_label, "csrf_field": csrf_field(request)}
 
 
-def csrf_field(request: HttpRequest) -> SafeString:
+def csrf_field(request: AuthenticatedRequest) -> SafeString:
     """The CSRF hidden input, built once per page instead of once per form (600 forms on a
     300-sentence page); it keeps the no-JavaScript forms working."""
     return format_html(
@@ -341,7 +353,7 @@ def csrf_field(request: HttpRequest) -> SafeString:
     )
 
 
-def _corpora_with_progress(request: HttpRequest, **filters: object) -> list[Corpus]:
+def _corpora_with_progress(request: AuthenticatedRequest, **filters: object) -> list[Corpus]:
     """The user's corpora (narrowed by `filters`) with their progress figures, in one query."""
     return list(Corpus.objects.with_progress(request.user).filter(**filters).order_by("name"))
 
@@ -352,13 +364,13 @@ def _corpora_with_progress(request: HttpRequest, **filters: object) -> list[Corp
 
 @login_required
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "annotator/home.html", {"corpora": _corpora_with_progress(request)})
 
 
 @login_required
 @require_GET
-def corpus_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def corpus_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     corpora = _corpora_with_progress(request, slug=slug)
     if not corpora:
         raise Http404("No such corpus among yours.")
@@ -381,7 +393,7 @@ def corpus_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def corpus_next(request: HttpRequest, slug: str) -> HttpResponse:
+def corpus_next(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     corpus = get_object_or_404(Corpus.objects.for_user(request.user), slug=slug)
     assignment = next_assignment(corpus=corpus, annotator=request.user)
     if assignment is None:
@@ -392,8 +404,8 @@ def corpus_next(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    article = get_object_or_404(_articles_for(request), pk=pk)
+def article_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    article: WithAnnotations[Article, _MyArticle] = get_object_or_404(_articles_for(request), pk=pk)
     corpus = article.corpus
     schema = Schema.of(corpus)
     sentences = list(article.sentences.order_by("ordinal"))
@@ -449,7 +461,7 @@ def _sentence_url(sentence: Sentence) -> str:
     return f"{sentence.article.get_absolute_url()}#s-{sentence.pk}"
 
 
-def _state_or_404(request: HttpRequest, pk: int) -> LabellingState:
+def _state_or_404(request: AuthenticatedRequest, pk: int) -> LabellingState:
     state = labelling_state(annotator=request.user, sentence_id=pk)
     if state is None:
         raise Http404("No such sentence in your corpora.")
@@ -458,7 +470,7 @@ def _state_or_404(request: HttpRequest, pk: int) -> LabellingState:
 
 @login_required
 @require_POST
-def sentence_label(request: HttpRequest, pk: int) -> HttpResponse:
+def sentence_label(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     # Queries: the sentence with my labels and note (one), the schema (cached per version),
     # everyone's labels for reviewers, then the save (one statement on PostgreSQL). Nothing
     # is read after the save: once it is stored, the answer must say so.
@@ -500,7 +512,7 @@ def sentence_label(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def sentence_note(request: HttpRequest, pk: int) -> HttpResponse:
+def sentence_note(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     state = _state_or_404(request, pk)
     # Everything the row needs is read before the write (see sentence_label).
     schema = Schema.of(state.corpus)
@@ -530,13 +542,13 @@ def sentence_note(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _may_label(request: HttpRequest, state: LabellingState) -> bool:
+def _may_label(request: AuthenticatedRequest, state: LabellingState) -> bool:
     """Whether to draw the row's forms after a refused input (the rule's answer)."""
     return not labelling_refusals(annotator_id=request.user.pk, sentence_ids=[state.sentence.pk])
 
 
 def _saved_row(
-    request: HttpRequest, state: LabellingState, schema: Schema, others: list[Annotation]
+    request: AuthenticatedRequest, state: LabellingState, schema: Schema, others: list[Annotation]
 ) -> HttpResponse:
     """The redrawn row after a stored change; a change that is stored answers success even if
     drawing the row fails (a 204 leaves the row as the browser shows it)."""
@@ -550,7 +562,7 @@ def _saved_row(
         return response
 
 
-def _refused(request: HttpRequest, sentence: Sentence, reason: str) -> HttpResponse:
+def _refused(request: AuthenticatedRequest, sentence: Sentence, reason: str) -> HttpResponse:
     """The labelling rule's refusal: 403 with its reason for htmx, the reason as a message on
     the article page otherwise."""
     if request.htmx:
@@ -561,15 +573,19 @@ def _refused(request: HttpRequest, sentence: Sentence, reason: str) -> HttpRespo
 
 @login_required
 @require_POST
-def article_undo(request: HttpRequest, pk: int) -> HttpResponse:
-    article = get_object_or_404(_articles_for(request), pk=pk)
+def article_undo(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    article: WithAnnotations[Article, _MyArticle] = get_object_or_404(_articles_for(request), pk=pk)
     try:
         changed = undo_last_change(article=article, annotator=request.user)
     except LabellingRefused as refused:
         if request.htmx:
             return HttpResponseForbidden(str(refused))
         raise PermissionDenied(str(refused)) from None
-    if changed is not None and article.assignment_status == AssignmentStatus.DONE:
+    if (
+        changed is not None
+        and article.assignment_status == AssignmentStatus.DONE
+        and article.assignment_id is not None  # always, with a status
+    ):
         assignment = Assignment.objects.select_related("article__corpus", "annotator").get(
             pk=article.assignment_id
         )
@@ -590,8 +606,8 @@ def article_undo(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def article_finish(request: HttpRequest, pk: int) -> HttpResponse:
-    article = get_object_or_404(_articles_for(request), pk=pk)
+def article_finish(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    article: WithAnnotations[Article, _MyArticle] = get_object_or_404(_articles_for(request), pk=pk)
     assignment = get_object_or_404(
         Assignment.objects.filter(annotator=request.user).select_related("article__corpus"),
         pk=article.assignment_id or 0,
@@ -616,8 +632,8 @@ def article_finish(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def article_skip(request: HttpRequest, pk: int) -> HttpResponse:
-    article = get_object_or_404(_articles_for(request), pk=pk)
+def article_skip(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    article: WithAnnotations[Article, _MyArticle] = get_object_or_404(_articles_for(request), pk=pk)
     assignment = get_object_or_404(
         Assignment.objects.filter(annotator=request.user), pk=article.assignment_id or 0
     )
@@ -634,7 +650,7 @@ def article_skip(request: HttpRequest, pk: int) -> HttpResponse:
     return _go(request, article.corpus.get_absolute_url())
 
 
-def _go(request: HttpRequest, url: str) -> HttpResponse:
+def _go(request: AuthenticatedRequest, url: str) -> HttpResponse:
     """Redirect, as htmx expects it when the request came from htmx."""
     if request.htmx:
         return HttpResponseClientRedirect(url)

@@ -184,3 +184,11 @@ def test_preview_query_count_does_not_grow_with_articles(
         make_article(corpus=corpus, text=f"More news {n}.")
     client.get(url(corpus))
     load()
+
+
+def test_links_back_keep_the_filters_but_not_the_table_sort(client, corpus, manager, articles):
+    client.force_login(manager)
+    html = client.get(f"{url(corpus)}?status=unassigned&sort=labels").content.decode()
+    table = reverse("annotator:corpus-articles", kwargs={"slug": corpus.slug})
+    links = re.findall(rf'<a href="{re.escape(table)}\?([^"]*)">See them in the table</a>', html)
+    assert links == ["status=unassigned"]

@@ -45,7 +45,14 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args: object, slug: str, paths: list[str], create: bool, **options: object
+        self,
+        *args: object,
+        slug: str,
+        paths: list[str],
+        create: bool,
+        workers: int | None,
+        duty_cycle: float,
+        **options: object,
     ) -> None:
         corpus = self._corpus(slug, create=create)
         with tqdm(total=0, unit=" articles", desc="Importing", file=self.stderr._out) as bar:
@@ -61,8 +68,8 @@ class Command(BaseCommand):
                     corpus=corpus,
                     sources=paths,
                     on_progress=progress,
-                    workers=options["workers"],
-                    duty_cycle=options["duty_cycle"],
+                    workers=workers,
+                    duty_cycle=duty_cycle,
                     busy=site_activity().recently_active,
                 )
             except ImportRejected as rejected:
