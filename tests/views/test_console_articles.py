@@ -8,7 +8,6 @@ import re
 import pytest
 from django.urls import reverse
 
-from annotator import views
 from annotator.annotating import save_label
 from annotator.article_stats import refresh_figures
 from annotator.models import (
@@ -20,6 +19,7 @@ from annotator.models import (
     Layer,
     Role,
 )
+from annotator.views import console
 
 
 def url(corpus, name: str = "annotator:corpus-articles") -> str:
@@ -168,7 +168,7 @@ def test_bad_filters_are_a_400_that_says_why(client, corpus, manager, shelf):
 
 
 def test_pages_of_fifty(client, corpus, manager, make_article, monkeypatch):
-    monkeypatch.setattr(views.console, "PAGE_SIZE", 2)
+    monkeypatch.setattr(console, "PAGE_SIZE", 2)
     articles = [make_article(corpus=corpus, text=f"Piece {n}.") for n in range(5)]
     client.force_login(manager)
     first = client.get(url(corpus))
@@ -246,7 +246,7 @@ def test_recount_everything_and_refuse_foreign_ids_and_outside_redirects(
 def test_recount_of_a_large_corpus_goes_to_the_background(
     client, corpus, curator, shelf, monkeypatch
 ):
-    monkeypatch.setattr(views.console, "RECOUNT_IN_REQUEST", 2)
+    monkeypatch.setattr(console, "RECOUNT_IN_REQUEST", 2)
     Annotation.objects.all().delete()
     client.force_login(curator)
     response = client.post(
