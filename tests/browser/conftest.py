@@ -55,6 +55,12 @@ def browser() -> Iterator[object]:
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
+    from playwright.sync_api import expect
+
+    # Waits are for a named element or state, never for time: a generous ceiling costs nothing
+    # when the page is quick and keeps a loaded 2-core machine (suite, Chromium and the live
+    # server sharing it) from failing a page that is merely slow. Playwright's default is 5 s.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
@@ -68,7 +74,7 @@ def browser_page(
     browser: object, request: pytest.FixtureRequest, live_server: object, transactional_db: None
 ) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)
     page = context.new_page()
     console: list[str] = []
     page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
@@ -92,7 +98,7 @@ def login(page: object, live_server: object, user: object, password: str = "pw")
     page.wait_for_url(f"{live_server.url}/")
 
 
-def wait_until_saved(page: object, timeout: float = 10_000) -> None:
+def wait_until_saved(page: object, timeout: float = 20_000) -> None:
     """Every change the page's keys or clicks made has been answered, none failed.
 
     A key queues its change before `keyboard.press()` returns, and rows (sentences, curation
