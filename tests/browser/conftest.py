@@ -53,9 +53,7 @@ def browser() -> Iterator[object]:
         if os.environ.get("BROWSER_TESTS_REQUIRED") == "1":
             pytest.fail(message)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    from playwright.sync_api import expect
+    from playwright.sync_api import expect, sync_playwright
 
     # Waits are for a named element or state, never for time: a generous ceiling costs nothing
     # when the page is quick and keeps a loaded 2-core machine (suite, Chromium and the live
