@@ -110,8 +110,15 @@ LABELLING_RULE: tuple[Condition, ...] = (
         "This article is not assigned to you; take it with “Next article” first.",
         "the article is not assigned to {annotator!r}",
     ),
-    # Sentences excluded from labelling join the rule here, as one more Condition
-    # (per_sentence=True).
+    Condition(
+        # Page furniture a manager excluded (annotator/resegmenting.py) is not article text:
+        # no path may label it, even from a page drawn before it was excluded.
+        "not_excluded",
+        f"NOT {_S}.excluded",
+        "This sentence is excluded from labelling (it is not article text).",
+        "the sentence is excluded from labelling (not article text)",
+        per_sentence=True,
+    ),
 )
 
 
