@@ -1,0 +1,341 @@
+"""Correcting an article's sentences (managers and curators) and its zones (managers): the
+sentences page with split, merge and exclude, the zones review of one article, and the
+corpus's zones page with bulk confirmation.
+
+Plain GET pages and POST forms, so everything works without JavaScript. The article is looked
+up through the corpus with the role, so non-members and members without the role get 404;
+the rules themselves (who, when a labelled sentence refuses, what excluded means) live in
+annotator/resegmenting.py, and a refusal comes back as 409 with the page saying why.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from annotator import resegmenting
+from annotator.models import (
+    Annotation,
+    Article,
+    Corpus,
+    GoldLabel,
+    Role,
+    SegmentationChange,
+    Sentence,
+    SentenceNote,
+    Zone,
+    count_of,
+)
+from annotator.resegmenting import SegmentationRefused
+from annotator.zones import RULES
+
+# Articles with unconfirmed zones listed on the corpus's zones page.
+ARTICLES_LISTED = 50
+HISTORY_SHOWN = 20
+
+
+def _corpus(request: HttpRequest, slug: str, roles: tuple[str, ...]) -> Corpus:
+    return get_object_or_404(Corpus.objects.with_role(request.user, roles), slug=slug)
+
+
+def _article(corpus: Corpus, pk: int) -> Article:
+    return get_object_or_404(Article.objects.filter(corpus=corpus).defer("text", "metadata"), pk=pk)
+
+
+def _sentences_url(article: Article, corpus: Corpus) -> str:
+    return reverse("annotator:article-sentences", kwargs={"slug": corpus.slug, "pk": article.pk})
+
+
+def _zones_url(article: Article, corpus: Corpus) -> str:
+    return reverse("annotator:article-zones", kwargs={"slug": corpus.slug, "pk": article.pk})
+
+
+def _labelled(article: Article) -> QuerySet[Sentence]:
+    """The article's sentences with `labels`: annotations, gold labels and notes with content
+    on each (what a split or merge would refuse over), in one query."""
+    return (
+        Sentence.objects.filter(article=article)
+        .annotate(
+            labels=count_of(Annotation.objects.filter(sentence=OuterRef("pk")))
+            + count_of(GoldLabel.objects.filter(sentence=OuterRef("pk")))
+            + count_of(
+                SentenceNote.objects.filter(sentence=OuterRef("pk")).filter(
+                    Q(unsure=True) | ~Q(note="")
+                )
+            )
+        )
+        .order_by("ordinal")
+    )
+
+
+def _history(article: Article) -> list[SegmentationChange]:
+    return list(
+        SegmentationChange.objects.filter(article=article).select_related("user")[:HISTORY_SHOWN]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The sentences of one article: split, merge, exclude
+
+
+@login_required
+@require_http_methods(["GET"])
+def article_sentences(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    corpus = _corpus(request, slug, Role.REVIEWERS)
+    article = _article(corpus, pk)
+    return render(
+        request,
+        "annotator/article_sentences.html",
+        {
+            "corpus": corpus,
+            "article": article,
+            "sentences": list(_labelled(article)),
+            "is_manager": corpus.role in Role.MANAGERS,
+            "history": _history(article),
+            "zones": Zone,
+        },
+    )
+
+
+def _ordinal_or_404(article: Article, ordinal: int) -> Sentence:
+    return get_object_or_404(Sentence.objects.filter(article=article), ordinal=ordinal)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sentence_split(request: HttpRequest, slug: str, pk: int, ordinal: int) -> HttpResponse:
+    """GET: the sentence with the places it can be split and the labels in the way; POST:
+    split it at `position` (a character offset in the sentence)."""
+    corpus = _corpus(request, slug, Role.REVIEWERS)
+    article = _article(corpus, pk)
+    sentence = _ordinal_or_404(article, ordinal)
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            position = int(request.POST.get("position", ""))
+        except ValueError:
+            error, status = "Choose where to split the sentence.", 400
+        else:
+            try:
+                first, second = resegmenting.split_sentence(
+                    article_id=article.pk, ordinal=ordinal, position=position, by=request.user
+                )
+            except SegmentationRefused as refused:
+                error, status = str(refused), 400 if not refused.labels else 409
+            else:
+                messages.success(
+                    request,
+                    f"Split sentence {ordinal + 1} into “{first.text}” and “{second.text}”.",
+                )
+                return redirect(f"{_sentences_url(article, corpus)}#s-{ordinal}")
+    return render(
+        request,
+        "annotator/sentence_split.html",
+        {
+            "corpus": corpus,
+            "article": article,
+            "sentence": sentence,
+            "points": resegmenting.split_points(sentence.text),
+            "labels": resegmenting.affected_labels([sentence]),
+            "error": error,
+            "position": request.POST.get("position", ""),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sentence_merge(request: HttpRequest, slug: str, pk: int, ordinal: int) -> HttpResponse:
+    """GET: the two sentences, the merged text and the labels in the way; POST: merge."""
+    corpus = _corpus(request, slug, Role.REVIEWERS)
+    article = _article(corpus, pk)
+    pair = list(
+        Sentence.objects.filter(article=article, ordinal__in=[ordinal, ordinal + 1]).order_by(
+            "ordinal"
+        )
+    )
+    if not pair or pair[0].ordinal != ordinal:
+        raise Http404("No such sentence.")
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            merged = resegmenting.merge_sentences(
+                article_id=article.pk, ordinal=ordinal, by=request.user
+            )
+        except SegmentationRefused as refused:
+            error, status = str(refused), 409 if refused.labels else 400
+        else:
+            messages.success(request, f"Merged sentences {ordinal + 1} and {ordinal + 2}.")
+            return redirect(f"{_sentences_url(article, corpus)}#s-{merged.ordinal}")
+    return render(
+        request,
+        "annotator/sentence_merge.html",
+        {
+            "corpus": corpus,
+            "article": article,
+            "pair": pair,
+            "labels": resegmenting.affected_labels(pair),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+def _ordinals(request: HttpRequest) -> list[int]:
+    """Sentence numbers from ticked boxes (`sentence`, ordinals) or a run (`first`..`last`,
+    numbered from 1 as the page shows them)."""
+    chosen = {int(raw) for raw in request.POST.getlist("sentence") if raw.isdigit()}
+    first, last = request.POST.get("first", ""), request.POST.get("last", "")
+    if first.isdigit() and last.isdigit() and 1 <= int(first) <= int(last):
+        # A run longer than any article is cut by the query to the sentences that exist.
+        chosen.update(range(int(first) - 1, min(int(last), int(first) + 100_000)))
+    return sorted(chosen)
+
+
+@login_required
+@require_POST
+def sentences_exclude(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    corpus = _corpus(request, slug, Role.MANAGERS)
+    article = _article(corpus, pk)
+    excluded = request.POST.get("action") != "include"
+    try:
+        changed = resegmenting.set_excluded(
+            article_id=article.pk, ordinals=_ordinals(request), excluded=excluded, by=request.user
+        )
+    except SegmentationRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        verb = "Excluded" if excluded else "Included again"
+        messages.success(request, f"{verb}: {changed} sentence(s).")
+    return redirect(_sentences_url(article, corpus))
+
+
+# ---------------------------------------------------------------------------------------------
+# Zones
+
+
+def _why(rule: str) -> str:
+    if rule == resegmenting.BY_HAND:
+        return "chosen by a manager"
+    if rule in RULES:
+        return RULES[rule][1]
+    return rule or "—"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def article_zones(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The article's sentences with their suggested zones; correct any, then confirm all."""
+    corpus = _corpus(request, slug, Role.MANAGERS)
+    article = _article(corpus, pk)
+    if request.method == "POST":
+        zones: dict[int, str] = {}
+        for name, value in request.POST.items():
+            if name.startswith("zone-") and name[5:].isdigit():
+                zones[int(name[5:])] = value
+        try:
+            counts = resegmenting.confirm_zones(article_id=article.pk, zones=zones, by=request.user)
+        except SegmentationRefused as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(
+                request,
+                f"Confirmed the zones of {article}: {counts['body']} article text, "
+                f"{counts['boilerplate']} page furniture (now excluded), {counts['comments']} "
+                f"reader comments; {counts['corrected']} corrected.",
+            )
+        return redirect(_zones_url(article, corpus))
+    sentences = list(Sentence.objects.filter(article=article).order_by("ordinal"))
+    for sentence in sentences:
+        sentence.why = _why(sentence.zone_rule)
+    return render(
+        request,
+        "annotator/article_zones.html",
+        {
+            "corpus": corpus,
+            "article": article,
+            "sentences": sentences,
+            "zones": Zone.choices,
+            "unconfirmed": sum(not s.zone_confirmed for s in sentences),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def corpus_zones(request: HttpRequest, slug: str) -> HttpResponse:
+    """How many sentences wait in each suggested zone, the articles they are in, and bulk
+    confirmation: of the chosen articles, or of every suggestion in the corpus."""
+    corpus = _corpus(request, slug, Role.MANAGERS)
+    if request.method == "POST":
+        chosen = [int(raw) for raw in request.POST.getlist("article") if raw.isdigit()]
+        if request.POST.get("scope") != "all" and not chosen:
+            messages.error(request, "Choose articles, or confirm every suggestion.")
+            return redirect(request.path)
+        try:
+            articles, sentences = resegmenting.confirm_suggested_zones(
+                corpus=corpus,
+                by=request.user,
+                article_ids=None if request.POST.get("scope") == "all" else chosen,
+            )
+        except SegmentationRefused as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(
+                request,
+                f"Confirmed the suggested zones of {sentences:,} sentence(s) in {articles:,} "
+                "article(s); their page furniture is now excluded.",
+            )
+        return redirect(request.path)
+    in_corpus = Sentence.objects.filter(article__corpus=corpus)
+    tally = {
+        (zone, confirmed): n
+        for zone, confirmed, n in in_corpus.order_by()
+        .values("zone", "zone_confirmed")
+        .annotate(n=Count("pk"))
+        .values_list("zone", "zone_confirmed", "n")
+    }
+    rows = [
+        {
+            "zone": label,
+            "value": value,
+            "suggested": tally.get((value, False), 0),
+            "confirmed": tally.get((value, True), 0),
+        }
+        for value, label in Zone.choices
+    ]
+    waiting = (
+        Article.objects.filter(corpus=corpus)
+        .filter(Exists(Sentence.objects.filter(article=OuterRef("pk"), zone_confirmed=False)))
+        .annotate(
+            furniture=count_of(
+                Sentence.objects.filter(
+                    article=OuterRef("pk"), zone_confirmed=False, zone=Zone.BOILERPLATE
+                )
+            ),
+            comments=count_of(
+                Sentence.objects.filter(
+                    article=OuterRef("pk"), zone_confirmed=False, zone=Zone.COMMENTS
+                )
+            ),
+        )
+        .only("pk", "title", "external_id")
+        .order_by("pk")
+    )
+    return render(
+        request,
+        "annotator/corpus_zones.html",
+        {
+            "corpus": corpus,
+            "rows": rows,
+            "pending": sum(row["suggested"] for row in rows),
+            "articles": list(waiting[:ARTICLES_LISTED]),
+            "listed": ARTICLES_LISTED,
+        },
+    )
