@@ -231,7 +231,7 @@ class LabellingState:
 _STATE_SQL = f"""
     SELECT s.id, s.article_id, s.ordinal, s.paragraph, s.start, s."end", s.text,
            a.corpus_id, c.schema_version, c.stance_required, m.role,
-           n.id, n.unsure, n.note, l.layer, l.target_id, l.choice_id
+           n.id, n.unsure, n.note, l.layer, l.target_id, l.choice_id, s.zone, s.excluded
     FROM {_S} s
     JOIN {Article._meta.db_table} a ON a.id = s.article_id
     JOIN {Corpus._meta.db_table} c ON c.id = a.corpus_id
@@ -265,6 +265,8 @@ def labelling_state(*, annotator: AbstractBaseUser, sentence_id: int) -> Labelli
         start=first[4],
         end=first[5],
         text=first[6],
+        zone=first[17],
+        excluded=bool(first[18]),
     )
     note = None
     if first[11] is not None:
