@@ -104,10 +104,15 @@ def disputed_sentences(
     )
     gold = GoldLabel.objects.for_layer(unit.layer, unit.target).filter(sentence=OuterRef("pk"))
     # Gold whose annotations changed since is back for review even if they now agree.
-    sentences = Sentence.objects.filter(article__corpus=corpus).filter(
-        Q(pk__in=disputed)
-        | Exists(gold.filter(confirmed=False))
-        | Exists(gold.with_staleness().filter(stale=True))
+    # Excluded page furniture is never curated (Sentence.objects.counted).
+    sentences = (
+        Sentence.objects.counted()
+        .filter(article__corpus=corpus)
+        .filter(
+            Q(pk__in=disputed)
+            | Exists(gold.filter(confirmed=False))
+            | Exists(gold.with_staleness().filter(stale=True))
+        )
     )
     if article_id is not None:
         sentences = sentences.filter(article_id=article_id)
@@ -222,6 +227,7 @@ def _votes(corpus: Corpus, unit: Unit, *, article_id: int | None) -> dict[int, C
             )
         )
     )
+    rows = rows.filter(sentence__in=Sentence.objects.counted())
     if article_id is not None:
         rows = rows.filter(sentence__article_id=article_id)
     votes: dict[int, Counter[int]] = defaultdict(Counter)

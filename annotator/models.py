@@ -521,6 +521,11 @@ class SentenceQuerySet(models.QuerySet["Sentence"]):
         one place to leave out sentences that should not count."""
         return self.filter(excluded=False)
 
+    def not_counted(self) -> SentenceQuerySet:
+        """The sentences `counted()` leaves out (few: page furniture), to drop from rows read
+        without a join on sentences."""
+        return self.filter(excluded=True)
+
     def incomplete_for(self, user: AbstractBaseUser, *, stance_targets: int) -> SentenceQuerySet:
         """Sentences `user` has not finished: no claim type, or fewer than `stance_targets`
         stances (pass 0 when the corpus does not require stance)."""

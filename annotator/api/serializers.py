@@ -382,6 +382,12 @@ class ExportQuerySerializer(serializers.Serializer):
         label="Only complete",
         help_text="Only articles every assigned annotator finished.",
     )
+    include_excluded = serializers.BooleanField(
+        default=False,
+        label="Include excluded",
+        help_text="Also the sentences a manager excluded as page furniture, each record with "
+        "excluded: true or false (left out by default).",
+    )
     since = serializers.DateTimeField(
         required=False, label="Since", help_text="Annotations changed from."
     )
