@@ -116,8 +116,10 @@ def sentence_split(request: HttpRequest, slug: str, pk: int, ordinal: int) -> Ht
     sentence = _ordinal_or_404(article, ordinal)
     error, status = "", 200
     if request.method == "POST":
+        # A number typed in wins over a word start chosen from the list.
+        chosen = request.POST.get("position_at") or request.POST.get("position", "")
         try:
-            position = int(request.POST.get("position", ""))
+            position = int(chosen)
         except ValueError:
             error, status = "Choose where to split the sentence.", 400
         else:
@@ -143,7 +145,6 @@ def sentence_split(request: HttpRequest, slug: str, pk: int, ordinal: int) -> Ht
             "points": resegmenting.split_points(sentence.text),
             "labels": resegmenting.affected_labels([sentence]),
             "error": error,
-            "position": request.POST.get("position", ""),
         },
         status=status,
     )

@@ -130,6 +130,13 @@ def test_split_page_offers_word_starts_and_splits(client, corpus, article, manag
     assert "manager: split a sentence at sentence 2" in followed
 
 
+def test_a_typed_character_position_wins_over_the_list(client, corpus, article, manager):
+    client.force_login(manager)
+    response = client.post(split_url(corpus, article, 1), {"position": 8, "position_at": "15"})
+    assert response.status_code == 302
+    assert texts(article)[1:3] == ["Critics called", "the figure misleading."]
+
+
 @pytest.mark.parametrize("position", ["", "x", "0", "999"])
 def test_split_at_a_bad_position_is_refused(client, corpus, article, manager, position):
     client.force_login(manager)
