@@ -60,6 +60,10 @@ _ORDINAL_DETOUR = 1_000_000_000
 _EXCLUDED_IF_BOILERPLATE = Case(
     When(zone=Zone.BOILERPLATE, then=Value(True)), default=Value(False), output_field=BooleanField()
 )
+CHANGED_MEANWHILE = (
+    "These sentences changed since the page was opened (someone else corrected them); "
+    "look again and choose anew."
+)
 # Bulk zone confirmation locks and records this many articles per transaction.
 BULK_BATCH = 500
 
@@ -119,11 +123,21 @@ def _lock(article_id: int, user: AbstractBaseUser, roles: tuple[str, ...]) -> Ar
     return article
 
 
-def _sentence(article: Article, ordinal: int) -> Sentence:
-    sentence = Sentence.objects.filter(article=article, ordinal=ordinal).first()
+def _locked_sentence(
+    sentence_id: int, user: AbstractBaseUser, roles: tuple[str, ...]
+) -> tuple[Article, Sentence]:
+    """The sentence's article, locked, and the sentence as it is once the lock is held (a
+    correction that committed meanwhile may have moved or removed it)."""
+    article_id = (
+        Sentence.objects.filter(pk=sentence_id).values_list("article_id", flat=True).first()
+    )
+    if article_id is None:  # merged away by a correction that committed first
+        raise SegmentationRefused(CHANGED_MEANWHILE)
+    article = _lock(article_id, user, roles)
+    sentence = Sentence.objects.filter(pk=sentence_id, article=article).first()
     if sentence is None:
-        raise SegmentationRefused(f"The article has no sentence {ordinal + 1}.")
-    return sentence
+        raise SegmentationRefused(CHANGED_MEANWHILE)
+    return article, sentence
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,13 +246,21 @@ def _recount(article_id: int) -> None:
 
 
 def split_sentence(
-    *, article_id: int, ordinal: int, position: int, by: AbstractBaseUser
+    *,
+    sentence_id: int,
+    position: int,
+    by: AbstractBaseUser,
+    seen: tuple[int, int] | None = None,
 ) -> tuple[Sentence, Sentence]:
-    """Split sentence `ordinal` of the article before its character `position`; the second
-    part becomes sentence ordinal + 1 and the sentences after it move up by one."""
+    """Split the sentence before its character `position`; the second part becomes the next
+    sentence and the sentences after it move up by one. `seen` is the (start, end) the page
+    showed: when the sentence has changed since, the split is refused rather than made at a
+    position that now means something else."""
     with transaction.atomic():
-        article = _lock(article_id, by, Role.REVIEWERS)
-        sentence = _sentence(article, ordinal)
+        article, sentence = _locked_sentence(sentence_id, by, Role.REVIEWERS)
+        if seen is not None and seen != (sentence.start, sentence.end):
+            raise SegmentationRefused(CHANGED_MEANWHILE)
+        ordinal = sentence.ordinal
         (first_start, first_end), (second_start, second_end) = split_span(
             sentence.start, sentence.text, position
         )
@@ -273,19 +295,22 @@ def split_sentence(
     return sentence, second
 
 
-def merge_sentences(*, article_id: int, ordinal: int, by: AbstractBaseUser) -> Sentence:
-    """Merge sentence `ordinal` with the one after it; the merged sentence spans both and the
+def merge_sentences(*, first_id: int, second_id: int, by: AbstractBaseUser) -> Sentence:
+    """Merge two sentences that follow each other; the merged sentence spans both and the
     text between them (the article's own characters), and later sentences move down by one.
+    Refused when they no longer follow each other (a correction came in between).
 
     One of the two rows is kept (the first, unless only the second has label history: the
     history of undone labels keeps pointing at its sentence), the other deleted.
     """
     with transaction.atomic():
-        article = _lock(article_id, by, Role.REVIEWERS)
-        first = _sentence(article, ordinal)
+        article, first = _locked_sentence(first_id, by, Role.REVIEWERS)
+        ordinal = first.ordinal
         second = Sentence.objects.filter(article=article, ordinal=ordinal + 1).first()
         if second is None:
             raise SegmentationRefused("The last sentence has no next sentence to merge with.")
+        if second.pk != second_id:
+            raise SegmentationRefused(CHANGED_MEANWHILE)
         _refuse_if_labelled([first, second], "merge these sentences")
         with_history = set(
             AnnotationHistory.objects.filter(sentence__in=[first, second]).values_list(
@@ -324,22 +349,18 @@ def merge_sentences(*, article_id: int, ordinal: int, by: AbstractBaseUser) -> S
     return keep
 
 
-def _ordinals_of(ordinals: Iterable[int]) -> list[int]:
-    wanted = sorted(set(ordinals))
+def set_excluded(
+    *, article_id: int, sentence_ids: Iterable[int], excluded: bool, by: AbstractBaseUser
+) -> int:
+    """Exclude the article's sentences (confirmed as boilerplate) or include them again
+    (confirmed as body); returns how many changed. Labels on them are kept, only left out
+    while excluded. Ids of other articles' sentences are ignored."""
+    wanted = sorted(set(sentence_ids))
     if not wanted:
         raise SegmentationRefused("Choose at least one sentence.")
-    return wanted
-
-
-def set_excluded(
-    *, article_id: int, ordinals: Iterable[int], excluded: bool, by: AbstractBaseUser
-) -> int:
-    """Exclude the sentences (confirmed as boilerplate) or include them again (confirmed as
-    body); returns how many changed. Labels on them are kept, only left out while excluded."""
     with transaction.atomic():
         article = _lock(article_id, by, Role.MANAGERS)
-        wanted = _ordinals_of(ordinals)
-        rows = Sentence.objects.filter(article=article, ordinal__in=wanted, excluded=not excluded)
+        rows = Sentence.objects.filter(article=article, pk__in=wanted, excluded=not excluded)
         changed = sorted(rows.values_list("ordinal", flat=True))
         if excluded:
             rows.filter(~Q(zone=Zone.BOILERPLATE)).update(zone_rule=BY_HAND)
@@ -360,24 +381,28 @@ def set_excluded(
 def confirm_zones(
     *, article_id: int, zones: Mapping[int, str], by: AbstractBaseUser
 ) -> dict[str, int]:
-    """Confirm every sentence's zone in the article, corrected where `zones` ({ordinal: zone})
-    says otherwise; boilerplate becomes excluded, the rest included. Returns the count of
-    sentences per zone and of corrections."""
+    """Confirm every sentence's zone in the article, corrected where `zones` ({sentence id:
+    zone}) says otherwise; boilerplate becomes excluded, the rest included. Returns the count
+    of sentences per zone and of corrections."""
     unknown = set(zones.values()) - set(Zone.values)
     if unknown:
         raise SegmentationRefused(f"Unknown zone: {', '.join(sorted(unknown))}.")
     with transaction.atomic():
         article = _lock(article_id, by, Role.MANAGERS)
-        current = dict(Sentence.objects.filter(article=article).values_list("ordinal", "zone"))
+        ordinal_of, current = {}, {}
+        for pk, ordinal, zone in Sentence.objects.filter(article=article).values_list(
+            "pk", "ordinal", "zone"
+        ):
+            ordinal_of[pk], current[pk] = ordinal, zone
         corrected = {
-            ordinal: (current[ordinal], zone)
-            for ordinal, zone in zones.items()
-            if ordinal in current and current[ordinal] != zone
+            pk: (current[pk], zone)
+            for pk, zone in zones.items()
+            if pk in current and current[pk] != zone
         }
         for zone in Zone.values:
-            moved = [ordinal for ordinal, (_, new) in corrected.items() if new == zone]
+            moved = [pk for pk, (_, new) in corrected.items() if new == zone]
             if moved:
-                Sentence.objects.filter(article=article, ordinal__in=moved).update(
+                Sentence.objects.filter(article=article, pk__in=moved).update(
                     zone=zone,
                     zone_rule=BY_HAND,
                     zone_confirmed=True,
@@ -387,13 +412,17 @@ def confirm_zones(
             zone_confirmed=True, excluded=_EXCLUDED_IF_BOILERPLATE
         )
         counts = dict.fromkeys(Zone.values, 0)
-        for ordinal, zone in current.items():
-            counts[corrected.get(ordinal, (zone, zone))[1]] += 1
+        for pk, zone in current.items():
+            counts[corrected.get(pk, (zone, zone))[1]] += 1
         _record(
             article,
             by,
             SegmentationAction.ZONES,
-            corrected={str(o): list(pair) for o, pair in sorted(corrected.items())},
+            # By ordinal at the time: what a person reading the history can find again.
+            corrected={
+                str(ordinal_of[pk]): list(pair)
+                for pk, pair in sorted(corrected.items(), key=lambda item: ordinal_of[item[0]])
+            },
             counts=counts,
         )
         _recount(article.pk)

@@ -156,12 +156,12 @@ console_patterns = [
         name="article-sentences",
     ),
     path(
-        "corpora/<slug:slug>/articles/<int:pk>/sentences/<int:ordinal>/split/",
+        "corpora/<slug:slug>/articles/<int:pk>/sentences/<int:sentence>/split/",
         segmentation.sentence_split,
         name="sentence-split",
     ),
     path(
-        "corpora/<slug:slug>/articles/<int:pk>/sentences/<int:ordinal>/merge/",
+        "corpora/<slug:slug>/articles/<int:pk>/sentences/<int:sentence>/merge/",
         segmentation.sentence_merge,
         name="sentence-merge",
     ),

@@ -23,6 +23,7 @@ from annotator.releases.building import read_chunks
 from annotator.resegmenting import set_excluded
 from annotator.statistics import corpus_statistics
 from annotator.tokens import create_token
+from tests.factories import sentence_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,9 @@ def article(
     for sentence in article.sentences.all():
         for who, value in zip((annotator, other_annotator), values[sentence.ordinal], strict=True):
             make_annotation(sentence=sentence, annotator=who, value=value)
-    set_excluded(article_id=article.pk, ordinals=[1], excluded=True, by=manager)
+    set_excluded(
+        article_id=article.pk, sentence_ids=sentence_ids(article, 1), excluded=True, by=manager
+    )
     return article
 
 

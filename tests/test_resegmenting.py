@@ -32,6 +32,7 @@ from annotator.resegmenting import (
     split_sentence,
     split_span,
 )
+from tests.factories import sentence_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +94,7 @@ def test_split_keeps_offsets_exact_and_ordinals_contiguous(
     article: Article, manager: AbstractUser
 ) -> None:
     before = spans(article)
-    first, second = split_sentence(article_id=article.pk, ordinal=0, position=15, by=manager)
+    first, second = split_sentence(sentence_id=sentence_ids(article, 0)[0], position=15, by=manager)
     assert (first.text, second.text) == ("First sentence", "here and more.")
     assert len(spans(article)) == len(before) + 1
     assert spans(article)[2][3] == before[1][3]
@@ -106,7 +107,9 @@ def test_split_keeps_offsets_exact_and_ordinals_contiguous(
 
 def test_merge_spans_both_and_the_text_between(article: Article, curator: AbstractUser) -> None:
     before = spans(article)
-    merged = merge_sentences(article_id=article.pk, ordinal=1, by=curator)
+    merged = merge_sentences(
+        first_id=sentence_ids(article, 1)[0], second_id=sentence_ids(article, 2)[0], by=curator
+    )
     assert merged.text == "Second one follows.\n\nA new paragraph."
     assert len(spans(article)) == len(before) - 1
     assert_exact(article)
@@ -115,15 +118,19 @@ def test_merge_spans_both_and_the_text_between(article: Article, curator: Abstra
 
 def test_split_then_merge_gives_back_the_original(article: Article, manager: AbstractUser) -> None:
     before = spans(article)
-    split_sentence(article_id=article.pk, ordinal=2, position=6, by=manager)
-    merge_sentences(article_id=article.pk, ordinal=2, by=manager)
+    split_sentence(sentence_id=sentence_ids(article, 2)[0], position=6, by=manager)
+    merge_sentences(
+        first_id=sentence_ids(article, 2)[0], second_id=sentence_ids(article, 3)[0], by=manager
+    )
     assert spans(article) == before
     assert SegmentationChange.objects.count() == 2
 
 
 def test_merging_the_last_sentence_is_refused(article: Article, manager: AbstractUser) -> None:
     with pytest.raises(SegmentationRefused, match="no next sentence"):
-        merge_sentences(article_id=article.pk, ordinal=3, by=manager)
+        merge_sentences(
+            first_id=sentence_ids(article, 3)[0], second_id=sentence_ids(article, 4)[0], by=manager
+        )
 
 
 def test_a_labelled_sentence_is_not_split_and_the_labels_are_named(
@@ -136,12 +143,14 @@ def test_a_labelled_sentence_is_not_split_and_the_labels_are_named(
     make_annotation(sentence=sentence, annotator=annotator, value="opinion")
     before = spans(article)
     with pytest.raises(SegmentationRefused) as refused:
-        split_sentence(article_id=article.pk, ordinal=1, position=7, by=manager)
+        split_sentence(sentence_id=sentence_ids(article, 1)[0], position=7, by=manager)
     assert [(a.sentence_number, a.who, a.layer, a.value) for a in refused.value.labels] == [
         (2, "annotator", Layer.CLAIM_TYPE, "opinion")
     ]
     with pytest.raises(SegmentationRefused):
-        merge_sentences(article_id=article.pk, ordinal=0, by=manager)
+        merge_sentences(
+            first_id=sentence_ids(article, 0)[0], second_id=sentence_ids(article, 1)[0], by=manager
+        )
     assert spans(article) == before
     assert not SegmentationChange.objects.exists()
 
@@ -158,21 +167,41 @@ def test_merge_keeps_the_sentence_that_has_label_history(
     save_label(
         sentence=second, annotator=annotator, layer=Layer.CLAIM_TYPE, target=None, choice=None
     )
-    merged = merge_sentences(article_id=article.pk, ordinal=0, by=manager)
+    merged = merge_sentences(
+        first_id=sentence_ids(article, 0)[0], second_id=sentence_ids(article, 1)[0], by=manager
+    )
     assert merged.pk == second.pk
     assert AnnotationHistory.objects.filter(sentence=merged).count() == 2
     assert_exact(article)
 
 
+def test_a_correction_made_meanwhile_refuses_a_stale_one(
+    article: Article, manager: AbstractUser
+) -> None:
+    """A page opened before another manager's correction names sentences that have moved."""
+    first, second, third = sentence_ids(article, 0, 1, 2)
+    split_sentence(sentence_id=second, position=7, by=manager)  # "Second" | "one follows."
+    with pytest.raises(SegmentationRefused, match="changed since the page was opened"):
+        merge_sentences(first_id=second, second_id=third, by=manager)
+    with pytest.raises(SegmentationRefused, match="changed since the page was opened"):
+        split_sentence(sentence_id=second, position=3, by=manager, seen=(30, 49))
+    merge_sentences(first_id=first, second_id=second, by=manager)
+    with pytest.raises(SegmentationRefused, match="changed since the page was opened"):
+        split_sentence(sentence_id=second, position=3, by=manager)
+    assert_exact(article)
+
+
 def test_annotators_may_not_resegment(article: Article, annotator: AbstractUser) -> None:
     with pytest.raises(SegmentationRefused):
-        split_sentence(article_id=article.pk, ordinal=0, position=6, by=annotator)
+        split_sentence(sentence_id=sentence_ids(article, 0)[0], position=6, by=annotator)
 
 
 def test_curators_split_but_do_not_exclude(article: Article, curator: AbstractUser) -> None:
-    split_sentence(article_id=article.pk, ordinal=0, position=6, by=curator)
+    split_sentence(sentence_id=sentence_ids(article, 0)[0], position=6, by=curator)
     with pytest.raises(SegmentationRefused):
-        set_excluded(article_id=article.pk, ordinals=[0], excluded=True, by=curator)
+        set_excluded(
+            article_id=article.pk, sentence_ids=sentence_ids(article, 0), excluded=True, by=curator
+        )
 
 
 # --- exclusion ------------------------------------------------------------------------------
@@ -181,7 +210,15 @@ def test_curators_split_but_do_not_exclude(article: Article, curator: AbstractUs
 def test_excluding_a_run_confirms_it_as_boilerplate_and_can_be_undone(
     article: Article, manager: AbstractUser
 ) -> None:
-    assert set_excluded(article_id=article.pk, ordinals=[2, 3], excluded=True, by=manager) == 2
+    assert (
+        set_excluded(
+            article_id=article.pk,
+            sentence_ids=sentence_ids(article, 2, 3),
+            excluded=True,
+            by=manager,
+        )
+        == 2
+    )
     rows = list(
         article.sentences.order_by("ordinal").values_list("excluded", "zone", "zone_confirmed")
     )
@@ -190,7 +227,12 @@ def test_excluding_a_run_confirms_it_as_boilerplate_and_can_be_undone(
     assert list(
         Sentence.objects.counted().filter(article=article).values_list("ordinal", flat=True)
     ) == [0, 1]
-    assert set_excluded(article_id=article.pk, ordinals=[3], excluded=False, by=manager) == 1
+    assert (
+        set_excluded(
+            article_id=article.pk, sentence_ids=sentence_ids(article, 3), excluded=False, by=manager
+        )
+        == 1
+    )
     assert article.sentences.get(ordinal=3).zone == Zone.BODY
     assert [c.action for c in SegmentationChange.objects.order_by("id")] == ["exclude", "include"]
 
@@ -199,7 +241,9 @@ def test_excluded_sentences_leave_the_article_figures(
     article: Article, manager: AbstractUser, django_capture_on_commit_callbacks: Callable
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        set_excluded(article_id=article.pk, ordinals=[0], excluded=True, by=manager)
+        set_excluded(
+            article_id=article.pk, sentence_ids=sentence_ids(article, 0), excluded=True, by=manager
+        )
     assert ArticleStats.objects.get(article=article).sentences == 3
 
 
@@ -212,7 +256,9 @@ def test_an_excluded_sentence_cannot_be_labelled(
     article: Article, manager: AbstractUser, annotator: AbstractUser, assign: Callable
 ) -> None:
     assign(article=article, annotator=annotator)
-    set_excluded(article_id=article.pk, ordinals=[1], excluded=True, by=manager)
+    set_excluded(
+        article_id=article.pk, sentence_ids=sentence_ids(article, 1), excluded=True, by=manager
+    )
     sentence = Sentence.objects.select_related("article").get(article=article, ordinal=1)
     choice = LabelChoice.objects.get(corpus=article.corpus, layer=Layer.CLAIM_TYPE, value="opinion")
     with pytest.raises(LabellingRefused, match="excluded"):
@@ -237,7 +283,12 @@ def test_confirming_zones_applies_corrections_and_excludes_boilerplate(
 ) -> None:
     article.sentences.filter(ordinal=3).update(zone=Zone.BOILERPLATE, zone_rule="copyright")
     counts = confirm_zones(
-        article_id=article.pk, zones={0: Zone.BOILERPLATE, 2: Zone.COMMENTS}, by=manager
+        article_id=article.pk,
+        zones={
+            sentence_ids(article, 0)[0]: Zone.BOILERPLATE,
+            sentence_ids(article, 2)[0]: Zone.COMMENTS,
+        },
+        by=manager,
     )
     assert counts == {"body": 1, "boilerplate": 2, "comments": 1, "corrected": 2}
     rows = list(
@@ -261,13 +312,17 @@ def test_correcting_a_confirmed_zone_to_boilerplate_excludes_it(
     article: Article, manager: AbstractUser
 ) -> None:
     confirm_zones(article_id=article.pk, zones={}, by=manager)
-    confirm_zones(article_id=article.pk, zones={1: Zone.BOILERPLATE}, by=manager)
+    confirm_zones(
+        article_id=article.pk, zones={sentence_ids(article, 1)[0]: Zone.BOILERPLATE}, by=manager
+    )
     assert article.sentences.get(ordinal=1).excluded
 
 
 def test_unknown_zone_is_refused(article: Article, manager: AbstractUser) -> None:
     with pytest.raises(SegmentationRefused, match="Unknown zone"):
-        confirm_zones(article_id=article.pk, zones={0: "sidebar"}, by=manager)
+        confirm_zones(
+            article_id=article.pk, zones={sentence_ids(article, 0)[0]: "sidebar"}, by=manager
+        )
 
 
 def test_bulk_confirmation_leaves_confirmed_choices_alone(
@@ -276,8 +331,12 @@ def test_bulk_confirmation_leaves_confirmed_choices_alone(
     first = make_article(corpus=corpus, text=TEXT)
     second = make_article(corpus=corpus, text="Another text. With two sentences.")
     first.sentences.filter(ordinal=0).update(zone=Zone.BOILERPLATE)
-    set_excluded(article_id=second.pk, ordinals=[0], excluded=False, by=manager)  # no change
-    confirm_zones(article_id=second.pk, zones={1: Zone.COMMENTS}, by=manager)
+    set_excluded(
+        article_id=second.pk, sentence_ids=sentence_ids(second, 0), excluded=False, by=manager
+    )  # no change
+    confirm_zones(
+        article_id=second.pk, zones={sentence_ids(second, 1)[0]: Zone.COMMENTS}, by=manager
+    )
     assert confirm_suggested_zones(corpus=corpus, by=manager) == (1, 4)
     assert first.sentences.get(ordinal=0).excluded
     assert second.sentences.get(ordinal=1).zone == Zone.COMMENTS
@@ -287,3 +346,53 @@ def test_bulk_confirmation_leaves_confirmed_choices_alone(
 def test_bulk_confirmation_is_for_managers(corpus: Corpus, curator: AbstractUser) -> None:
     with pytest.raises(SegmentationRefused):
         confirm_suggested_zones(corpus=corpus, by=curator)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_corrections_of_one_article_keep_ordinals_contiguous(
+    corpus: Corpus, make_article: Callable[..., Article], make_member: Callable[..., AbstractUser]
+) -> None:
+    """Two managers split and merge at the same moment: the article lock makes one wait for
+    the other, so every ordinal shift sees the other's result."""
+    import threading
+
+    from django.db import connection
+
+    from annotator.models import Role
+
+    article = make_article(corpus=corpus, text=TEXT)
+    first = make_member(corpus=corpus, role=Role.MANAGER)
+    second = make_member(corpus=corpus, role=Role.MANAGER)
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run(action: Callable[[], object]) -> None:
+        try:
+            start.wait()
+            action()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    first_id, third_id, fourth_id = sentence_ids(article, 0, 2, 3)
+    threads = [
+        threading.Thread(
+            target=run,
+            args=(lambda: split_sentence(sentence_id=first_id, position=6, by=first),),
+        ),
+        threading.Thread(
+            target=run,
+            args=(lambda: merge_sentences(first_id=third_id, second_id=fourth_id, by=second),),
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert_exact(article)
+    assert sorted(spans(article)[i][3] for i in range(4)) == sorted(
+        ["First", "sentence here and more.", "Second one follows.", "A new paragraph. The end."]
+    )
+    assert SegmentationChange.objects.count() == 2

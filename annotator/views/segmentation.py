@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -102,18 +102,27 @@ def article_sentences(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     )
 
 
-def _ordinal_or_404(article: Article, ordinal: int) -> Sentence:
-    return get_object_or_404(Sentence.objects.filter(article=article), ordinal=ordinal)
+def _sentence_or_404(article: Article, pk: int) -> Sentence:
+    return get_object_or_404(Sentence.objects.filter(article=article), pk=pk)
+
+
+def _seen(request: HttpRequest) -> tuple[int, int] | None:
+    """The span the page showed (hidden fields), to refuse a split of a sentence that changed."""
+    start, end = request.POST.get("start", ""), request.POST.get("end", "")
+    if start.isdigit() and end.isdigit():
+        return int(start), int(end)
+    return None
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def sentence_split(request: HttpRequest, slug: str, pk: int, ordinal: int) -> HttpResponse:
+def sentence_split(request: HttpRequest, slug: str, pk: int, sentence: int) -> HttpResponse:
     """GET: the sentence with the places it can be split and the labels in the way; POST:
     split it at `position` (a character offset in the sentence)."""
     corpus = _corpus(request, slug, Role.REVIEWERS)
     article = _article(corpus, pk)
-    sentence = _ordinal_or_404(article, ordinal)
+    chosen_sentence = _sentence_or_404(article, sentence)
+    ordinal = chosen_sentence.ordinal
     error, status = "", 200
     if request.method == "POST":
         # A number typed in wins over a word start chosen from the list.
@@ -125,7 +134,10 @@ def sentence_split(request: HttpRequest, slug: str, pk: int, ordinal: int) -> Ht
         else:
             try:
                 first, second = resegmenting.split_sentence(
-                    article_id=article.pk, ordinal=ordinal, position=position, by=request.user
+                    sentence_id=chosen_sentence.pk,
+                    position=position,
+                    by=request.user,
+                    seen=_seen(request),
                 )
             except SegmentationRefused as refused:
                 error, status = str(refused), 400 if not refused.labels else 409
@@ -141,9 +153,9 @@ def sentence_split(request: HttpRequest, slug: str, pk: int, ordinal: int) -> Ht
         {
             "corpus": corpus,
             "article": article,
-            "sentence": sentence,
-            "points": resegmenting.split_points(sentence.text),
-            "labels": resegmenting.affected_labels([sentence]),
+            "sentence": chosen_sentence,
+            "points": resegmenting.split_points(chosen_sentence.text),
+            "labels": resegmenting.affected_labels([chosen_sentence]),
             "error": error,
         },
         status=status,
@@ -152,22 +164,22 @@ def sentence_split(request: HttpRequest, slug: str, pk: int, ordinal: int) -> Ht
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def sentence_merge(request: HttpRequest, slug: str, pk: int, ordinal: int) -> HttpResponse:
-    """GET: the two sentences, the merged text and the labels in the way; POST: merge."""
+def sentence_merge(request: HttpRequest, slug: str, pk: int, sentence: int) -> HttpResponse:
+    """GET: the sentence and the next, and the labels in the way; POST: merge them (`next` is
+    the id of the next sentence the page showed)."""
     corpus = _corpus(request, slug, Role.REVIEWERS)
     article = _article(corpus, pk)
-    pair = list(
-        Sentence.objects.filter(article=article, ordinal__in=[ordinal, ordinal + 1]).order_by(
-            "ordinal"
-        )
-    )
-    if not pair or pair[0].ordinal != ordinal:
-        raise Http404("No such sentence.")
+    first = _sentence_or_404(article, sentence)
+    ordinal = first.ordinal
+    pair = [first, *Sentence.objects.filter(article=article, ordinal=ordinal + 1)]
     error, status = "", 200
     if request.method == "POST":
+        shown = request.POST.get("next", "")
         try:
             merged = resegmenting.merge_sentences(
-                article_id=article.pk, ordinal=ordinal, by=request.user
+                first_id=first.pk,
+                second_id=int(shown) if shown.isdigit() else pair[-1].pk,
+                by=request.user,
             )
         except SegmentationRefused as refused:
             error, status = str(refused), 409 if refused.labels else 400
@@ -188,14 +200,17 @@ def sentence_merge(request: HttpRequest, slug: str, pk: int, ordinal: int) -> Ht
     )
 
 
-def _ordinals(request: HttpRequest) -> list[int]:
-    """Sentence numbers from ticked boxes (`sentence`, ordinals) or a run (`first`..`last`,
-    numbered from 1 as the page shows them)."""
+def _chosen(request: HttpRequest, article: Article) -> list[int]:
+    """Sentence ids from ticked boxes (`sentence`) and from a run (`first`..`last`, numbered
+    from 1 as the page shows them)."""
     chosen = {int(raw) for raw in request.POST.getlist("sentence") if raw.isdigit()}
     first, last = request.POST.get("first", ""), request.POST.get("last", "")
     if first.isdigit() and last.isdigit() and 1 <= int(first) <= int(last):
-        # A run longer than any article is cut by the query to the sentences that exist.
-        chosen.update(range(int(first) - 1, min(int(last), int(first) + 100_000)))
+        chosen.update(
+            Sentence.objects.filter(
+                article=article, ordinal__gte=int(first) - 1, ordinal__lte=int(last) - 1
+            ).values_list("pk", flat=True)
+        )
     return sorted(chosen)
 
 
@@ -207,7 +222,10 @@ def sentences_exclude(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     excluded = request.POST.get("action") != "include"
     try:
         changed = resegmenting.set_excluded(
-            article_id=article.pk, ordinals=_ordinals(request), excluded=excluded, by=request.user
+            article_id=article.pk,
+            sentence_ids=_chosen(request, article),
+            excluded=excluded,
+            by=request.user,
         )
     except SegmentationRefused as refused:
         messages.error(request, str(refused))
@@ -238,6 +256,7 @@ def article_zones(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if request.method == "POST":
         zones: dict[int, str] = {}
         for name, value in request.POST.items():
+            # zone-<sentence id>
             if name.startswith("zone-") and name[5:].isdigit():
                 zones[int(name[5:])] = value
         try:

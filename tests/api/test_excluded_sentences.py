@@ -10,6 +10,7 @@ import pytest
 
 from annotator.models import Annotation, Assignment
 from annotator.resegmenting import set_excluded
+from tests.factories import sentence_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,9 @@ def held(corpus, make_article, annotator, manager):
         corpus=corpus, text="Real news here. Share this story. More news.", external_id="a.txt"
     )
     Assignment.objects.create(article=article, annotator=annotator)
-    set_excluded(article_id=article.pk, ordinals=[1], excluded=True, by=manager)
+    set_excluded(
+        article_id=article.pk, sentence_ids=sentence_ids(article, 1), excluded=True, by=manager
+    )
     return article
 
 

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from annotator.models import Annotation, Assignment, Role, SegmentationChange, Zone
 from tests.browser.conftest import login, wait_until_saved
+from tests.factories import sentence_ids
 
 TEXT = (
     "Seoul protested on Monday and Tokyo agreed.\n"
@@ -113,7 +114,9 @@ def test_annotator_keys_never_label_an_excluded_sentence(
     corpus, manager, article = setting
     from annotator.resegmenting import set_excluded
 
-    set_excluded(article_id=article.pk, ordinals=[1], excluded=True, by=manager)
+    set_excluded(
+        article_id=article.pk, sentence_ids=sentence_ids(article, 1), excluded=True, by=manager
+    )
     article.sentences.filter(ordinal=3).update(zone=Zone.COMMENTS)
     annotator = make_member(corpus=corpus)
     Assignment.objects.create(article=article, annotator=annotator)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from annotator.forms import label_value
 from annotator.models import Annotation, AssignmentStatus, SentenceNote, Zone
 from annotator.resegmenting import set_excluded
+from tests.factories import sentence_ids
 from tests.views.conftest import choice
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +19,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def excluded(article, manager, assigned):
     """The article's third sentence excluded by the manager, after it was assigned."""
-    set_excluded(article_id=article.pk, ordinals=[2], excluded=True, by=manager)
+    set_excluded(
+        article_id=article.pk, sentence_ids=sentence_ids(article, 2), excluded=True, by=manager
+    )
     return article.sentences.get(ordinal=2)
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from annotator.models import SegmentationChange, Sentence, Zone
+from tests.factories import sentence_ids
 from tests.views.conftest import TEXT
 
 pytestmark = pytest.mark.django_db
@@ -18,16 +19,19 @@ def sentences_url(corpus, article) -> str:
 
 
 def split_url(corpus, article, ordinal) -> str:
+    """The split page of the article's sentence at `ordinal` (as it is now)."""
+    (sentence,) = sentence_ids(article, ordinal)
     return reverse(
         "annotator:sentence-split",
-        kwargs={"slug": corpus.slug, "pk": article.pk, "ordinal": ordinal},
+        kwargs={"slug": corpus.slug, "pk": article.pk, "sentence": sentence or 999_999},
     )
 
 
 def merge_url(corpus, article, ordinal) -> str:
+    (sentence,) = sentence_ids(article, ordinal)
     return reverse(
         "annotator:sentence-merge",
-        kwargs={"slug": corpus.slug, "pk": article.pk, "ordinal": ordinal},
+        kwargs={"slug": corpus.slug, "pk": article.pk, "sentence": sentence or 999_999},
     )
 
 
@@ -95,7 +99,8 @@ def test_zone_pages_and_exclusion_are_for_managers(
         assert client.get(zones_url(corpus, article)).status_code == 404
         assert client.get(corpus_zones_url(corpus)).status_code == 404
         assert client.post(corpus_zones_url(corpus), {"scope": "all"}).status_code == 404
-        assert client.post(exclude_url(corpus, article), {"sentence": [0]}).status_code == 404
+        chosen = {"sentence": sentence_ids(article, 0)}
+        assert client.post(exclude_url(corpus, article), chosen).status_code == 404
     assert not Sentence.objects.filter(zone_confirmed=True).exists()
 
 
@@ -179,6 +184,19 @@ def test_merge_with_labels_is_refused_with_409(
     assert len(texts(article)) == 4
 
 
+def test_a_page_opened_before_another_correction_is_refused(client, corpus, article, manager):
+    client.force_login(manager)
+    (third,) = sentence_ids(article, 2)
+    stale_merge = merge_url(corpus, article, 1)
+    client.post(split_url(corpus, article, 1), {"position": 8})  # "Critics" | "called ..."
+    response = client.post(stale_merge, {"next": third})
+    assert response.status_code == 400
+    assert "changed since the page was opened" in response.content.decode()
+    response = client.post(split_url(corpus, article, 0), {"position": 4, "start": 0, "end": 3})
+    assert response.status_code == 400
+    assert len(texts(article)) == 5
+
+
 def test_the_last_sentence_cannot_be_merged(client, corpus, article, manager):
     client.force_login(manager)
     assert "nothing after it" in client.get(merge_url(corpus, article, 3)).content.decode()
@@ -196,7 +214,9 @@ def test_exclude_a_run_then_include_one_again(client, corpus, article, manager):
     )
     assert response.status_code == 302
     assert list(article.sentences.filter(excluded=True).values_list("ordinal", flat=True)) == [2, 3]
-    client.post(exclude_url(corpus, article), {"sentence": [3], "action": "include"})
+    client.post(
+        exclude_url(corpus, article), {"sentence": sentence_ids(article, 3), "action": "include"}
+    )
     assert list(article.sentences.filter(excluded=True).values_list("ordinal", flat=True)) == [2]
     html = client.get(sentences_url(corpus, article)).content.decode()
     assert html.count('class="excluded"') == 1
@@ -230,9 +250,10 @@ def test_zones_page_corrects_and_confirms(client, corpus, article, manager):
     html = client.get(zones_url(corpus, article)).content.decode()
     assert "4 of 4 sentences not confirmed yet" in html
     assert "tail of posts addressed to readers" in html
-    data = {f"zone-{n}": Zone.BODY for n in range(4)}
-    data["zone-3"] = Zone.COMMENTS
-    data["zone-2"] = Zone.BOILERPLATE
+    ids = sentence_ids(article, 0, 1, 2, 3)
+    data = {f"zone-{pk}": Zone.BODY for pk in ids}
+    data[f"zone-{ids[3]}"] = Zone.COMMENTS
+    data[f"zone-{ids[2]}"] = Zone.BOILERPLATE
     response = client.post(zones_url(corpus, article), data, follow=True)
     assert "2 article text, 1 page furniture (now excluded), 1 reader comments; 1 corrected" in (
         response.content.decode()
@@ -250,7 +271,8 @@ def test_zones_page_corrects_and_confirms(client, corpus, article, manager):
 
 def test_zones_page_refuses_an_unknown_zone(client, corpus, article, manager):
     client.force_login(manager)
-    response = client.post(zones_url(corpus, article), {"zone-0": "sidebar"}, follow=True)
+    (first,) = sentence_ids(article, 0)
+    response = client.post(zones_url(corpus, article), {f"zone-{first}": "sidebar"}, follow=True)
     assert "Unknown zone: sidebar" in response.content.decode()
     assert not article.sentences.filter(zone_confirmed=True).exists()
 
