@@ -157,6 +157,12 @@ def test_manager_and_curator_pages_have_no_violations(
         "targets": f"/corpora/{corpus.slug}/targets/",
         "target edit": f"/corpora/{corpus.slug}/targets/{target.pk}/",
         "assign": f"/corpora/{corpus.slug}/assign/",
+        "sentences": f"/corpora/{corpus.slug}/articles/{article.pk}/sentences/",
+        "split, refused": (
+            f"/corpora/{corpus.slug}/articles/{article.pk}/sentences/{sentences[1].pk}/split/"
+        ),
+        "zones": f"/corpora/{corpus.slug}/articles/{article.pk}/zones/",
+        "corpus zones": f"/corpora/{corpus.slug}/zones/",
         "tokens": "/account/tokens/",
     }
     login(page, live_server, manager)

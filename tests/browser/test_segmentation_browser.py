@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from annotator.models import Annotation, Assignment, Role, SegmentationChange, Zone
 from tests.browser.conftest import login, wait_until_saved
+from tests.browser.test_accessibility import violations
 from tests.factories import sentence_ids
 
 TEXT = (
@@ -47,7 +48,7 @@ def test_manager_splits_merges_and_excludes_a_run(browser_page, live_server, set
     assert texts(article)[:2] == ["Seoul protested on Monday", "and Tokyo agreed."]
 
     # Merge "Beijing said nothing." (now sentence 4) with "Talks resume in May."
-    page.get_by_role("link", name="Merge sentence 4 with the next").click()
+    page.get_by_role("link", name="Merge with next (sentence 4)").click()
     page.click("#merge-button")
     expect(page.locator(".message.success")).to_contain_text("Merged sentences 4 and 5")
     assert texts(article)[3] == "Beijing said nothing. Talks resume in May."
@@ -153,3 +154,15 @@ def test_annotator_keys_never_label_an_excluded_sentence(
     )
     assert labelled == {0, 2, 3, 4}
     assert not Annotation.objects.filter(sentence=sentences[1]).exists()
+    assert violations(page) == []
+
+
+def test_split_and_merge_pages_have_no_accessibility_violations(browser_page, live_server, setting):
+    corpus, manager, article = setting
+    first, second = article.sentences.order_by("ordinal")[:2]
+    page = browser_page
+    login(page, live_server, manager)
+    base = f"{live_server.url}/corpora/{corpus.slug}/articles/{article.pk}/sentences"
+    for path in (f"{base}/{first.pk}/split/", f"{base}/{first.pk}/merge/"):
+        page.goto(path)
+        assert violations(page) == [], path
