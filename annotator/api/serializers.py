@@ -167,7 +167,20 @@ class MembershipRoleInputSerializer(serializers.Serializer):
 class SentenceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Sentence
-        fields = ["id", "article", "ordinal", "paragraph", "start", "end", "text"]
+        # zone and excluded: an API client labels what the workspace lets people label
+        # (excluded page furniture is refused, reader comments are context to judge as such).
+        fields = [
+            "id",
+            "article",
+            "ordinal",
+            "paragraph",
+            "start",
+            "end",
+            "text",
+            "zone",
+            "zone_confirmed",
+            "excluded",
+        ]
         read_only_fields = fields
 
 

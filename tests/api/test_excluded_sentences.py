@@ -61,3 +61,9 @@ def test_bulk_import_refuses_the_excluded_line_and_writes_nothing(held, annotato
         "line 2": ["annotator: the sentence is excluded from labelling (not article text)"]
     }
     assert not Annotation.objects.exists()
+
+
+def test_sentences_say_their_zone_and_whether_they_are_excluded(held, annotator, token_client):
+    furniture = held.sentences.get(ordinal=1)
+    body = token_client(annotator).get(f"/api/v1/sentences/{furniture.pk}/").json()
+    assert (body["zone"], body["zone_confirmed"], body["excluded"]) == ("boilerplate", True, True)
