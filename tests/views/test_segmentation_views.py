@@ -338,3 +338,13 @@ def test_the_articles_table_and_corpus_bar_link_the_pages(
     ).content.decode()
     assert sentences_url(corpus, article) in html
     assert zones_url(corpus, article) not in html and corpus_zones_url(corpus) not in html
+
+
+def test_the_article_page_links_reviewers_to_the_corrections(
+    client, corpus, article, curator, annotator
+):
+    client.force_login(curator)
+    assert sentences_url(corpus, article) in client.get(article.get_absolute_url()).content.decode()
+    client.force_login(annotator)
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert sentences_url(corpus, article) not in html
