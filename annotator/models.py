@@ -16,7 +16,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Length
 from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import reverse
@@ -508,6 +517,10 @@ class Article(models.Model):
         return self.done_count >= self.corpus.annotators_per_article
 
 
+# The condition `SentenceQuerySet.counted()` applies, on the sentence table.
+COUNTED = Q(excluded=False)
+
+
 class SentenceQuerySet(models.QuerySet["Sentence"]):
     def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> SentenceQuerySet:
         if not user.is_authenticated:
@@ -519,12 +532,17 @@ class SentenceQuerySet(models.QuerySet["Sentence"]):
         coverage and agreement in the articles table), toward "complete", statistics, curation,
         exports and releases: every sentence a manager has not excluded as page furniture. The
         one place to leave out sentences that should not count."""
-        return self.filter(excluded=False)
+        return self.filter(COUNTED)
 
     def not_counted(self) -> SentenceQuerySet:
         """The sentences `counted()` leaves out (few: page furniture), to drop from rows read
         without a join on sentences."""
-        return self.filter(excluded=True)
+        return self.exclude(COUNTED)
+
+    def with_counts_flag(self) -> SentenceQuerySet:
+        """Annotate `counts`: whether `counted()` keeps the sentence, for a caller that reads
+        every sentence once and sorts them itself."""
+        return self.annotate(counts=ExpressionWrapper(COUNTED, output_field=models.BooleanField()))
 
     def incomplete_for(self, user: AbstractBaseUser, *, stance_targets: int) -> SentenceQuerySet:
         """Sentences `user` has not finished: no claim type, or fewer than `stance_targets`

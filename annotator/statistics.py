@@ -259,13 +259,20 @@ def corpus_statistics(
     choices_of: defaultdict[str, list[LabelChoice]] = defaultdict(list)
     for choice in corpus.choices.order_by("order", "id"):
         choices_of[choice.layer].append(choice)
-    article_of = dict(
-        Sentence.objects.counted()
-        .filter(article__corpus=corpus)
+    # One read of the corpus's sentences gives both the articles of those that count and the
+    # few that do not (excluded page furniture).
+    article_of: dict[int, int] = {}
+    left_out: set[int] = set()
+    for pk, article_id, counts in (
+        Sentence.objects.filter(article__corpus=corpus)
+        .with_counts_flag()
         .order_by()
-        .values_list("id", "article_id")
-    )
-    left_out = _left_out(corpus)
+        .values_list("id", "article_id", "counts")
+    ):
+        if counts:
+            article_of[pk] = article_id
+        else:
+            left_out.add(pk)
     layers = [
         layer_statistics(
             corpus,
