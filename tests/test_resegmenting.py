@@ -396,3 +396,36 @@ def test_concurrent_corrections_of_one_article_keep_ordinals_contiguous(
         ["First", "sentence here and more.", "Second one follows.", "A new paragraph. The end."]
     )
     assert SegmentationChange.objects.count() == 2
+
+
+@pytest.mark.parametrize("sentences", [5, 400])
+def test_split_and_merge_cost_the_same_queries_however_long_the_article(
+    corpus: Corpus,
+    manager: AbstractUser,
+    make_article: Callable[..., Article],
+    django_assert_num_queries: Callable,
+    sentences: int,
+) -> None:
+    """The position is checked against the sentence alone and ordinals move in two UPDATEs:
+    no query (and no loop over sentences) grows with the article."""
+    article = make_article(
+        corpus=corpus, text=" ".join(f"Sentence number {n}." for n in range(sentences))
+    )
+    first, second = sentence_ids(article, 0, 1)
+    # sentence's article, lock, role, sentence, 3 label kinds, 2 shifts, update, insert,
+    # history, savepoints (the recount runs after the commit)
+    with django_assert_num_queries(14):
+        split_sentence(sentence_id=first, position=9, by=manager)
+    (new,) = sentence_ids(article, 1)
+    # as above for two sentences, plus history check, empty notes, article text, delete
+    with django_assert_num_queries(22):
+        merge_sentences(first_id=first, second_id=new, by=manager)
+    assert_exact_text(article)
+
+
+def assert_exact_text(article: Article) -> None:
+    rows = list(
+        article.sentences.order_by("ordinal").values_list("ordinal", "start", "end", "text")
+    )
+    assert [row[0] for row in rows] == list(range(len(rows)))
+    assert all(article.text[start:end] == text for _, start, end, text in rows)

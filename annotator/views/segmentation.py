@@ -39,6 +39,14 @@ ARTICLES_LISTED = 50
 HISTORY_SHOWN = 20
 
 
+def _number(raw: str) -> int | None:
+    """A form's whole number, or None: digits only, and few enough to be an id or an offset
+    (Python refuses to read a number of thousands of digits, and no row has such an id)."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= 12:
+        return int(raw)
+    return None
+
+
 def _corpus(request: HttpRequest, slug: str, roles: tuple[str, ...]) -> Corpus:
     return get_object_or_404(Corpus.objects.with_role(request.user, roles), slug=slug)
 
@@ -108,9 +116,9 @@ def _sentence_or_404(article: Article, pk: int) -> Sentence:
 
 def _seen(request: HttpRequest) -> tuple[int, int] | None:
     """The span the page showed (hidden fields), to refuse a split of a sentence that changed."""
-    start, end = request.POST.get("start", ""), request.POST.get("end", "")
-    if start.isdigit() and end.isdigit():
-        return int(start), int(end)
+    start, end = _number(request.POST.get("start", "")), _number(request.POST.get("end", ""))
+    if start is not None and end is not None:
+        return start, end
     return None
 
 
@@ -126,10 +134,8 @@ def sentence_split(request: HttpRequest, slug: str, pk: int, sentence: int) -> H
     error, status = "", 200
     if request.method == "POST":
         # A number typed in wins over a word start chosen from the list.
-        chosen = request.POST.get("position_at") or request.POST.get("position", "")
-        try:
-            position = int(chosen)
-        except ValueError:
+        position = _number(request.POST.get("position_at") or request.POST.get("position", ""))
+        if position is None:
             error, status = "Choose where to split the sentence.", 400
         else:
             try:
@@ -178,7 +184,7 @@ def sentence_merge(request: HttpRequest, slug: str, pk: int, sentence: int) -> H
         try:
             merged = resegmenting.merge_sentences(
                 first_id=first.pk,
-                second_id=int(shown) if shown.isdigit() else pair[-1].pk,
+                second_id=_number(shown) or pair[-1].pk,
                 by=request.user,
             )
         except SegmentationRefused as refused:
@@ -203,12 +209,12 @@ def sentence_merge(request: HttpRequest, slug: str, pk: int, sentence: int) -> H
 def _chosen(request: HttpRequest, article: Article) -> list[int]:
     """Sentence ids from ticked boxes (`sentence`) and from a run (`first`..`last`, numbered
     from 1 as the page shows them)."""
-    chosen = {int(raw) for raw in request.POST.getlist("sentence") if raw.isdigit()}
-    first, last = request.POST.get("first", ""), request.POST.get("last", "")
-    if first.isdigit() and last.isdigit() and 1 <= int(first) <= int(last):
+    chosen = {_number(raw) for raw in request.POST.getlist("sentence")} - {None}
+    first, last = _number(request.POST.get("first", "")), _number(request.POST.get("last", ""))
+    if first is not None and last is not None and 1 <= first <= last:
         chosen.update(
             Sentence.objects.filter(
-                article=article, ordinal__gte=int(first) - 1, ordinal__lte=int(last) - 1
+                article=article, ordinal__gte=first - 1, ordinal__lte=last - 1
             ).values_list("pk", flat=True)
         )
     return sorted(chosen)
@@ -257,8 +263,9 @@ def article_zones(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         zones: dict[int, str] = {}
         for name, value in request.POST.items():
             # zone-<sentence id>
-            if name.startswith("zone-") and name[5:].isdigit():
-                zones[int(name[5:])] = value
+            pk = _number(name.removeprefix("zone-")) if name.startswith("zone-") else None
+            if pk is not None:
+                zones[pk] = value
         try:
             counts = resegmenting.confirm_zones(article_id=article.pk, zones=zones, by=request.user)
         except SegmentationRefused as refused:
@@ -294,7 +301,7 @@ def corpus_zones(request: HttpRequest, slug: str) -> HttpResponse:
     confirmation: of the chosen articles, or of every suggestion in the corpus."""
     corpus = _corpus(request, slug, Role.MANAGERS)
     if request.method == "POST":
-        chosen = [int(raw) for raw in request.POST.getlist("article") if raw.isdigit()]
+        chosen = [pk for pk in map(_number, request.POST.getlist("article")) if pk is not None]
         if request.POST.get("scope") != "all" and not chosen:
             messages.error(request, "Choose articles, or confirm every suggestion.")
             return redirect(request.path)

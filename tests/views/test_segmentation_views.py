@@ -348,3 +348,19 @@ def test_the_article_page_links_reviewers_to_the_corrections(
     client.force_login(annotator)
     html = client.get(article.get_absolute_url()).content.decode()
     assert sentences_url(corpus, article) not in html
+
+
+@pytest.mark.parametrize("junk", ["9" * 5000, "-1", "١٢", "1e3", " 3"])
+def test_junk_numbers_are_refused_not_crashed_on(client, corpus, article, manager, junk):
+    client.force_login(manager)
+    assert client.post(split_url(corpus, article, 1), {"position": junk}).status_code == 400
+    assert client.post(merge_url(corpus, article, 0), {"next": junk}).status_code == 302
+    response = client.post(
+        exclude_url(corpus, article), {"sentence": [junk], "first": junk, "last": junk}
+    )
+    assert response.status_code == 302
+    # A field name of thousands of digits may be refused by Django itself (400): not a 500.
+    response = client.post(zones_url(corpus, article), {f"zone-{junk}": "body"})
+    assert response.status_code in (302, 400)
+    assert client.post(corpus_zones_url(corpus), {"article": [junk]}).status_code == 302
+    assert not article.sentences.filter(excluded=True).exists()
