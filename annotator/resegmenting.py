@@ -47,6 +47,7 @@ from annotator.models import (
     SentenceNote,
     Zone,
 )
+from annotator.segmentation import SpanError, split_span
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -183,46 +184,6 @@ def _refuse_if_labelled(sentences: Collection[Sentence], verb: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Pure checks (no database): where a split cuts
-
-
-def split_span(start: int, text: str, position: int) -> tuple[tuple[int, int], tuple[int, int]]:
-    """The two spans (start, end) of splitting the sentence `text` (at article offset `start`)
-    before its character `position`; the spaces at the cut belong to neither part.
-
-    Raises SegmentationRefused when either part would be empty (or only spaces).
-    """
-    if not 0 < position < len(text):
-        raise SegmentationRefused(
-            f"Split inside the sentence: a position from 1 to {len(text) - 1}, not {position}."
-        )
-    head, tail = text[:position], text[position:]
-    head_end = len(head.rstrip())
-    tail_start = position + len(tail) - len(tail.lstrip())
-    if head_end == 0 or tail_start == len(text):
-        raise SegmentationRefused("Both parts of a split need some text besides spaces.")
-    return (start, start + head_end), (start + tail_start, start + len(text))
-
-
-def split_points(text: str, *, limit: int = 400) -> list[tuple[int, str, str]]:
-    """Where a person would split a sentence: after each space that starts a word, as
-    (position, text before, text after) shortened for a choice list; at most `limit`."""
-    points = []
-    for position in range(1, len(text)):
-        if text[position - 1].isspace() and not text[position].isspace():
-            points.append(
-                (
-                    position,
-                    text[max(0, position - 30) : position].rstrip(),
-                    text[position : position + 30],
-                )
-            )
-            if len(points) >= limit:
-                break
-    return points
-
-
-# ---------------------------------------------------------------------------------------------
 # Writes
 
 
@@ -261,9 +222,12 @@ def split_sentence(
         if seen is not None and seen != (sentence.start, sentence.end):
             raise SegmentationRefused(CHANGED_MEANWHILE)
         ordinal = sentence.ordinal
-        (first_start, first_end), (second_start, second_end) = split_span(
-            sentence.start, sentence.text, position
-        )
+        try:
+            (first_start, first_end), (second_start, second_end) = split_span(
+                sentence.start, sentence.text, position
+            )
+        except SpanError as error:
+            raise SegmentationRefused(str(error)) from None
         _refuse_if_labelled([sentence], "split this sentence")
         text, base = sentence.text, sentence.start
         _shift_ordinals(article, after=ordinal, by=1)

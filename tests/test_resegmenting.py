@@ -28,10 +28,9 @@ from annotator.resegmenting import (
     confirm_zones,
     merge_sentences,
     set_excluded,
-    split_points,
     split_sentence,
-    split_span,
 )
+from annotator.segmentation import SpanError, split_points, split_span
 from tests.factories import sentence_ids
 
 pytestmark = pytest.mark.django_db
@@ -73,12 +72,12 @@ def test_split_span_leaves_the_spaces_at_the_cut_to_neither_part() -> None:
 
 @pytest.mark.parametrize("position", [0, 17, -1, 99])
 def test_split_outside_the_sentence_is_refused(position: int) -> None:
-    with pytest.raises(SegmentationRefused, match="position from 1 to 16"):
+    with pytest.raises(SpanError, match="position from 1 to 16"):
         split_span(0, "Hello there world", position)
 
 
 def test_split_leaving_only_spaces_is_refused() -> None:
-    with pytest.raises(SegmentationRefused, match="some text"):
+    with pytest.raises(SpanError, match="some text"):
         split_span(0, "Hello   ", 6)
 
 

@@ -32,6 +32,7 @@ from annotator.models import (
     count_of,
 )
 from annotator.resegmenting import SegmentationRefused
+from annotator.segmentation import split_points
 from annotator.zones import RULES
 
 # Articles with unconfirmed zones listed on the corpus's zones page.
@@ -160,7 +161,7 @@ def sentence_split(request: HttpRequest, slug: str, pk: int, sentence: int) -> H
             "corpus": corpus,
             "article": article,
             "sentence": chosen_sentence,
-            "points": resegmenting.split_points(chosen_sentence.text),
+            "points": split_points(chosen_sentence.text),
             "labels": resegmenting.affected_labels([chosen_sentence]),
             "error": error,
         },
