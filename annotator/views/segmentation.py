@@ -16,7 +16,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotator import resegmenting
 from annotator.models import (
@@ -93,7 +93,7 @@ def _history(article: Article) -> list[SegmentationChange]:
 
 
 @login_required
-@require_http_methods(["GET"])
+@require_GET
 def article_sentences(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     corpus = _corpus(request, slug, Role.REVIEWERS)
     article = _article(corpus, pk)
@@ -106,7 +106,6 @@ def article_sentences(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "sentences": list(_labelled(article)),
             "is_manager": corpus.role in Role.MANAGERS,
             "history": _history(article),
-            "zones": Zone,
         },
     )
 
