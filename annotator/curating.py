@@ -183,8 +183,11 @@ def settle(
     curator: AbstractBaseUser,
     note: str = "",
 ) -> GoldLabel:
-    """A curator's decision: adjudicated, confirmed gold, replacing whatever was there."""
+    """A curator's decision: adjudicated, confirmed gold, replacing whatever was there.
+    Refused on a sentence excluded as page furniture: it is not curated (nor counted)."""
     corpus = sentence.article.corpus
+    if sentence.excluded:
+        raise CurationError("this sentence is excluded as not article text; it is not curated")
     _check_choice(corpus, unit, choice)
     with transaction.atomic():
         gold = _write_gold(

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from annotator.models import Annotation, Assignment, Role, SegmentationChange, Zone
+from annotator.resegmenting import set_excluded
 from tests.browser.conftest import login, wait_until_saved
 from tests.browser.test_accessibility import violations
 from tests.factories import sentence_ids
@@ -113,8 +114,6 @@ def test_annotator_keys_never_label_an_excluded_sentence(
     browser_page, live_server, setting, make_member
 ):
     corpus, manager, article = setting
-    from annotator.resegmenting import set_excluded
-
     set_excluded(
         article_id=article.pk, sentence_ids=sentence_ids(article, 1), excluded=True, by=manager
     )
