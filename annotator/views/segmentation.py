@@ -18,12 +18,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from annotator import resegmenting
+from annotator import article_stats, resegmenting
+from annotator.console_forms import ArticleFilterForm
 from annotator.models import (
     Annotation,
     Article,
+    ArticleStats,
     Corpus,
     GoldLabel,
+    Membership,
     Role,
     SegmentationChange,
     Sentence,
@@ -245,6 +248,21 @@ def sentences_exclude(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 # Zones
 
 
+def _member_choices(corpus: Corpus) -> list[tuple[int, str]]:
+    return list(
+        Membership.objects.filter(corpus=corpus)
+        .order_by("user__username")
+        .values_list("user_id", "user__username")
+    )
+
+
+def _matching(corpus: Corpus, filters: ArticleFilterForm) -> QuerySet[ArticleStats]:
+    article_stats.create_missing(corpus=corpus)
+    return ArticleStats.objects.filter(corpus=corpus).matching(
+        filters.article_filter(), per_article=corpus.annotators_per_article
+    )
+
+
 def _why(rule: str) -> str:
     if rule == resegmenting.BY_HAND:
         return "chosen by a manager"
@@ -300,16 +318,28 @@ def corpus_zones(request: HttpRequest, slug: str) -> HttpResponse:
     """How many sentences wait in each suggested zone, the articles they are in, and bulk
     confirmation: of the chosen articles, or of every suggestion in the corpus."""
     corpus = _corpus(request, slug, Role.MANAGERS)
+    data = request.POST if request.method == "POST" else request.GET
+    # The articles table's filters, when the manager came from there ("Confirm zones of all N
+    # matching..."): the same form and query as the table and the assignment page.
+    members = _member_choices(corpus) if data.get("scope") == "filter" else []
+    filters = ArticleFilterForm(data, members=members)
+    filtered = data.get("scope") == "filter" and filters.is_valid()
     if request.method == "POST":
-        chosen = [pk for pk in map(_number, request.POST.getlist("article")) if pk is not None]
-        if request.POST.get("scope") != "all" and not chosen:
-            messages.error(request, "Choose articles, or confirm every suggestion.")
-            return redirect(request.path)
+        scope = request.POST.get("scope")
+        article_ids: list[int] | None = None
+        if scope == "filter":
+            if not filtered:
+                messages.error(request, "The filters are not valid; open the articles table.")
+                return redirect(request.path)
+            article_ids = list(_matching(corpus, filters).values_list("article_id", flat=True))
+        elif scope != "all":
+            article_ids = [pk for pk in map(_number, request.POST.getlist("article")) if pk]
+            if not article_ids:
+                messages.error(request, "Choose articles, or confirm every suggestion.")
+                return redirect(request.path)
         try:
             articles, sentences = resegmenting.confirm_suggested_zones(
-                corpus=corpus,
-                by=request.user,
-                article_ids=None if request.POST.get("scope") == "all" else chosen,
+                corpus=corpus, by=request.user, article_ids=article_ids
             )
         except SegmentationRefused as refused:
             messages.error(request, str(refused))
@@ -355,11 +385,20 @@ def corpus_zones(request: HttpRequest, slug: str) -> HttpResponse:
         .only("pk", "title", "external_id")
         .order_by("pk")
     )
+    selection: dict[str, object] = {}
+    if filtered:
+        matching = _matching(corpus, filters)
+        selection = {
+            "count": matching.count(),
+            "described": filters.described(dict(members)),
+            "hidden": [("scope", "filter"), *filters.query(keep_sort=False)],
+        }
     return render(
         request,
         "annotator/corpus_zones.html",
         {
             "corpus": corpus,
+            "selection": selection,
             "rows": rows,
             "pending": sum(row["suggested"] for row in rows),
             "articles": list(waiting[:ARTICLES_LISTED]),

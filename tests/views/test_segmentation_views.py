@@ -364,3 +364,34 @@ def test_junk_numbers_are_refused_not_crashed_on(client, corpus, article, manage
     assert response.status_code in (302, 400)
     assert client.post(corpus_zones_url(corpus), {"article": [junk]}).status_code == 302
     assert not article.sentences.filter(excluded=True).exists()
+
+
+def test_the_articles_table_filter_confirms_the_zones_of_the_matching_articles(
+    client, corpus, manager, make_article
+):
+    wanted = make_article(corpus=corpus, text="Wanted piece. Subscribe now!", title="Floods")
+    other = make_article(corpus=corpus, text="Other piece. Subscribe today!", title="Drought")
+    for article in (wanted, other):
+        article.sentences.filter(ordinal=1).update(zone=Zone.BOILERPLATE)
+    client.force_login(manager)
+    table = client.get(
+        reverse("annotator:corpus-articles", kwargs={"slug": corpus.slug}), {"q": "flood"}
+    ).content.decode()
+    assert f"{corpus_zones_url(corpus)}?scope=filter&amp;q=flood" in table
+    page = client.get(corpus_zones_url(corpus), {"scope": "filter", "q": "flood"}).content.decode()
+    assert "<strong>1</strong> article matching: title or id contains “flood”" in page
+    client.post(corpus_zones_url(corpus), {"scope": "filter", "q": "flood"})
+    assert list(wanted.sentences.values_list("excluded", flat=True).order_by("ordinal")) == [
+        False,
+        True,
+    ]
+    assert not other.sentences.filter(zone_confirmed=True).exists()
+
+
+def test_invalid_filters_confirm_nothing(client, corpus, manager, article):
+    client.force_login(manager)
+    response = client.post(
+        corpus_zones_url(corpus), {"scope": "filter", "labels_min": "many"}, follow=True
+    )
+    assert "The filters are not valid" in response.content.decode()
+    assert not article.sentences.filter(zone_confirmed=True).exists()
