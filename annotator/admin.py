@@ -414,7 +414,16 @@ class ApiTokenAdmin(InspectionAdmin):
 
 class SentenceInline(admin.TabularInline):
     model = Sentence
-    fields = readonly_fields = ("ordinal", "paragraph", "start", "end", "text")
+    fields = readonly_fields = (
+        "ordinal",
+        "paragraph",
+        "start",
+        "end",
+        "text",
+        "zone",
+        "zone_confirmed",
+        "excluded",
+    )
     extra = 0
     can_delete = False
     show_change_link = True
@@ -474,8 +483,16 @@ class ArticleAdmin(InspectionAdmin):
 
 @admin.register(Sentence)
 class SentenceAdmin(InspectionAdmin):
-    list_display = ["__str__", "article", "ordinal", "paragraph", "annotation_count"]
-    list_filter = ["article__corpus"]
+    list_display = [
+        "__str__",
+        "article",
+        "ordinal",
+        "paragraph",
+        "zone",
+        "excluded",
+        "annotation_count",
+    ]
+    list_filter = ["article__corpus", "zone", "zone_confirmed", "excluded"]
     list_select_related = ["article"]
     search_fields = ["text", "article__external_id"]
 
@@ -505,6 +522,15 @@ class AnnotationHistoryAdmin(InspectionAdmin):
     list_filter = ["sentence__article__corpus", "layer", "changed_at"]
     list_select_related = ["sentence", "annotator"]
     search_fields = ["annotator__username", "changed_by__username"]
+
+
+@admin.register(models.SegmentationChange)
+class SegmentationChangeAdmin(InspectionAdmin):
+    """Corrections are made on the console's sentence and zone pages (resegmenting.py)."""
+
+    list_display = ["changed_at", "article", "user", "action"]
+    list_filter = ["action", "article__corpus"]
+    list_select_related = ["article", "user"]
 
 
 @admin.register(models.SentenceNote)

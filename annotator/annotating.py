@@ -118,8 +118,15 @@ LABELLING_RULE: tuple[Condition, ...] = (
         "This article is not assigned to you; take it with “Next article” first.",
         "the article is not assigned to {annotator!r}",
     ),
-    # Sentences excluded from labelling join the rule here, as one more Condition
-    # (per_sentence=True).
+    Condition(
+        # Page furniture a manager excluded (annotator/resegmenting.py) is not article text:
+        # no path may label it, even from a page drawn before it was excluded.
+        "not_excluded",
+        f"NOT {_S}.excluded",
+        "This sentence is excluded from labelling (it is not article text).",
+        "the sentence is excluded from labelling (not article text)",
+        per_sentence=True,
+    ),
 )
 
 
@@ -232,7 +239,7 @@ class LabellingState:
 _STATE_SQL = f"""
     SELECT s.id, s.article_id, s.ordinal, s.paragraph, s.start, s."end", s.text,
            a.corpus_id, c.schema_version, c.stance_required, m.role,
-           n.id, n.unsure, n.note, l.layer, l.target_id, l.choice_id
+           n.id, n.unsure, n.note, l.layer, l.target_id, l.choice_id, s.zone, s.excluded
     FROM {_S} s
     JOIN {Article._meta.db_table} a ON a.id = s.article_id
     JOIN {Corpus._meta.db_table} c ON c.id = a.corpus_id
@@ -266,6 +273,8 @@ def labelling_state(*, annotator: User, sentence_id: int) -> LabellingState | No
         start=first[4],
         end=first[5],
         text=first[6],
+        zone=first[17],
+        excluded=bool(first[18]),
     )
     note = None
     if first[11] is not None:

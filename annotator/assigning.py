@@ -231,10 +231,12 @@ def missing_sentences(*, article: Article, annotator: User) -> list[Sentence]:
     """Sentences that keep the article from being done, in reading order."""
     corpus = article.corpus
     return list(
-        article.sentences.incomplete_for(
+        article.sentences.counted()
+        .incomplete_for(
             annotator,
             stance_targets=corpus.stance_targets.count() if corpus.stance_required else 0,
-        ).order_by("ordinal")
+        )
+        .order_by("ordinal")
     )
 
 

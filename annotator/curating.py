@@ -104,11 +104,16 @@ def disputed_sentences(
     )
     gold = GoldLabel.objects.for_layer(unit.layer, unit.target).filter(sentence=OuterRef("pk"))
     # Gold whose annotations changed since is back for review even if they now agree.
-    sentences = Sentence.objects.filter(article__corpus=corpus).filter(
-        Q(pk__in=disputed)
-        | Exists(gold.filter(confirmed=False))
-        # mypy misses annotations made by a QuerySet method (django-stubs#2917).
-        | Exists(gold.with_staleness().filter(stale=True))  # type: ignore[misc]
+    # Excluded page furniture is never curated (Sentence.objects.counted).
+    sentences = (
+        Sentence.objects.counted()
+        .filter(article__corpus=corpus)
+        .filter(
+            Q(pk__in=disputed)
+            | Exists(gold.filter(confirmed=False))
+            # mypy misses annotations made by a QuerySet method (django-stubs#2917).
+            | Exists(gold.with_staleness().filter(stale=True))  # type: ignore[misc]
+        )
     )
     if article_id is not None:
         sentences = sentences.filter(article_id=article_id)
@@ -180,8 +185,11 @@ def settle(
     curator: User,
     note: str = "",
 ) -> GoldLabel:
-    """A curator's decision: adjudicated, confirmed gold, replacing whatever was there."""
+    """A curator's decision: adjudicated, confirmed gold, replacing whatever was there.
+    Refused on a sentence excluded as page furniture: it is not curated (nor counted)."""
     corpus = sentence.article.corpus
+    if sentence.excluded:
+        raise CurationError("this sentence is excluded as not article text; it is not curated")
     _check_choice(corpus, unit, choice)
     with transaction.atomic():
         gold = _write_gold(
@@ -224,6 +232,7 @@ def _votes(corpus: Corpus, unit: Unit, *, article_id: int | None) -> dict[int, C
             )
         )
     )
+    rows = rows.filter(sentence__in=Sentence.objects.counted())
     if article_id is not None:
         rows = rows.filter(sentence__article_id=article_id)
     votes: dict[int, Counter[int]] = defaultdict(Counter)

@@ -58,6 +58,7 @@ class ExportRequest:
     anonymize: bool = False
     only_gold: bool = False
     only_complete: bool = False
+    include_excluded: bool = False
     since: datetime | None = None
     until: datetime | None = None
 
@@ -71,7 +72,9 @@ def pseudonym_key() -> bytes:
     ).digest()
 
 
-def export_schema(corpus: Corpus, *, layer: str | None = None) -> ExportSchema:
+def export_schema(
+    corpus: Corpus, *, layer: str | None = None, include_excluded: bool = False
+) -> ExportSchema:
     choices = list(corpus.choices.order_by("layer", "order", "id").values_list("layer", "value"))
     return ExportSchema(
         corpus=corpus.slug,
@@ -80,6 +83,7 @@ def export_schema(corpus: Corpus, *, layer: str | None = None) -> ExportSchema:
         stances=tuple(value for lay, value in choices if lay == Layer.STANCE),
         targets=tuple(corpus.stance_targets.order_by("order", "id").values_list("id", "name")),
         layers=(layer,) if layer else LAYERS,
+        excluded_field=include_excluded,
     )
 
 
@@ -126,6 +130,9 @@ def iter_chunks(
         get_user_model().objects.filter(memberships__corpus=corpus).values_list("id", "username")
     )
 
+    # Excluded page furniture only when asked for (it is then flagged in each record).
+    in_export = Sentence.objects.all() if request.include_excluded else Sentence.objects.counted()
+
     last_id = 0
     while True:
         article_rows = list(
@@ -144,9 +151,11 @@ def iter_chunks(
         sentences = [
             row
             for row in _fetch_tuples(
-                Sentence.objects.filter(**in_range)
+                in_export.filter(**in_range)
                 .order_by("article_id", "ordinal")
-                .values_list("id", "article_id", "ordinal", "paragraph", "start", "end", "text")
+                .values_list(
+                    "id", "article_id", "ordinal", "paragraph", "start", "end", "text", "excluded"
+                )
             )
             if row[1] in article_ids
         ]
@@ -252,7 +261,9 @@ def stream_export(
         chunks = iter_chunks(corpus, request, chunk_size=chunk_size)
     return encode_chunks(
         chunks,
-        schema=export_schema(corpus, layer=request.layer),
+        schema=export_schema(
+            corpus, layer=request.layer, include_excluded=request.include_excluded
+        ),
         options=export_options(request),
         encoding=request.encoding,
         shape=request.shape,
@@ -285,6 +296,8 @@ def dataset_card(corpus: Corpus, *, replicates: int = 200) -> dict[str, object]:
     from annotator.statistics import corpus_statistics
 
     statistics = corpus_statistics(corpus, replicates=replicates)
+    # Excluded page furniture is not part of the dataset (Sentence.objects.counted).
+    counted = Sentence.objects.counted().filter(article__corpus=corpus)
     return {
         "corpus": corpus.slug,
         "name": corpus.name,
@@ -292,11 +305,9 @@ def dataset_card(corpus: Corpus, *, replicates: int = 200) -> dict[str, object]:
         "schema_version": corpus.schema_version,
         "counts": {
             "articles": corpus.articles.count(),
-            "sentences": Sentence.objects.filter(article__corpus=corpus).count(),
-            "annotations": Annotation.objects.filter(sentence__article__corpus=corpus).count(),
-            "gold_labels": GoldLabel.objects.filter(
-                sentence__article__corpus=corpus, confirmed=True
-            ).count(),
+            "sentences": counted.count(),
+            "annotations": Annotation.objects.filter(sentence__in=counted).count(),
+            "gold_labels": GoldLabel.objects.filter(sentence__in=counted, confirmed=True).count(),
         },
         "labels": {
             layer: list(

@@ -74,6 +74,12 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
         "of one version never change."
     ),
 }
+# The field an export with `include_excluded` adds before the trailing fields (wide and long).
+EXCLUDED_FIELD = "excluded"
+EXCLUDED_DESCRIPTION = (
+    "True for a sentence a manager excluded as not article text (page furniture); only in "
+    "exports made with include_excluded, which leave such sentences in."
+)
 # Fields that close every record (wide and long), in this order.
 TRAILING_FIELDS = ("schema_version", "segmenter", "segmenter_version")
 LONG_FIELDS = (
@@ -102,6 +108,8 @@ class ExportSchema:
     stances: tuple[str, ...]
     targets: tuple[tuple[int, str], ...]  # (target id, name) in display order
     layers: tuple[str, ...] = LAYERS
+    # Records carry EXCLUDED_FIELD (the export includes excluded sentences).
+    excluded_field: bool = False
 
     @property
     def target_names(self) -> dict[int, str]:
@@ -119,13 +127,19 @@ class ExportOptions:
 
 # Row shapes handed over by export_queries.py (plain tuples, in this order).
 ArticleRow = tuple[int, str, str, str, str]  # id, external_id, title, url, segmenter_version
-SentenceRow = tuple[
-    int, int, int, int, int, int, str
-]  # id, article, ordinal, para, start, end, text
+# id, article, ordinal, para, start, end, text, excluded (read only with schema.excluded_field)
+SentenceRow = (
+    tuple[int, int, int, int, int, int, str, bool] | tuple[int, int, int, int, int, int, str]
+)
 AnnotationRow = tuple[int, str, str, int | None, str, float, str]
 # sentence id, annotator, layer, target id, label value, seconds, updated_at (ISO 8601)
 NoteRow = tuple[int, str, bool, str]  # sentence id, annotator, unsure, note
 GoldRow = tuple[int, str, int | None, str, str]  # sentence id, layer, target id, label, method
+
+
+def _excluded(sentence: SentenceRow) -> bool:
+    """The excluded flag of a sentence row; only the longer row shape carries it."""
+    return len(sentence) == 8 and sentence[7]
 
 
 @dataclass
@@ -215,6 +229,7 @@ def sentence_records(
     with_stance = STANCE in schema.layers
     claim_types, stances, targets = schema.claim_types, schema.stances, schema.targets
     corpus, version = schema.corpus, schema.schema_version
+    excluded_field = schema.excluded_field
     articles = {row[0]: row for row in chunk.articles}
     # Key order of every annotator entry: annotator, claim_type, stance, seconds, flagged, note.
     entry_template: dict[str, Any] = {"annotator": ""}
@@ -313,6 +328,8 @@ def sentence_records(
                 )
                 for target_id, name in targets
             }
+        if excluded_field:
+            record[EXCLUDED_FIELD] = _excluded(sentence)
         record["schema_version"] = version
         record["segmenter"] = SEGMENTER
         record["segmenter_version"] = article[4] or None
@@ -339,7 +356,7 @@ def long_rows(
     for sentence_id, username, layer, target, label, seconds, updated_at in chunk.annotations:
         sentence = sentences[sentence_id]
         article = articles[sentence[1]]
-        yield {
+        row = {
             "corpus": schema.corpus,
             "article_id": sentence[1],
             "external_id": article[1],
@@ -351,10 +368,13 @@ def long_rows(
             "label": label,
             "seconds_spent": seconds,
             "updated_at": updated_at,
-            "schema_version": schema.schema_version,
-            "segmenter": SEGMENTER,
-            "segmenter_version": article[4] or None,
         }
+        if schema.excluded_field:
+            row[EXCLUDED_FIELD] = _excluded(sentence)
+        row["schema_version"] = schema.schema_version
+        row["segmenter"] = SEGMENTER
+        row["segmenter_version"] = article[4] or None
+        yield row
 
 
 # --- Encoders ------------------------------------------------------------------------------
@@ -378,6 +398,13 @@ def neutralise_cell(value: object) -> object:
     return value
 
 
+def long_header(schema: ExportSchema) -> tuple[str, ...]:
+    if not schema.excluded_field:
+        return LONG_FIELDS
+    at = LONG_FIELDS.index(TRAILING_FIELDS[0])
+    return (*LONG_FIELDS[:at], EXCLUDED_FIELD, *LONG_FIELDS[at:])
+
+
 def wide_csv_header(schema: ExportSchema) -> list[str]:
     header = [
         name
@@ -391,6 +418,8 @@ def wide_csv_header(schema: ExportSchema) -> list[str]:
     if STANCE in schema.layers:
         for _, name in schema.targets:
             header.extend(f"stance[{name}]_{key}" for key in summary_keys)
+    if schema.excluded_field:
+        header.append(EXCLUDED_FIELD)
     header.extend(TRAILING_FIELDS)
     return header
 
@@ -419,6 +448,8 @@ def flatten_record(record: Mapping[str, Any]) -> list[Any]:
                 summary["n_labels"],
             )
         )
+    if EXCLUDED_FIELD in record:
+        row.append(record[EXCLUDED_FIELD])
     row.extend(record[name] for name in TRAILING_FIELDS)
     return row
 
@@ -454,7 +485,7 @@ def encode_chunks(
     names = _Names(options)
     csv_encoder = CsvEncoder() if encoding == "csv" else None
     if csv_encoder is not None:
-        header = LONG_FIELDS if shape == "long" else wide_csv_header(schema)
+        header = long_header(schema) if shape == "long" else wide_csv_header(schema)
         yield csv_encoder.line(header).encode("utf-8")
     for chunk in chunks:
         if shape == "long":

@@ -49,7 +49,8 @@ SKIPPED_NAMES_SHOWN = 20
 # A job page listing a million bad lines helps nobody; the count still says how many.
 PROBLEMS_STORED = 500
 COPY_SENTENCES_SQL = (
-    'COPY annotator_sentence (article_id, ordinal, paragraph, start, "end", text) FROM STDIN'
+    'COPY annotator_sentence (article_id, ordinal, paragraph, start, "end", text, zone, zone_rule,'
+    " zone_confirmed, excluded) FROM STDIN"
 )
 
 ProgressCallback = Callable[[int, int], None]
@@ -262,8 +263,10 @@ class _SentenceWriter:
                         start=start,
                         end=end,
                         text=text,
+                        zone=zone,
+                        zone_rule=rule,
                     )
-                    for article_id, ordinal, paragraph, start, end, text in rows
+                    for article_id, ordinal, paragraph, start, end, text, zone, rule in rows
                 ),
                 batch_size=BATCH_SIZE,
             )

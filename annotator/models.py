@@ -16,7 +16,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Length
 from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import reverse
@@ -534,6 +543,10 @@ class Article(models.Model):
         return self.done_count >= self.corpus.annotators_per_article
 
 
+# The condition `SentenceQuerySet.counted()` applies, on the sentence table.
+COUNTED = Q(excluded=False)
+
+
 class SentenceQuerySet(models.QuerySet["Sentence"]):
     def visible_to(self, user: User | AnonymousUser) -> SentenceQuerySet:
         if not user.is_authenticated:
@@ -542,9 +555,20 @@ class SentenceQuerySet(models.QuerySet["Sentence"]):
 
     def counted(self) -> SentenceQuerySet:
         """Sentences that count toward an article's figures (sentences, labels, disputes, gold
-        coverage and agreement in the articles table): every sentence today. The one place to
-        leave out sentences that should not count, such as excluded page furniture."""
-        return self.all()
+        coverage and agreement in the articles table), toward "complete", statistics, curation,
+        exports and releases: every sentence a manager has not excluded as page furniture. The
+        one place to leave out sentences that should not count."""
+        return self.filter(COUNTED)
+
+    def not_counted(self) -> SentenceQuerySet:
+        """The sentences `counted()` leaves out (few: page furniture), to drop from rows read
+        without a join on sentences."""
+        return self.exclude(COUNTED)
+
+    def with_counts_flag(self) -> SentenceQuerySet:
+        """Annotate `counts`: whether `counted()` keeps the sentence, for a caller that reads
+        every sentence once and sorts them itself."""
+        return self.annotate(counts=ExpressionWrapper(COUNTED, output_field=models.BooleanField()))
 
     def incomplete_for(self, user: User, *, stance_targets: int) -> SentenceQuerySet:
         """Sentences `user` has not finished: no claim type, or fewer than `stance_targets`
@@ -559,10 +583,19 @@ class SentenceQuerySet(models.QuerySet["Sentence"]):
         return self.filter(incomplete)
 
 
+class Zone(models.TextChoices):
+    """Where on the page a sentence sits (annotator/zones.py suggests one on import)."""
+
+    BODY = "body", "Article text"
+    BOILERPLATE = "boilerplate", "Page furniture"
+    COMMENTS = "comments", "Reader comments"
+
+
 class Sentence(models.Model):
     """A span of its article's text: `article.text[start:end] == text` always holds.
 
     The text is stored too, so exports, curation and statistics never slice articles.
+    Segmentation can be corrected (annotator/resegmenting.py), but the article's text never.
     """
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="sentences")
@@ -571,12 +604,27 @@ class Sentence(models.Model):
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
     text = models.TextField()
+    zone = models.CharField(max_length=20, choices=Zone.choices, default=Zone.BODY)
+    # The zones.py rule that suggested the zone ("" for sentences made before zones existed,
+    # "manager" once a person chose it).
+    zone_rule = models.CharField(max_length=40, blank=True)
+    zone_confirmed = models.BooleanField(default=False)
+    # Not article text (page furniture): never labelled, and left out of everything that
+    # counts (SentenceQuerySet.counted). Exactly the sentences confirmed as boilerplate, so
+    # excluding and confirming zones are one decision, never two that disagree.
+    excluded = models.BooleanField(default=False)
 
     objects = SentenceQuerySet.as_manager()
 
     class Meta:
         ordering = ["article", "ordinal"]
         constraints = [
+            models.CheckConstraint(condition=Q(zone__in=Zone.values), name="sentence_zone_valid"),
+            models.CheckConstraint(
+                condition=Q(excluded=True, zone=Zone.BOILERPLATE, zone_confirmed=True)
+                | (Q(excluded=False) & ~Q(zone=Zone.BOILERPLATE, zone_confirmed=True)),
+                name="sentence_excluded_is_confirmed_boilerplate",
+            ),
             # Also the index for the article page and exports, which read sentences in order.
             models.UniqueConstraint(fields=["article", "ordinal"], name="sentence_unique_ordinal"),
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="sentence_not_empty"),
@@ -723,6 +771,55 @@ class SentenceNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.annotator} note on sentence {self.sentence_id}"
+
+
+class SegmentationAction(models.TextChoices):
+    SPLIT = "split", "Split a sentence"
+    MERGE = "merge", "Merged two sentences"
+    EXCLUDE = "exclude", "Excluded sentences"
+    INCLUDE = "include", "Included sentences again"
+    ZONES = "zones", "Confirmed zones"
+
+
+class SegmentationChangeQuerySet(models.QuerySet["SegmentationChange"]):
+    def update(self, **kwargs: object) -> int:
+        raise TypeError("Segmentation history is append-only.")
+
+
+class SegmentationChange(models.Model):
+    """Append-only record of a correction to an article's sentences: who, when, what.
+
+    `details` holds the spans before and after (offsets into the unchanging article text) and
+    the ordinals involved, so the record still reads correctly after later renumbering.
+    """
+
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="segmentation_changes"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="segmentation_changes"
+    )
+    action = models.CharField(max_length=20, choices=SegmentationAction.choices)
+    details = models.JSONField(default=dict)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    objects = SegmentationChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=SegmentationAction.values),
+                name="segmentation_change_action_valid",
+            ),
+        ]
+        indexes = [
+            # The article's history on its segmentation page, newest first.
+            models.Index(fields=["article", "-changed_at"], name="segmentation_change_article"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.action} on article {self.article_id}"
 
 
 class AssignmentStatus(models.TextChoices):
@@ -991,6 +1088,10 @@ class ArticleStatsQuerySet(models.QuerySet["ArticleStats"]):
             Q(refreshed_at__isnull=True)
             | models.Exists(AnnotationHistory.objects.filter(in_article, changed_at__gt=after))
             | models.Exists(GoldLabel.objects.filter(in_article, decided_at__gt=after))
+            # Split, merged or excluded sentences, confirmed zones.
+            | models.Exists(
+                SegmentationChange.objects.filter(article=OuterRef("article"), changed_at__gt=after)
+            )
         )
 
 

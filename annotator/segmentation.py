@@ -340,3 +340,48 @@ def _abbreviation_before(view: str, period: int) -> str:
     while before > 0 and view[before - 1] in _OPENERS:
         before -= 1
     return match.group() if before == 0 or view[before - 1] == " " else ""
+
+
+# --- Correcting a span by hand (annotator/resegmenting.py) -----------------------------------
+
+
+class SpanError(ValueError):
+    """A split that would leave an empty part; the message says why, to a person."""
+
+
+def split_span(start: int, text: str, position: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The two spans (start, end) of splitting the sentence `text` (at article offset `start`)
+    before its character `position`; the spaces at the cut belong to neither part.
+
+    Raises SpanError when either part would be empty (or only spaces). Reads the sentence
+    alone, never the article.
+    """
+    if not 0 < position < len(text):
+        raise SpanError(
+            f"Split inside the sentence: a position from 1 to {len(text) - 1}, not {position}."
+        )
+    head, tail = text[:position], text[position:]
+    head_end = len(head.rstrip())
+    tail_start = position + len(tail) - len(tail.lstrip())
+    if head_end == 0 or tail_start == len(text):
+        raise SpanError("Both parts of a split need some text besides spaces.")
+    return (start, start + head_end), (start + tail_start, start + len(text))
+
+
+def split_points(text: str, *, limit: int = 400) -> list[tuple[int, str, str]]:
+    """Where a person would split a sentence: before each word that follows a space, as
+    (position, text before, text after) shortened for a choice list; at most `limit`, so a
+    hostile sentence of a million words costs a bounded page."""
+    points = []
+    for position in range(1, len(text)):
+        if text[position - 1].isspace() and not text[position].isspace():
+            points.append(
+                (
+                    position,
+                    text[max(0, position - 30) : position].rstrip(),
+                    text[position : position + 30],
+                )
+            )
+            if len(points) >= limit:
+                break
+    return points

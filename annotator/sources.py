@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Protocol
 
 from annotator.segmentation import iter_sentences
+from annotator.zones import suggest_zones
 
 TITLE_MAX_LENGTH = 500
 EXTERNAL_ID_MAX_LENGTH = 300
@@ -509,30 +510,44 @@ def copy_escape(value: str) -> str:
     )
 
 
+def article_sentences(text: str) -> list[tuple[int, int, int, str, str, str]]:
+    """(paragraph, start, end, text, zone, zone rule) of every sentence of an article, in
+    order: the segmenter's spans with the zone annotator/zones.py suggests for each."""
+    spans = list(iter_sentences(text))
+    suggestions = suggest_zones(text, spans)
+    return [
+        (span.paragraph, span.start, span.end, text[span.start : span.end], zone.zone, zone.rule)
+        for span, zone in zip(spans, suggestions, strict=True)
+    ]
+
+
 def sentence_copy_rows(articles: Sequence[tuple[int, str]]) -> tuple[str, int]:
-    """COPY text-format rows (article_id, ordinal, paragraph, start, end, text) and their count.
+    """COPY text-format rows (article_id, ordinal, paragraph, start, end, text, zone,
+    zone_rule, zone_confirmed, excluded) and their count: suggested zones, none confirmed.
 
     Runs in worker processes during big imports, hence plain data in and out.
     """
     lines = []
     for article_id, text in articles:
         prefix = f"{article_id}\t"
-        for ordinal, span in enumerate(iter_sentences(text)):
-            sentence = text[span.start : span.end]
+        for ordinal, (paragraph, start, end, sentence, zone, rule) in enumerate(
+            article_sentences(text)
+        ):
             if "\\" in sentence or "\t" in sentence or "\r" in sentence or "\n" in sentence:
                 sentence = copy_escape(sentence)
             lines.append(
-                f"{prefix}{ordinal}\t{span.paragraph}\t{span.start}\t{span.end}\t{sentence}\n"
+                f"{prefix}{ordinal}\t{paragraph}\t{start}\t{end}\t{sentence}\t{zone}\t{rule}\tf\tf\n"
             )
     return "".join(lines), len(lines)
 
 
 def sentence_tuples(
     articles: Sequence[tuple[int, str]],
-) -> list[tuple[int, int, int, int, int, str]]:
-    """(article_id, ordinal, paragraph, start, end, text) of every sentence, for bulk_create."""
+) -> list[tuple[int, int, int, int, int, str, str, str]]:
+    """(article_id, ordinal, paragraph, start, end, text, zone, zone_rule) of every sentence,
+    for bulk_create."""
     return [
-        (article_id, ordinal, span.paragraph, span.start, span.end, text[span.start : span.end])
+        (article_id, ordinal, *sentence)
         for article_id, text in articles
-        for ordinal, span in enumerate(iter_sentences(text))
+        for ordinal, sentence in enumerate(article_sentences(text))
     ]

@@ -9,7 +9,7 @@ the API and `manage.py agreement --corpus`.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Mapping
+from collections.abc import Collection, Hashable, Mapping
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -45,29 +45,38 @@ def default_level(unit: Unit, choices: list[LabelChoice]) -> Level:
     return "nominal"
 
 
-def read_ratings(unit: Unit, choices: list[LabelChoice]) -> list[tuple[int, int, int]]:
-    """(sentence id, annotator id, choice id) for one layer of a corpus.
+def read_ratings(
+    unit: Unit, choices: list[LabelChoice], *, left_out: Collection[int] = frozenset()
+) -> list[tuple[int, int, int]]:
+    """(sentence id, annotator id, choice id) for one layer of a corpus, without the sentences
+    in `left_out` (those that do not count: `Sentence.objects.not_counted()`).
 
     Filtering on the corpus's own choice ids (and the target, which belongs to one corpus)
-    scopes the rows without joining sentences and articles.
+    scopes the rows without joining sentences and articles; the few sentences left out are
+    dropped here, not by a join.
     """
     rows = Annotation.objects.filter(
         layer=unit.layer, target=unit.target, choice_id__in=[c.pk for c in choices]
     ).values_list("sentence_id", "annotator_id", "choice_id")
     # order_by(): the model's default ordering would make PostgreSQL sort a million rows that
     # summarize() does not need in any order.
-    return list(rows.order_by())
+    if not left_out:
+        return list(rows.order_by())
+    return [row for row in rows.order_by() if row[0] not in left_out]
 
 
-def read_gold(unit: Unit, choices: list[LabelChoice]) -> dict[int, int]:
-    """Confirmed gold as {sentence id: choice id}; unconfirmed pre-fills are not gold yet."""
+def read_gold(
+    unit: Unit, choices: list[LabelChoice], *, left_out: Collection[int] = frozenset()
+) -> dict[int, int]:
+    """Confirmed gold as {sentence id: choice id}, without the sentences in `left_out`;
+    unconfirmed pre-fills are not gold yet."""
     rows = GoldLabel.objects.filter(
         layer=unit.layer,
         target=unit.target,
         choice_id__in=[c.pk for c in choices],
         confirmed=True,
     ).values_list("sentence_id", "choice_id")
-    return dict(rows.order_by())
+    return {s: c for s, c in rows.order_by() if s not in left_out}
 
 
 def read_alpha(value: float | None, reason: str | None) -> str:
@@ -148,6 +157,12 @@ def _rank_articles(
     ]
 
 
+def _left_out(corpus: Corpus) -> frozenset[int]:
+    return frozenset(
+        Sentence.objects.not_counted().filter(article__corpus=corpus).values_list("id", flat=True)
+    )
+
+
 def layer_statistics(
     corpus: Corpus,
     unit: Unit,
@@ -157,8 +172,12 @@ def layer_statistics(
     replicates: int = 1000,
     seed: int = 0,
     article_of: Mapping[int, int] | None = None,
+    left_out: Collection[int] | None = None,
 ) -> dict[str, Any]:
-    """One layer's figures with ids still in place (see `corpus_statistics` for names)."""
+    """One layer's figures with ids still in place (see `corpus_statistics` for names).
+    Sentences that do not count (excluded page furniture) are left out of every figure."""
+    if left_out is None:
+        left_out = _left_out(corpus)
     level = level or default_level(unit, choices)
     level_note = ""
     if level in NUMERIC_LEVELS and any(c.numeric_code is None for c in choices):
@@ -169,7 +188,7 @@ def layer_statistics(
     elif level == "ratio" and any(c.numeric_code < 0 for c in choices):  # type: ignore[operator]
         level_note = "ratio level needs numeric codes of at least 0 (a scale with a true zero)"
         level = default_level(unit, choices)
-    ratings = read_ratings(unit, choices)
+    ratings = read_ratings(unit, choices, left_out=left_out)
     # A numeric level is left only when every choice has a code (checked above).
     codes: dict[Hashable, float] | None = (
         {c.pk: c.numeric_code for c in choices if c.numeric_code is not None}
@@ -183,7 +202,7 @@ def layer_statistics(
         codes=codes,
         replicates=replicates,
         seed=seed,
-        gold=read_gold(unit, choices),
+        gold=read_gold(unit, choices, left_out=left_out),
     ).to_dict()
     per_unit = {row["unit"]: row["agreement"] for row in summary.pop("per_unit")}
     distribution: Counter[tuple[int, int]] = Counter((a, c) for _, a, c in ratings)
@@ -208,7 +227,7 @@ def layer_statistics(
         ],
         "least_agreed_articles": [] if article_of is None else _rank_articles(per_unit, article_of),
         "gold": GoldLabel.objects.for_layer(unit.layer, unit.target)
-        .filter(sentence__article__corpus=corpus)
+        .filter(sentence__in=Sentence.objects.counted().filter(article__corpus=corpus))
         .with_staleness()
         .aggregate(
             n_confirmed=Count("id", filter=Q(confirmed=True)),
@@ -245,9 +264,21 @@ def corpus_statistics(
     choices_of: defaultdict[str, list[LabelChoice]] = defaultdict(list)
     for choice in corpus.choices.order_by("order", "id"):
         choices_of[choice.layer].append(choice)
-    article_of = dict(
-        Sentence.objects.filter(article__corpus=corpus).order_by().values_list("id", "article_id")
-    )
+    # One read of the corpus's sentences gives both the articles of those that count and the
+    # few that do not (excluded page furniture).
+    article_of: dict[int, int] = {}
+    left_out: set[int] = set()
+    for pk, article_id, counts in (
+        Sentence.objects.filter(article__corpus=corpus)
+        .with_counts_flag()
+        .order_by()
+        # mypy misses annotations made by a QuerySet method (django-stubs#2917).
+        .values_list("id", "article_id", "counts")  # type: ignore[misc]
+    ):
+        if counts:
+            article_of[pk] = article_id
+        else:
+            left_out.add(pk)
     layers = [
         layer_statistics(
             corpus,
@@ -257,6 +288,7 @@ def corpus_statistics(
             replicates=replicates,
             seed=seed,
             article_of=article_of,
+            left_out=left_out,
         )
         for unit in units
     ]

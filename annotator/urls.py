@@ -17,6 +17,7 @@ from annotator.views import (
     imports,
     manage,
     releases,
+    segmentation,
     statistics,
     tokens,
     workspace,
@@ -148,6 +149,33 @@ console_patterns = [
     ),
     path("corpora/<slug:slug>/assign/", console.corpus_assign, name="corpus-assign"),
     path("corpora/<slug:slug>/throughput/", console.corpus_throughput, name="corpus-throughput"),
+    # Correcting segmentation and zones before annotating.
+    path(
+        "corpora/<slug:slug>/articles/<int:pk>/sentences/",
+        segmentation.article_sentences,
+        name="article-sentences",
+    ),
+    path(
+        "corpora/<slug:slug>/articles/<int:pk>/sentences/<int:sentence>/split/",
+        segmentation.sentence_split,
+        name="sentence-split",
+    ),
+    path(
+        "corpora/<slug:slug>/articles/<int:pk>/sentences/<int:sentence>/merge/",
+        segmentation.sentence_merge,
+        name="sentence-merge",
+    ),
+    path(
+        "corpora/<slug:slug>/articles/<int:pk>/sentences/exclude/",
+        segmentation.sentences_exclude,
+        name="sentences-exclude",
+    ),
+    path(
+        "corpora/<slug:slug>/articles/<int:pk>/zones/",
+        segmentation.article_zones,
+        name="article-zones",
+    ),
+    path("corpora/<slug:slug>/zones/", segmentation.corpus_zones, name="corpus-zones"),
 ]
 
 # Moving data in and out (issue: manager console): imports for managers, exports for managers

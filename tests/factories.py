@@ -38,3 +38,9 @@ def create_article(
         for ordinal, span in enumerate(split_sentences(text))
     )
     return article
+
+
+def sentence_ids(article: Article, *ordinals: int) -> list[int]:
+    """The ids of the article's sentences at these ordinals, in the order given (0 for none)."""
+    found = dict(article.sentences.filter(ordinal__in=ordinals).values_list("ordinal", "pk"))
+    return [found.get(ordinal, 0) for ordinal in ordinals]

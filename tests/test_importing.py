@@ -20,13 +20,14 @@ from django.test import override_settings
 
 from annotator.importing import ImportRejected, import_articles
 from annotator.models import Article, Corpus, Sentence
-from annotator.segmentation import SEGMENTER_VERSION
+from annotator.segmentation import SEGMENTER_VERSION, SentenceSpan
 from annotator.sources import (
     SourceRejected,
     article_from_record,
     articles_from_bytes,
     copy_escape,
 )
+from annotator.zones import suggest_zones
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
@@ -470,10 +471,37 @@ def test_worker_pool_stores_the_same_sentences_as_one_process(
         return list(
             Sentence.objects.filter(article__corpus=target)
             .order_by("article__external_id", "ordinal")
-            .values_list("article__external_id", "ordinal", "paragraph", "start", "end", "text")
+            .values_list(
+                "article__external_id",
+                "ordinal",
+                "paragraph",
+                "start",
+                "end",
+                "text",
+                "zone",
+                "zone_rule",
+            )
         )
 
     assert rows(corpus) == rows(pooled)
+
+
+def test_import_stores_the_suggested_zones_unconfirmed(corpus: Corpus) -> None:
+    """Every sentence gets the zone zones.py suggests for its span; none is confirmed or
+    excluded until a manager says so."""
+    import_articles(corpus=corpus, sources=[SAMPLES])
+    for article in Article.objects.filter(corpus=corpus):
+        stored = list(
+            article.sentences.order_by("ordinal").values_list(
+                "start", "end", "paragraph", "zone", "zone_rule", "zone_confirmed", "excluded"
+            )
+        )
+        spans = [SentenceSpan(start, end, paragraph) for start, end, paragraph, *_ in stored]
+        expected = [(z.zone, z.rule) for z in suggest_zones(article.text, spans)]
+        assert [(zone, rule) for *_, zone, rule, _, _ in stored] == expected
+        assert not any(confirmed or excluded for *_, confirmed, excluded in stored)
+    zones = set(Sentence.objects.filter(article__corpus=corpus).values_list("zone", flat=True))
+    assert zones == {"body", "boilerplate", "comments"}
 
 
 @pytest.mark.django_db(transaction=True)

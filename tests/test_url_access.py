@@ -105,6 +105,8 @@ def secret(
         "pk": [str(pk) for pk in sorted(pks)],
         "id": [str(pk) for pk in sorted(pks)],
         "object_id": [str(pk) for pk in sorted(pks)],
+        # The segmentation pages name a sentence of the article (views/segmentation.py).
+        "sentence": [str(pk) for pk in sorted(pks)],
         "format": ["json"],
         "app_label": ["annotator"],
     }

@@ -176,7 +176,20 @@ class MembershipRoleInputSerializer(serializers.Serializer):
 class SentenceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Sentence
-        fields = ["id", "article", "ordinal", "paragraph", "start", "end", "text"]
+        # zone and excluded: an API client labels what the workspace lets people label
+        # (excluded page furniture is refused, reader comments are context to judge as such).
+        fields = [
+            "id",
+            "article",
+            "ordinal",
+            "paragraph",
+            "start",
+            "end",
+            "text",
+            "zone",
+            "zone_confirmed",
+            "excluded",
+        ]
         read_only_fields = fields
 
 
@@ -401,6 +414,12 @@ class ExportQuerySerializer(serializers.Serializer):
         default=False,
         label="Only complete",
         help_text="Only articles every assigned annotator finished.",
+    )
+    include_excluded = serializers.BooleanField(
+        default=False,
+        label="Include excluded",
+        help_text="Also the sentences a manager excluded as page furniture, each record with "
+        "excluded: true or false (left out by default).",
     )
     since = serializers.DateTimeField(
         required=False, label="Since", help_text="Annotations changed from."

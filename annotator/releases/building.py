@@ -425,7 +425,8 @@ def read_chunks(corpus: Corpus, *, chunk_size: int = CHUNK_SIZE) -> Iterator[Rel
         # in a range are dropped here.
         sentences = _fetch(
             f'SELECT id, article_id, ordinal, paragraph, start, "end", text FROM {sentence_table} '
-            "WHERE article_id BETWEEN %s AND %s ORDER BY article_id, ordinal",
+            # Excluded page furniture is not in a release (Sentence.objects.counted).
+            "WHERE article_id BETWEEN %s AND %s AND NOT excluded ORDER BY article_id, ordinal",
             [first, last],
             SENTENCE_FIELDS,
             _SENTENCE_TYPES,

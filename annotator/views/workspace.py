@@ -428,7 +428,9 @@ def article_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     )
     can_label = article.assignment_status in HOLDING_PLACE
     # After a refused "done", the page points out what is left (from rows already in memory).
-    missing = [row for row in rows if not row.complete] if "missing" in request.GET else []
+    # Excluded sentences are drawn as greyed context; they count toward nothing.
+    counted = [row for row in rows if not row.sentence.excluded]
+    missing = [row for row in counted if not row.complete] if "missing" in request.GET else []
     for row in missing:
         row.missing = True
     corpus.role = article.role  # for the corpus links in the nav
@@ -443,7 +445,7 @@ def article_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "can_label": can_label,
             "missing": missing,
-            "article_progress": Progress(sum(row.complete for row in rows), len(rows)),
+            "article_progress": Progress(sum(row.complete for row in counted), len(counted)),
             "my_progress": corpus_with_progress.my_progress,
             "guidelines": render_guidelines(corpus.guidelines),
             "sees_all": article.role in SEES_ALL,

@@ -164,6 +164,12 @@ def test_manager_and_curator_pages_have_no_violations(
         "import": f"/corpora/{corpus.slug}/import/",
         "export": f"/corpora/{corpus.slug}/export/",
         "releases": f"/corpora/{corpus.slug}/releases/",
+        "sentences": f"/corpora/{corpus.slug}/articles/{article.pk}/sentences/",
+        "split, refused": (
+            f"/corpora/{corpus.slug}/articles/{article.pk}/sentences/{sentences[1].pk}/split/"
+        ),
+        "zones": f"/corpora/{corpus.slug}/articles/{article.pk}/zones/",
+        "corpus zones": f"/corpora/{corpus.slug}/zones/",
         "tokens": "/account/tokens/",
     }
     login(page, live_server, manager)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from annotator import curating
 from annotator.curating import Unit
 from annotator.models import GoldLabel, GoldMethod, LabelChoice, Layer, Role, SentenceNote
+from annotator.resegmenting import set_excluded
 
 TEXT = (
     "The minister said the plan works. Critics disagree with him. "
@@ -117,6 +118,22 @@ def test_settle_refuses_a_stance_choice_for_claim_type(client, curator, corpus, 
     )
     assert response.status_code == 400
     assert b"not a claim type choice" in response.content
+    assert not GoldLabel.objects.exists()
+
+
+def test_settle_refuses_an_excluded_sentence(client, curator, manager, corpus, sentences):
+    set_excluded(
+        article_id=sentences[1].article_id,
+        sentence_ids=[sentences[1].pk],
+        excluded=True,
+        by=manager,
+    )
+    client.force_login(curator)
+    response = client.post(
+        settle_url(sentences[1]), {"layer": "claim_type", "choice": choice(corpus, "opinion").pk}
+    )
+    assert response.status_code == 400
+    assert b"excluded" in response.content
     assert not GoldLabel.objects.exists()
 
 
