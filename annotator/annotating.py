@@ -318,6 +318,28 @@ def _check_fits_schema(
         raise LabelError(f"{choice} is not a {layer} choice of this corpus.")
 
 
+@dataclass(frozen=True)
+class SuggestionSeen:
+    """What the model suggested to the annotator for the label being saved.
+
+    `visible` False means the suggestion was computed but hidden as a control
+    (`assisting.suggestion_is_hidden`); `choice_id` is the suggested LabelChoice and
+    `model_version_id` the ModelVersion that made it.
+    """
+
+    visible: bool
+    choice_id: int | None
+    model_version_id: int | None
+
+    def fields(self) -> dict[str, object]:
+        """The Annotation fields this sets."""
+        return {
+            "suggestion_visible": self.visible,
+            "suggested_choice_id": self.choice_id,
+            "suggestion_model_id": self.model_version_id,
+        }
+
+
 def _current(
     *, sentence: Sentence, annotator: User, layer: str, target: StanceTarget | None
 ) -> WithAnnotations[Annotation, _CurrentValue] | None:
@@ -346,6 +368,7 @@ def _write(
     choice: LabelChoice | None,
     seconds: float,
     undo_of: AnnotationHistory | None = None,
+    suggestion: SuggestionSeen | None = None,
 ) -> tuple[Annotation | None, AnnotationHistory | None]:
     """Set (or with choice=None remove) one label; must run inside a transaction."""
     current = _current(sentence=sentence, annotator=annotator, layer=layer, target=target)
@@ -364,6 +387,7 @@ def _write(
                     seconds_spent=seconds,
                     created_at=now,
                     updated_at=now,
+                    **(suggestion.fields() if suggestion else {}),
                 )
         except IntegrityError:
             # A concurrent save of the same label committed first; its row is ours to update.
@@ -382,14 +406,19 @@ def _write(
         current.delete()
         return None, history
     current.seconds_spent += seconds
+    suggested = suggestion.fields() if suggestion else {}
+    for name, value in suggested.items():
+        setattr(current, name, value)
     if current.choice_id == choice.pk:
         # Same label again: no change to record, but the time was still spent on it.
-        if seconds:
-            Annotation.objects.filter(pk=current.pk).update(seconds_spent=current.seconds_spent)
+        if seconds or suggested:
+            Annotation.objects.filter(pk=current.pk).update(
+                seconds_spent=current.seconds_spent, **suggested
+            )
         return current, None
     current.choice = choice
     current.updated_at = now
-    current.save(update_fields=["choice", "seconds_spent", "updated_at"])
+    current.save(update_fields=["choice", "seconds_spent", "updated_at", *suggested])
     return current, _log(current, old=old_value, new=choice.value, at=now, undo_of=undo_of)
 
 
@@ -448,7 +477,16 @@ def _upsert_sql(*, stance: bool) -> str:
                 choice_id = %(choice)s,
                 seconds_spent = a.seconds_spent + %(seconds)s,
                 updated_at = CASE WHEN a.choice_id = %(choice)s
-                                  THEN a.updated_at ELSE clock_timestamp() END
+                                  THEN a.updated_at ELSE clock_timestamp() END,
+                suggestion_visible = CASE WHEN %(suggested)s
+                                          THEN %(suggestion_visible)s::boolean
+                                          ELSE a.suggestion_visible END,
+                suggested_choice_id = CASE WHEN %(suggested)s
+                                           THEN %(suggested_choice)s::bigint
+                                           ELSE a.suggested_choice_id END,
+                suggestion_model_id = CASE WHEN %(suggested)s
+                                           THEN %(suggestion_model)s::bigint
+                                           ELSE a.suggestion_model_id END
             FROM current WHERE a.id = current.id
             RETURNING a.id, current.choice_id AS old_choice, a.seconds_spent, a.created_at,
                       a.updated_at
@@ -456,9 +494,11 @@ def _upsert_sql(*, stance: bool) -> str:
         created AS (
             INSERT INTO {annotation}
                 (sentence_id, annotator_id, layer, target_id, choice_id, seconds_spent,
-                 created_at, updated_at)
+                 created_at, updated_at, suggestion_visible, suggested_choice_id,
+                 suggestion_model_id)
             SELECT %(sentence)s, %(annotator)s, %(layer)s, %(target)s, %(choice)s,
-                   %(seconds)s, clock.at, clock.at
+                   %(seconds)s, clock.at, clock.at, %(suggestion_visible)s::boolean,
+                   %(suggested_choice)s::bigint, %(suggestion_model)s::bigint
             FROM allowed, (SELECT clock_timestamp() AS at) AS clock
             WHERE NOT EXISTS (SELECT 1 FROM current)
             ON CONFLICT DO NOTHING
@@ -493,8 +533,13 @@ def _save_in_one_statement(
     target: StanceTarget | None,
     choice: LabelChoice,
     seconds: float,
+    suggestion: SuggestionSeen | None,
 ) -> Annotation:
-    params: dict[str, int | str | float | None] = {
+    params: dict[str, int | str | float | bool | None] = {
+        "suggested": suggestion is not None,
+        "suggestion_visible": suggestion.visible if suggestion else None,
+        "suggested_choice": suggestion.choice_id if suggestion else None,
+        "suggestion_model": suggestion.model_version_id if suggestion else None,
         "sentence": sentence.pk,
         "annotator": annotator.pk,
         "layer": layer,
@@ -530,6 +575,7 @@ def _save_in_one_statement(
         seconds_spent=seconds_spent,
         created_at=created_at,
         updated_at=updated_at,
+        **(suggestion.fields() if suggestion else {}),
     )
     annotation._state.adding = False
     annotation._state.db = connection.alias
@@ -544,8 +590,12 @@ def save_label(
     target: StanceTarget | None,
     choice: LabelChoice | None,
     seconds: float | str | None = 0,
+    suggestion: SuggestionSeen | None = None,
 ) -> Annotation | None:
     """Set the annotator's label for a sentence, layer and target; choice=None removes it.
+
+    `suggestion` records what the model suggested when the annotator chose (written by the same
+    statement); without it a changed label keeps what was recorded before.
 
     Refuses (LabellingRefused) when the labelling rule does, and (LabelError) a label that
     does not fit the corpus's schema. Adds the (clamped) seconds to the time spent on the
@@ -562,6 +612,7 @@ def save_label(
             target=target,
             choice=choice,
             seconds=seconds,
+            suggestion=suggestion,
         )
     else:
         ensure_may_label(annotator=annotator, sentence=sentence)
@@ -573,6 +624,7 @@ def save_label(
                 target=target,
                 choice=choice,
                 seconds=seconds,
+                suggestion=suggestion,
             )
     label_saved.send(sender=Annotation, sentence=sentence, annotator=annotator, layer=layer)
     return annotation

@@ -180,6 +180,22 @@ class SchemaQuerySet(models.QuerySet[Any]):
         return created
 
 
+class SuggestionMode(models.TextChoices):
+    """Who sees a model's suggested labels while annotating (see assisting.py)."""
+
+    OFF = "off", "Off"
+    CURATORS = "curators", "Curators only (curation page)"
+    ANNOTATORS = "annotators", "Annotators and curators"
+    PRESELECT = "preselect", "Annotators, with the suggestion preselected"
+
+
+class AssignmentOrder(models.TextChoices):
+    """Which article the assigner hands out next."""
+
+    FAIR = "fair", "Fair: the least annotated articles first, in import order"
+    UNCERTAINTY = "uncertainty", "Uncertainty: the articles the model is least sure about first"
+
+
 class CorpusQuerySet(models.QuerySet["Corpus"]):
     def for_user(self, user: User | AnonymousUser) -> CorpusQuerySet:
         """The user's corpora, each with the user's `role` in it (from the same join)."""
@@ -245,6 +261,25 @@ class Corpus(models.Model):
         default=False,
         help_text="Whether an article counts as done only when every sentence has a stance.",
     )
+    # Model assistance (assisting.py).
+    suggestions = models.CharField(
+        max_length=20,
+        choices=SuggestionMode.choices,
+        default=SuggestionMode.OFF,
+        help_text="Who sees the model's suggested label while annotating.",
+    )
+    suggestion_control_share = models.FloatField(
+        default=0.2,
+        help_text="Share of sentences (0 to 1) whose suggestion is computed but hidden, as a "
+        "control for how much visible suggestions sway annotators.",
+    )
+    retrain_every = models.PositiveIntegerField(
+        default=0,
+        help_text="Train a new baseline model after this many new labels (0: only when asked).",
+    )
+    assignment_order = models.CharField(
+        max_length=20, choices=AssignmentOrder.choices, default=AssignmentOrder.FAIR
+    )
     # Bumped whenever choices or stance targets change (model save/delete, SchemaQuerySet's
     # bulk_create, and by hand after bulk update/delete), so exports say which schema they used
     # and the workspace's cached schema is replaced. A data migration that edits them must bump
@@ -261,6 +296,17 @@ class Corpus(models.Model):
             models.CheckConstraint(
                 condition=Q(annotators_per_article__gte=1),
                 name="corpus_needs_at_least_one_annotator",
+            ),
+            models.CheckConstraint(
+                condition=Q(suggestions__in=SuggestionMode.values), name="corpus_suggestions_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(suggestion_control_share__gte=0, suggestion_control_share__lte=1),
+                name="corpus_suggestion_control_share",
+            ),
+            models.CheckConstraint(
+                condition=Q(assignment_order__in=AssignmentOrder.values),
+                name="corpus_assignment_order_valid",
             ),
             # Guidelines render on every article page; the renderer also cuts longer text.
             models.CheckConstraint(
@@ -656,6 +702,16 @@ class Annotation(models.Model):
     seconds_spent = models.FloatField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # What the model suggested when this label was saved (assisting.py): None when no
+    # suggestion was computed, True when it was shown, False when it was hidden as a control
+    # (`assisting.suggestion_is_hidden`). The statistics page compares agreement with the two.
+    suggestion_visible = models.BooleanField(null=True, blank=True)
+    suggested_choice = models.ForeignKey(
+        LabelChoice, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    suggestion_model = models.ForeignKey(
+        "ModelVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["sentence", "annotator", "layer", "target"]
@@ -1452,3 +1508,210 @@ class ArticleSplit(models.Model):
 
     def __str__(self) -> str:
         return f"Article {self.article_id}: {self.split}"
+
+
+# --- Model assistance (annotator/assisting.py, annotator/modelling.py) --------------------------
+
+
+class ModelKind(models.TextChoices):
+    TRAINED = "trained", "Trained here"
+    EXTERNAL = "external", "External"
+
+
+class ModelStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class LabelSource(models.TextChoices):
+    GOLD = "gold", "Confirmed gold labels"
+    MAJORITY = "majority", "Majority of annotators' labels"
+
+
+# The name trained model versions go by (external ones carry the name they were posted with).
+BASELINE_MODEL_NAME = "baseline"
+
+
+class ModelVersionQuerySet(models.QuerySet["ModelVersion"]):
+    def for_layer(self, corpus: Corpus, layer: str, target: StanceTarget | None) -> QuerySet:
+        return self.filter(corpus=corpus, layer=layer, target=target)
+
+    def trained(self) -> ModelVersionQuerySet:
+        return self.filter(kind=ModelKind.TRAINED)
+
+    def done(self) -> ModelVersionQuerySet:
+        return self.filter(status=ModelStatus.DONE)
+
+    def current(
+        self, corpus: Corpus, layer: str, target: StanceTarget | None
+    ) -> ModelVersion | None:
+        """The newest finished trained version of a corpus's layer (and target), or None."""
+        return self.trained().done().for_layer(corpus, layer, target).order_by("-number").first()
+
+
+class ModelVersion(models.Model):
+    """One model of one layer (and stance target) of a corpus, with what it predicted.
+
+    A trained version (`kind` trained, `name` "baseline", `version` its `number`) is fitted by
+    the background worker on the corpus's labels (`assisting.train_model_version`): `data`
+    describes the training snapshot, `parameters` the settings, `scores` the evaluation,
+    `model_bytes` the fitted model (`modelling.TrainedModel.to_bytes`). An external version
+    is the name and version that predictions posted through the API or imported carried.
+    """
+
+    corpus = models.ForeignKey(Corpus, on_delete=models.CASCADE, related_name="model_versions")
+    layer = models.CharField(max_length=20, choices=Layer.choices)
+    target = models.ForeignKey(
+        StanceTarget,
+        on_delete=models.CASCADE,
+        related_name="model_versions",
+        null=True,
+        blank=True,
+    )
+    kind = models.CharField(max_length=20, choices=ModelKind.choices, default=ModelKind.TRAINED)
+    name = models.CharField(max_length=100, default=BASELINE_MODEL_NAME)
+    version = models.CharField(max_length=100)
+    # Trained versions count 1, 2, 3 ... per corpus, layer and target; None for external ones.
+    number = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=ModelStatus.choices, default=ModelStatus.QUEUED
+    )
+    label_source = models.CharField(max_length=20, choices=LabelSource.choices, blank=True)
+    # The training snapshot: label counts per class, sentences, articles, label source and a
+    # hash of the sentence ids, so two versions trained on the same data can be told apart.
+    data = models.JSONField(default=dict, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    # modelling.Evaluation.to_dict(), or modelling.Readiness.to_dict() under "readiness" when
+    # there was too little data.
+    scores = models.JSONField(default=dict, blank=True)
+    model_bytes = models.BinaryField(null=True, blank=True)
+    # The corpus's label count when this version was asked for: `retrain_every` counts new
+    # labels from it.
+    labels_seen = models.PositiveIntegerField(default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    objects = ModelVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["corpus", "layer", "target", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["corpus", "layer", "name", "version"],
+                condition=Q(target__isnull=True),
+                name="model_version_unique_claim_type",
+            ),
+            models.UniqueConstraint(
+                fields=["corpus", "layer", "target", "name", "version"],
+                condition=Q(target__isnull=False),
+                name="model_version_unique_stance",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(layer=Layer.CLAIM_TYPE, target__isnull=True)
+                    | Q(layer=Layer.STANCE, target__isnull=False)
+                ),
+                name="model_version_target_matches_layer",
+            ),
+            models.CheckConstraint(
+                condition=Q(layer__in=Layer.values), name="model_version_layer_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ModelKind.values), name="model_version_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ModelStatus.values), name="model_version_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(label_source__in=[*LabelSource.values, ""]),
+                name="model_version_label_source_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=ModelKind.EXTERNAL) | Q(number__isnull=False),
+                name="model_version_trained_has_number",
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="model_version_name_not_empty"),
+        ]
+        indexes = [
+            # The current trained version of a layer (ModelVersionQuerySet.current).
+            models.Index(
+                fields=["corpus", "layer", "target", "kind", "status", "number"],
+                name="model_version_current",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version} ({self.layer}) in corpus {self.corpus_id}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ModelStatus.DONE, ModelStatus.FAILED)
+
+
+class PredictionQuerySet(models.QuerySet["Prediction"]):
+    def for_layer(self, layer: str, target: StanceTarget | int | None) -> PredictionQuerySet:
+        return self.filter(layer=layer, target=target)
+
+
+class Prediction(models.Model):
+    """A model version's label for one sentence (for one layer and target), with its score.
+
+    `layer` and `target` repeat the model version's, so a sentence's predictions are read from
+    one index without a join. `probabilities` maps each label value to its probability (when
+    the model gave them); `held_out_probabilities` does the same for a trained version's
+    out-of-fold prediction of a labelled sentence (predicted by the fold model that did not see
+    its article), which `assisting.label_issues` checks labels against.
+    """
+
+    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="predictions")
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="predictions"
+    )
+    layer = models.CharField(max_length=20, choices=Layer.choices)
+    target = models.ForeignKey(
+        StanceTarget, on_delete=models.CASCADE, related_name="predictions", null=True, blank=True
+    )
+    choice = models.ForeignKey(LabelChoice, on_delete=models.CASCADE, related_name="predictions")
+    score = models.FloatField(help_text="Probability (0 to 1) the model gives its label.")
+    probabilities = models.JSONField(null=True, blank=True)
+    held_out_probabilities = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = PredictionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["model_version", "sentence"]
+        constraints = [
+            # Also the index that lists one version's predictions (API, exports, label issues).
+            models.UniqueConstraint(
+                fields=["model_version", "sentence"], name="prediction_unique_sentence"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=0, score__lte=1), name="prediction_score_probability"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(layer=Layer.CLAIM_TYPE, target__isnull=True)
+                    | Q(layer=Layer.STANCE, target__isnull=False)
+                ),
+                name="prediction_target_matches_layer",
+            ),
+        ]
+        indexes = [
+            # A sentence's predictions on the article and curation pages (suggestions).
+            models.Index(fields=["sentence", "layer", "target"], name="prediction_sentence_layer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Prediction {self.layer} on sentence {self.sentence_id} by {self.model_version_id}"
