@@ -286,3 +286,12 @@ class _ProgressReporter:
                         return  # progress is a courtesy; the import itself carries on
         finally:
             connections.close_all()
+
+
+@task()
+def train_model(version_id: int) -> dict[str, object]:
+    """Train a queued ModelVersion (assisting.train_model_version): store its model, scores and
+    a prediction per sentence; the version row ends done or failed, with the reason."""
+    from annotator.assisting import train_model_version
+
+    return {"status": train_model_version(version_id)}

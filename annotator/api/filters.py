@@ -22,6 +22,8 @@ from annotator.models import (
     GoldMethod,
     Layer,
     Membership,
+    ModelKind,
+    Prediction,
     Role,
     Sentence,
 )
@@ -145,3 +147,40 @@ class GoldLabelFilter(django_filters.FilterSet):
             "method",
             "updated_since",
         ]
+
+
+class PredictionFilter(django_filters.FilterSet):
+    corpus = django_filters.CharFilter(
+        field_name="model_version__corpus__slug", help_text="Corpus slug."
+    )
+    article = django_filters.NumberFilter(field_name="sentence__article_id")
+    sentence = django_filters.NumberFilter(field_name="sentence_id")
+    layer = django_filters.ChoiceFilter(choices=Layer.choices)
+    target = django_filters.CharFilter(field_name="target__slug", help_text="Stance target slug.")
+    model = django_filters.CharFilter(
+        method="filter_model", help_text="Model name, or name:version for one version."
+    )
+    model_version = django_filters.NumberFilter(
+        field_name="model_version_id", help_text="Model version id."
+    )
+    kind = django_filters.ChoiceFilter(field_name="model_version__kind", choices=ModelKind.choices)
+    label = django_filters.CharFilter(field_name="choice__value", help_text="Label value.")
+
+    class Meta:
+        model = Prediction
+        fields = [
+            "corpus",
+            "article",
+            "sentence",
+            "layer",
+            "target",
+            "model",
+            "model_version",
+            "kind",
+            "label",
+        ]
+
+    def filter_model(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        from annotator.assisting import model_name_filter
+
+        return queryset.filter(model_name_filter(value))

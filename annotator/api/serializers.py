@@ -23,6 +23,7 @@ from annotator.models import (
     LabelChoice,
     Layer,
     Membership,
+    Prediction,
     Role,
     Sentence,
     StanceTarget,
@@ -418,3 +419,84 @@ class ApiTokenSerializer(serializers.ModelSerializer):
         model = ApiToken
         fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
         read_only_fields = fields
+
+
+# --- Predictions (model assistance, annotator/assisting.py) ------------------------------------
+
+
+class PredictionSerializer(serializers.ModelSerializer):
+    article = serializers.IntegerField(source="sentence.article_id", read_only=True)
+    target = serializers.CharField(source="target.slug", read_only=True, allow_null=True)
+    label = serializers.CharField(source="choice.value", read_only=True)
+    model = serializers.CharField(source="model_version.name", read_only=True)
+    model_version = serializers.CharField(source="model_version.version", read_only=True)
+    model_version_id = serializers.IntegerField(read_only=True)
+    kind = serializers.CharField(source="model_version.kind", read_only=True)
+    probabilities = serializers.DictField(
+        child=serializers.FloatField(), allow_null=True, read_only=True
+    )
+
+    class Meta:
+        model = Prediction
+        fields = [
+            "id",
+            "sentence",
+            "article",
+            "layer",
+            "target",
+            "label",
+            "score",
+            "probabilities",
+            "model",
+            "model_version",
+            "model_version_id",
+            "kind",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class PredictionRecordSerializer(serializers.Serializer):
+    """One prediction as posted (documentation: `assisting.import_predictions` checks them)."""
+
+    sentence = serializers.IntegerField(
+        required=False, help_text="Sentence id; or give article and sentence_index."
+    )
+    article = serializers.CharField(required=False, help_text="The article's external id.")
+    sentence_index = serializers.IntegerField(
+        required=False, min_value=0, help_text="The sentence's position in its article, from 0."
+    )
+    layer = serializers.ChoiceField(choices=Layer.choices)
+    target = serializers.CharField(
+        required=False, allow_null=True, help_text="Stance target slug (stance only)."
+    )
+    label = serializers.CharField(help_text="A label value of the layer.")
+    score = serializers.FloatField(min_value=0, max_value=1, help_text="Probability of label.")
+    probabilities = serializers.DictField(
+        child=serializers.FloatField(min_value=0, max_value=1),
+        required=False,
+        help_text="Probability of each label value (optional).",
+    )
+    model = serializers.CharField(max_length=100, help_text="Model name.")
+    model_version = serializers.CharField(max_length=100, help_text="Model version.")
+
+
+class PredictionBatchInputSerializer(serializers.Serializer):
+    corpus = serializers.SlugField()
+    predictions = serializers.ListField(
+        child=serializers.DictField(),
+        min_length=1,
+        max_length=10_000,
+        help_text="Prediction records (see PredictionRecord); all are stored or none.",
+    )
+
+
+class PredictionImportInputSerializer(serializers.Serializer):
+    corpus = serializers.SlugField()
+    file = serializers.FileField(help_text="JSONL, one prediction record per line.")
+
+
+class PredictionImportResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    model_versions = serializers.ListField(child=serializers.DictField())

@@ -16,6 +16,7 @@ router.register("articles", views.ArticleViewSet, basename="article")
 router.register("sentences", views.SentenceViewSet, basename="sentence")
 router.register("annotations", views.AnnotationViewSet, basename="annotation")
 router.register("gold-labels", views.GoldLabelViewSet, basename="gold-label")
+router.register("predictions", views.PredictionViewSet, basename="prediction")
 # Dataset releases (issue 14), under their corpus.
 router.register(
     r"corpora/(?P<slug>[-a-zA-Z0-9_]+)/releases", releases.ReleaseViewSet, basename="release"

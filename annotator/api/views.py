@@ -35,6 +35,7 @@ from annotator.api.filters import (
     ArticleFilter,
     GoldLabelFilter,
     MembershipFilter,
+    PredictionFilter,
     SentenceFilter,
 )
 from annotator.api.permissions import (
@@ -63,6 +64,7 @@ from annotator.models import (
     LabelChoice,
     Layer,
     Membership,
+    Prediction,
     Role,
     Sentence,
     StanceTarget,
@@ -566,3 +568,98 @@ class GoldLabelViewSet(viewsets.ReadOnlyModelViewSet):
         return GoldLabel.objects.filter(sentence__article__corpus__in=reviewed).select_related(
             "sentence", "choice", "decided_by"
         )
+
+
+# --- Predictions (model assistance) -----------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Predictions of models (managers and curators)"),
+    retrieve=extend_schema(summary="One prediction"),
+    create=extend_schema(
+        summary="Store external predictions (managers and curators); all or none",
+        description=(
+            "Body: {corpus, predictions: [record, ...]}. Each record names its sentence by "
+            "`sentence` (id) or by `article` (external id) and `sentence_index` (from 0), and "
+            "gives layer, target (stance target slug, stance only), label, score (0 to 1), "
+            "optional probabilities {label: p}, model and model_version. A record for a "
+            "sentence that already has a prediction of that model version replaces it. Any bad "
+            "record makes a 400 naming each one as `fields['predictions[i]']` (from 0) with "
+            "'field: reason' messages, and nothing is stored."
+        ),
+        request=s.PredictionBatchInputSerializer,
+        responses={201: s.PredictionImportResultSerializer},
+    ),
+)
+class PredictionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    lookup_value_regex = "[0-9]+"
+    queryset = Prediction.objects.none()  # for the schema; requests use get_queryset()
+    serializer_class = s.PredictionSerializer
+    filterset_class = PredictionFilter
+
+    def get_queryset(self) -> QuerySet[Prediction]:
+        reviewed = corpus_ids_with_role(self.request.user, Role.REVIEWERS)
+        return Prediction.objects.filter(model_version__corpus__in=reviewed).select_related(
+            "sentence", "model_version", "target", "choice"
+        )
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        from annotator.assisting import PredictionRecord
+
+        data = s.PredictionBatchInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        corpus = member_corpus(request.user, data.validated_data["corpus"], roles=Role.REVIEWERS)
+        records = [
+            PredictionRecord(data=record, line=number, source="predictions")
+            for number, record in enumerate(data.validated_data["predictions"])
+        ]
+        result = _import_predictions(corpus, records, key=lambda p: f"predictions[{p.line}]")
+        return Response(
+            s.PredictionImportResultSerializer(result).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary="Bulk import external predictions from a JSONL file; all lines or none",
+        description=(
+            "One prediction record per line (see POST /predictions/). Any bad line makes a 400 "
+            "listing every bad line as `fields['line N']` with 'field: reason' messages, and "
+            "nothing is stored."
+        ),
+        request={"multipart/form-data": s.PredictionImportInputSerializer},
+        responses={200: s.PredictionImportResultSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
+    def import_file(self, request: Request) -> Response:
+        from annotator.assisting import read_jsonl
+
+        data = s.PredictionImportInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        corpus = member_corpus(request.user, data.validated_data["corpus"], roles=Role.REVIEWERS)
+        upload = data.validated_data["file"]
+        if upload.size > settings.IMPORT_MAX_FILE_BYTES:
+            raise ValidationError(
+                {"file": [f"Larger than {settings.IMPORT_MAX_FILE_BYTES} bytes."]}
+            )
+        lines = upload.read().splitlines()
+        if len(lines) > MAX_IMPORT_LINES:
+            raise ValidationError({"file": [f"More than {MAX_IMPORT_LINES} lines."]})
+        records = read_jsonl(lines, source=upload.name or "upload")
+        result = _import_predictions(corpus, records, key=lambda p: f"line {p.line}")
+        return Response(s.PredictionImportResultSerializer(result).data)
+
+
+def _import_predictions(corpus: Corpus, records: Any, *, key: Any) -> dict[str, Any]:
+    from annotator.assisting import PredictionsRejected, import_predictions
+
+    try:
+        return import_predictions(corpus=corpus, records=records).to_dict()
+    except PredictionsRejected as rejected:
+        errors: dict[str, list[str]] = {}
+        for problem in rejected.problems:
+            errors.setdefault(key(problem), []).append(f"{problem.field}: {problem.reason}")
+        raise ValidationError(errors) from None

@@ -1,0 +1,999 @@
+"""Model assistance, the Django half: training baseline models from a corpus's labels, storing
+what they predict, external predictions, labels that look wrong, hidden control suggestions and
+how much visible suggestions sway annotators.
+
+The computation is `annotator.modelling` (no Django); this module turns rows into its plain
+inputs and its answers into rows. Every entry point calls the functions here:
+
+- `request_training(corpus=, unit=, requested_by=)`: the statistics page's button, the
+  `retrain_every` trigger (`retrain_if_due`, on article finish) and `manage.py train_model` queue
+  a ModelVersion; the background task `annotator.tasks.train_model` runs
+  `train_model_version`, which stores the fitted model, its evaluation and a Prediction per
+  sentence of the corpus (with out-of-fold probabilities for the labelled ones).
+- `import_predictions(corpus=, records=, ...)`: the API (single and bulk JSONL), and
+  `manage.py import_predictions`: all or nothing, every bad line reported.
+- `label_issues(corpus, layer, target)`: gold labels and individual annotations that the
+  current model's out-of-fold probabilities say look wrong (confident learning).
+- `suggestion_is_hidden(sentence_id, corpus)`: whether a sentence's suggestion is a hidden
+  control, deterministic per corpus and sentence.
+- `anchoring_statistics(corpus)`: agreement with visible against hidden suggestions per layer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from django.db import connection, transaction
+from django.db.models import Max, Q, Sum
+from django.utils import timezone
+
+from annotator import modelling
+from annotator.curating import Unit
+from annotator.models import (
+    BASELINE_MODEL_NAME,
+    Annotation,
+    Article,
+    ArticleStats,
+    Corpus,
+    GoldLabel,
+    LabelChoice,
+    LabelSource,
+    Layer,
+    ModelKind,
+    ModelStatus,
+    ModelVersion,
+    Prediction,
+    Sentence,
+    StanceTarget,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+logger = logging.getLogger(__name__)
+
+# A queued or running version older than this is taken for lost (its worker died): asking again
+# queues a new one instead of waiting for it.
+STALE_TRAINING = timedelta(hours=2)
+# Rows written per COPY / bulk_create batch when storing predictions.
+PREDICTION_BATCH = 5000
+# Probabilities are stored rounded: four decimals are more than any page shows.
+PROBABILITY_DECIMALS = 4
+
+
+def units_of(corpus: Corpus) -> list[Unit]:
+    """Every layer a model is trained for: claim type, then stance for each target in order."""
+    return [Unit(layer=Layer.CLAIM_TYPE, target=None)] + [
+        Unit(layer=Layer.STANCE, target=target) for target in corpus.stance_targets.all()
+    ]
+
+
+def choices_of(corpus: Corpus, layer: str) -> list[LabelChoice]:
+    """The layer's choices in schema order: the model's classes, in this order."""
+    return list(corpus.choices.filter(layer=layer).order_by("order", "id"))
+
+
+def _kind_words(unit: Unit) -> str:
+    return "claim types" if unit.layer == Layer.CLAIM_TYPE else "stances"
+
+
+# --- training data -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainingLabels:
+    """One label per sentence that has one: confirmed gold, else its annotators' strict majority.
+
+    `labels` map sentence ids to choice ids; `from_gold` holds the ids whose label is gold.
+    A sentence whose annotators tie has no label (nothing to learn from it yet).
+    """
+
+    labels: dict[int, int]
+    from_gold: frozenset[int]
+
+    @property
+    def source(self) -> str:
+        if self.labels and len(self.from_gold) == len(self.labels):
+            return LabelSource.GOLD
+        return LabelSource.MAJORITY
+
+
+def training_labels(unit: Unit, choices: list[LabelChoice]) -> TrainingLabels:
+    """Two queries, scoped to the corpus by its own choice ids (as statistics.read_ratings)."""
+    choice_ids = [c.pk for c in choices]
+    gold = dict(
+        GoldLabel.objects.filter(
+            layer=unit.layer, target=unit.target, choice_id__in=choice_ids, confirmed=True
+        )
+        .order_by()
+        .values_list("sentence_id", "choice_id")
+    )
+    votes: defaultdict[int, Counter[int]] = defaultdict(Counter)
+    for sentence_id, choice_id in (
+        Annotation.objects.filter(layer=unit.layer, target=unit.target, choice_id__in=choice_ids)
+        .order_by()
+        .values_list("sentence_id", "choice_id")
+    ):
+        if sentence_id not in gold:
+            votes[sentence_id][choice_id] += 1
+    labels = dict(gold)
+    for sentence_id, counted in votes.items():
+        (choice_id, top), *_ = counted.most_common(1)
+        if 2 * top > sum(counted.values()):
+            labels[sentence_id] = choice_id
+    return TrainingLabels(labels=labels, from_gold=frozenset(gold))
+
+
+@dataclass(frozen=True)
+class CorpusSentences:
+    """Every sentence of a corpus as plain columns, in id order."""
+
+    ids: np.ndarray
+    article_ids: np.ndarray
+    texts: list[str]
+    positions: list[float]  # relative position in the article: 0 first .. 1 last
+
+    @classmethod
+    def read(cls, corpus: Corpus) -> CorpusSentences:
+        rows = list(
+            Sentence.objects.filter(article__corpus=corpus)
+            .order_by("id")
+            .values_list("id", "article_id", "ordinal", "text")
+        )
+        last: dict[int, int] = {}
+        for _, article_id, ordinal, _ in rows:
+            if ordinal > last.get(article_id, -1):
+                last[article_id] = ordinal
+        return cls(
+            ids=np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
+            article_ids=np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)),
+            texts=[r[3] for r in rows],
+            positions=[r[2] / last[r[1]] if last[r[1]] else 0.0 for r in rows],
+        )
+
+
+def readiness(corpus: Corpus, unit: Unit, choices: list[LabelChoice] | None = None):
+    """Whether the unit has enough labels to train on, and if not what is missing, in words."""
+    choices = choices if choices is not None else choices_of(corpus, unit.layer)
+    labels = training_labels(unit, choices)
+    index = {c.pk: i for i, c in enumerate(choices)}
+    article_of = dict(
+        Sentence.objects.filter(pk__in=list(labels.labels))
+        .order_by()
+        .values_list("id", "article_id")
+    )
+    return modelling.check_training_data(
+        [index[c] for c in labels.labels.values()],
+        [article_of[s] for s in labels.labels],
+        class_names=[c.name for c in choices],
+        kind=_kind_words(unit),
+    )
+
+
+# --- asking for a model --------------------------------------------------------------------------
+
+
+def _labels_in_corpus(corpus: Corpus) -> int:
+    """The corpus's label count as of the articles table's figures (counted on article finish),
+    which is what `retrain_every` counts new labels against: one indexed sum, no label scan."""
+    return ArticleStats.objects.filter(corpus=corpus).aggregate(n=Sum("labels"))["n"] or 0
+
+
+def request_training(
+    *, corpus: Corpus, unit: Unit, requested_by: AbstractBaseUser | None = None
+) -> ModelVersion:
+    """Queue a new trained version of the unit's model (or return the one already on its way)."""
+    from annotator.tasks import train_model  # tasks imports this module
+
+    with transaction.atomic():
+        # Lock the corpus row: two requests for the same corpus take numbers one after another.
+        Corpus.objects.select_for_update().filter(pk=corpus.pk).first()
+        versions = ModelVersion.objects.trained().for_layer(corpus, unit.layer, unit.target)
+        pending = (
+            versions.filter(
+                status__in=(ModelStatus.QUEUED, ModelStatus.RUNNING),
+                created_at__gte=timezone.now() - STALE_TRAINING,
+            )
+            .order_by("-number")
+            .first()
+        )
+        if pending is not None:
+            return pending
+        number = (versions.aggregate(n=Max("number"))["n"] or 0) + 1
+        version = ModelVersion.objects.create(
+            corpus=corpus,
+            layer=unit.layer,
+            target=unit.target,
+            kind=ModelKind.TRAINED,
+            name=BASELINE_MODEL_NAME,
+            version=str(number),
+            number=number,
+            labels_seen=_labels_in_corpus(corpus),
+            requested_by=requested_by,
+        )
+        train_model.enqueue(version.pk)
+    version.refresh_from_db()
+    return version
+
+
+def request_training_all(
+    *, corpus: Corpus, requested_by: AbstractBaseUser | None = None
+) -> list[ModelVersion]:
+    """A new version of every layer's model (claim type, stance per target)."""
+    return [
+        request_training(corpus=corpus, unit=unit, requested_by=requested_by)
+        for unit in units_of(corpus)
+    ]
+
+
+def retrain_if_due(corpus: Corpus) -> list[ModelVersion]:
+    """After an article is finished: queue new versions once `retrain_every` labels were added
+    since the newest trained version was asked for. No query when the corpus never retrains."""
+    if not corpus.retrain_every:
+        return []
+    seen = ModelVersion.objects.trained().filter(corpus=corpus).aggregate(n=Max("labels_seen"))["n"]
+    labels = _labels_in_corpus(corpus)
+    if labels - (seen or 0) < corpus.retrain_every:
+        return []
+    return request_training_all(corpus=corpus)
+
+
+# --- training (the background task's body) ---------------------------------------------------
+
+
+def train_model_version(version_id: int, *, settings: modelling.ModelSettings | None = None) -> str:
+    """Train a queued ModelVersion and store its model, scores and predictions; the status it
+    ended in. Too little data ends it failed, with the readiness in `scores["readiness"]`."""
+    claimed = ModelVersion.objects.filter(pk=version_id, status=ModelStatus.QUEUED).update(
+        status=ModelStatus.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return "skipped"
+    version = ModelVersion.objects.select_related("corpus", "target").get(pk=version_id)
+    try:
+        status = _train(version, settings or modelling.ModelSettings())
+    except Exception as exc:
+        logger.exception("Training model version %s failed", version_id)
+        ModelVersion.objects.filter(pk=version_id).update(
+            status=ModelStatus.FAILED, error=f"Training stopped: {exc}", finished_at=timezone.now()
+        )
+        raise
+    return status
+
+
+def _train(version: ModelVersion, settings: modelling.ModelSettings) -> str:
+    corpus = version.corpus
+    unit = Unit(layer=version.layer, target=version.target)
+    choices = choices_of(corpus, unit.layer)
+    index = {c.pk: i for i, c in enumerate(choices)}
+    labels = training_labels(unit, choices)
+    sentences = CorpusSentences.read(corpus)
+    row_of = {int(s): i for i, s in enumerate(sentences.ids)}
+    labelled = sorted(s for s in labels.labels if s in row_of)
+    rows = np.array([row_of[s] for s in labelled], dtype=np.int64)
+    y = [index[labels.labels[s]] for s in labelled]
+    groups = sentences.article_ids[rows].tolist() if len(rows) else []
+    counts = Counter(choices[i].value for i in y)
+    data = {
+        "sentences": len(labelled),
+        "articles": len(set(groups)),
+        "corpus_sentences": len(sentences.ids),
+        "class_counts": {c.value: counts.get(c.value, 0) for c in choices},
+        "label_source": {
+            "gold": sum(1 for s in labelled if s in labels.from_gold),
+            "majority": sum(1 for s in labelled if s not in labels.from_gold),
+        },
+        "sentence_ids_sha256": hashlib.sha256(
+            ",".join(f"{s}:{labels.labels[s]}" for s in labelled).encode()
+        ).hexdigest(),
+        "schema_version": corpus.schema_version,
+    }
+    common = {
+        "data": data,
+        "label_source": labels.source,
+        "parameters": settings.to_dict(),
+    }
+    try:
+        result = modelling.train(
+            [sentences.texts[r] for r in rows],
+            y,
+            groups,
+            class_names=[c.value for c in choices],
+            positions=[sentences.positions[r] for r in rows],
+            settings=settings,
+        )
+    except modelling.NotEnoughData as missing:
+        readiness = modelling.check_training_data(
+            y, groups, class_names=[c.name for c in choices], kind=_kind_words(unit)
+        )
+        ModelVersion.objects.filter(pk=version.pk).update(
+            **common,
+            status=ModelStatus.FAILED,
+            scores={"readiness": readiness.to_dict()},
+            error=str(missing),
+            finished_at=timezone.now(),
+        )
+        return ModelStatus.FAILED
+    probabilities = result.model.predict_proba(sentences.texts, positions=sentences.positions)
+    held_out = dict(zip(rows.tolist(), result.out_of_fold, strict=True))
+    with transaction.atomic():
+        _store_trained_predictions(version, choices, sentences, probabilities, held_out)
+        # Older trained versions keep their row (scores, what annotations saw) but not their
+        # predictions: one full set per layer is enough, and each set is a row per sentence.
+        Prediction.objects.filter(
+            model_version__in=ModelVersion.objects.trained()
+            .for_layer(corpus, unit.layer, unit.target)
+            .exclude(pk=version.pk)
+            .filter(number__lt=version.number)
+        )._raw_delete(connection.alias)
+        ModelVersion.objects.filter(pk=version.pk).update(
+            **common,
+            status=ModelStatus.DONE,
+            scores=result.evaluation.to_dict(),
+            model_bytes=result.model.to_bytes(),
+            finished_at=timezone.now(),
+        )
+    return ModelStatus.DONE
+
+
+def _distribution(values: list[str], row: np.ndarray) -> dict[str, float]:
+    return {v: round(float(p), PROBABILITY_DECIMALS) for v, p in zip(values, row, strict=True)}
+
+
+def _store_trained_predictions(
+    version: ModelVersion,
+    choices: list[LabelChoice],
+    sentences: CorpusSentences,
+    probabilities: np.ndarray,
+    held_out: Mapping[int, np.ndarray],
+) -> None:
+    values = [c.value for c in choices]
+    choice_ids = [c.pk for c in choices]
+    best = probabilities.argmax(axis=1) if len(probabilities) else np.zeros(0, dtype=np.int64)
+    now = timezone.now()
+
+    def rows() -> Iterator[tuple]:
+        for i, sentence_id in enumerate(sentences.ids.tolist()):
+            k = int(best[i])
+            out_of_fold = held_out.get(i)
+            yield (
+                sentence_id,
+                choice_ids[k],
+                round(float(probabilities[i, k]), 6),
+                _distribution(values, probabilities[i]),
+                None if out_of_fold is None else _distribution(values, out_of_fold),
+            )
+
+    write_predictions(version, rows(), created_at=now)
+
+
+def write_predictions(
+    version: ModelVersion, rows: Iterable[tuple], *, created_at: Any = None
+) -> int:
+    """Insert (sentence id, choice id, score, probabilities | None, held out | None) rows for a
+    version, fast: COPY on PostgreSQL, bulk_create elsewhere. The caller checked every value."""
+    created_at = created_at or timezone.now()
+    written = 0
+    batch: list[tuple] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= PREDICTION_BATCH:
+            written += _write_batch(version, batch, created_at)
+            batch = []
+    if batch:
+        written += _write_batch(version, batch, created_at)
+    return written
+
+
+def _write_batch(version: ModelVersion, batch: list[tuple], created_at: Any) -> int:
+    target = version.target_id
+    if connection.vendor == "postgresql":
+        buffer = io.StringIO()
+        stamp = created_at.isoformat()
+        target_text = "\\N" if target is None else str(target)
+        for sentence_id, choice_id, score, probabilities, held_out in batch:
+            buffer.write(
+                f"{sentence_id}\t{version.pk}\t{version.layer}\t{target_text}\t{choice_id}\t"
+                f"{score!r}\t{_copy_json(probabilities)}\t{_copy_json(held_out)}\t{stamp}\n"
+            )
+        buffer.seek(0)
+        with connection.cursor() as cursor:
+            cursor.copy_expert(
+                f"COPY {Prediction._meta.db_table} (sentence_id, model_version_id, layer, "
+                "target_id, choice_id, score, probabilities, held_out_probabilities, created_at) "
+                "FROM STDIN",
+                buffer,
+            )
+        return len(batch)
+    Prediction.objects.bulk_create(
+        Prediction(
+            sentence_id=sentence_id,
+            model_version_id=version.pk,
+            layer=version.layer,
+            target_id=target,
+            choice_id=choice_id,
+            score=score,
+            probabilities=probabilities,
+            held_out_probabilities=held_out,
+            created_at=created_at,
+        )
+        for sentence_id, choice_id, score, probabilities, held_out in batch
+    )
+    return len(batch)
+
+
+def _copy_json(value: object) -> str:
+    """A JSON value as a field of COPY's text format (backslashes, tabs and newlines escaped)."""
+    if value is None:
+        return "\\N"
+    text = json.dumps(value, separators=(",", ":"))
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+# --- the models on the statistics page -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayerModel:
+    """What the statistics page shows about one layer's model."""
+
+    unit: Unit
+    current: ModelVersion | None  # newest finished trained version
+    latest: ModelVersion | None  # newest trained version, whatever its status
+    readiness: modelling.Readiness
+    choices: list[LabelChoice] = field(default_factory=list)
+
+    @property
+    def confusion_rows(self) -> list[dict[str, Any]]:
+        """The current version's confusion matrix with the choice names, rows given labels."""
+        if self.current is None or "confusion" not in self.current.scores:
+            return []
+        names = [c.name for c in self.choices]
+        return [
+            {"given": name, "counts": row}
+            for name, row in zip(names, self.current.scores["confusion"], strict=False)
+        ]
+
+    @property
+    def in_progress(self) -> bool:
+        return self.latest is not None and self.latest.status in (
+            ModelStatus.QUEUED,
+            ModelStatus.RUNNING,
+        )
+
+
+def layer_models(corpus: Corpus) -> list[LayerModel]:
+    """Each unit's current and latest trained version and whether it has data enough to train."""
+    versions = list(
+        ModelVersion.objects.trained()
+        .filter(corpus=corpus)
+        .defer("model_bytes")
+        .order_by("-number")
+    )
+    answer = []
+    for unit in units_of(corpus):
+        target_id = unit.target.pk if unit.target is not None else None
+        mine = [v for v in versions if v.layer == unit.layer and v.target_id == target_id]
+        choices = choices_of(corpus, unit.layer)
+        answer.append(
+            LayerModel(
+                unit=unit,
+                current=next((v for v in mine if v.status == ModelStatus.DONE), None),
+                latest=mine[0] if mine else None,
+                readiness=readiness(corpus, unit, choices),
+                choices=choices,
+            )
+        )
+    return answer
+
+
+# --- labels that look wrong ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SuspectLabel:
+    """A label the current model confidently disagrees with (modelling.find_label_issues)."""
+
+    sentence_id: int
+    source: str  # "gold" or "annotation"
+    annotator_id: int | None  # whose annotation; None for gold
+    given: str  # choice value
+    suggested: str  # the model's confident guess
+    self_confidence: float  # held-out probability of the given label
+    suggested_probability: float
+    margin: float
+    model_version_id: int
+
+
+def label_issues(corpus: Corpus, layer: str, target: StanceTarget | None) -> list[SuspectLabel]:
+    """Gold labels and individual annotations that look wrong, least plausible first.
+
+    Checked against the current trained version's out-of-fold probabilities (each sentence
+    predicted by the fold model that never saw its article), with per-class thresholds from the
+    labels the model was trained on (gold, else majority), as confident learning prescribes.
+    Empty when there is no trained version yet.
+    """
+    unit = Unit(layer=layer, target=target)
+    version = ModelVersion.objects.current(corpus, layer, target)
+    if version is None:
+        return []
+    choices = choices_of(corpus, layer)
+    values = [c.value for c in choices]
+    index_of_choice = {c.pk: i for i, c in enumerate(choices)}
+    held_out = {
+        sentence_id: [distribution.get(v, 0.0) for v in values]
+        for sentence_id, distribution in Prediction.objects.filter(
+            model_version=version, held_out_probabilities__isnull=False
+        )
+        .order_by()
+        .values_list("sentence_id", "held_out_probabilities")
+    }
+    if not held_out:
+        return []
+    # Stored rounded: scale each row back to a sum of exactly 1.
+    for sentence_id, row in held_out.items():
+        total = sum(row)
+        held_out[sentence_id] = [p / total for p in row] if total > 0 else row
+    reference = training_labels(unit, choices)
+    known = [s for s in reference.labels if s in held_out]
+    if not known:
+        return []
+    thresholds = modelling.confident_thresholds(
+        [index_of_choice[reference.labels[s]] for s in known],
+        np.array([held_out[s] for s in known]),
+    )
+
+    def check(rows: list[tuple[int, int | None, int]], source: str) -> list[SuspectLabel]:
+        rows = [r for r in rows if r[0] in held_out]
+        if not rows:
+            return []
+        issues = modelling.find_label_issues(
+            [index_of_choice[c] for _, _, c in rows],
+            np.array([held_out[s] for s, _, _ in rows]),
+            thresholds=thresholds,
+        )
+        return [
+            SuspectLabel(
+                sentence_id=rows[issue.index][0],
+                source=source,
+                annotator_id=rows[issue.index][1],
+                given=values[issue.given],
+                suggested=values[issue.suggested],
+                self_confidence=issue.self_confidence,
+                suggested_probability=issue.suggested_probability,
+                margin=issue.margin,
+                model_version_id=version.pk,
+            )
+            for issue in issues
+        ]
+
+    choice_ids = [c.pk for c in choices]
+    gold = [
+        (s, None, c)
+        for s, c in GoldLabel.objects.filter(
+            layer=layer, target=target, choice_id__in=choice_ids, confirmed=True
+        )
+        .order_by()
+        .values_list("sentence_id", "choice_id")
+    ]
+    annotations = list(
+        Annotation.objects.filter(layer=layer, target=target, choice_id__in=choice_ids)
+        .order_by()
+        .values_list("sentence_id", "annotator_id", "choice_id")
+    )
+    found = check(gold, "gold") + check(annotations, "annotation")
+    return sorted(found, key=lambda i: (i.self_confidence, i.margin, i.sentence_id))
+
+
+# --- hidden control suggestions and anchoring ----------------------------------------------------
+
+
+def suggestion_is_hidden(sentence_id: int, corpus: Corpus) -> bool:
+    """Whether this sentence's suggestions are computed but hidden, as the control group.
+
+    A hash of (corpus, sentence) read as a number in [0, 1) below the corpus's
+    `suggestion_control_share`: the same sentence is always in the same group (for every
+    annotator and layer, across requests and processes), about that share of sentences is, and
+    which ones cannot be guessed from ids or order.
+    """
+    share = corpus.suggestion_control_share
+    if share <= 0:
+        return False
+    if share >= 1:
+        return True
+    digest = hashlib.blake2b(f"{corpus.pk}:{sentence_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64 < share
+
+
+def anchoring_statistics(corpus: Corpus, *, confidence: float = 0.95) -> list[dict[str, Any]]:
+    """Per layer, how often annotators chose what a visible suggestion said, against how often
+    they chose what a hidden one would have said (modelling.anchoring_effect), with intervals.
+    One query; layers without a recorded suggestion are left out."""
+    targets = {t.pk: t for t in corpus.stance_targets.all()}
+    rows = (
+        Annotation.objects.filter(
+            choice__corpus=corpus, suggestion_visible__isnull=False, suggested_choice__isnull=False
+        )
+        .order_by()
+        .values_list("layer", "target_id", "suggestion_visible", "suggested_choice_id", "choice_id")
+    )
+    effects = modelling.anchoring_effect(
+        ((layer, target_id), visible, suggested, given)
+        for layer, target_id, visible, suggested, given in rows
+    )
+    order = {
+        (u.layer, u.target.pk if u.target else None): i for i, u in enumerate(units_of(corpus))
+    }
+    answer = []
+    for effect in sorted(effects, key=lambda e: order.get(e.layer, len(order))):
+        layer, target_id = effect.layer
+        label = (
+            Layer(layer).label
+            if target_id is None
+            else f"Stance: {targets[target_id].name}"
+            if target_id in targets
+            else "Stance"
+        )
+        answer.append({**effect.to_dict(), "layer": layer, "target_id": target_id, "label": label})
+    return answer
+
+
+# --- external predictions ------------------------------------------------------------------------
+
+
+MAX_MODEL_NAME = 100
+
+
+@dataclass(frozen=True)
+class PredictionProblem:
+    """Why one record was refused: where it was (line, for files) and which field."""
+
+    line: int
+    field: str
+    reason: str
+    source: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.source else f"line {self.line}"
+        return f"{where}: {self.field}: {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "line": self.line,
+            "field": self.field,
+            "reason": self.reason,
+        }
+
+
+class PredictionsRejected(ValueError):
+    """Some records were bad: nothing was imported; `problems` says where and why."""
+
+    def __init__(self, problems: list[PredictionProblem]) -> None:
+        shown = "; ".join(str(p) for p in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        super().__init__(f"{len(problems)} bad record(s), nothing imported: {shown}{more}")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class PredictionRecord:
+    """One external prediction as read from a request or a file, before it is checked."""
+
+    data: Mapping[str, Any]
+    line: int
+    source: str = ""
+
+
+@dataclass
+class ImportedPredictions:
+    created: int = 0
+    updated: int = 0
+    model_versions: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "model_versions": self.model_versions,
+        }
+
+
+def read_jsonl(lines: Iterable[bytes | str], *, source: str = "") -> Iterator[PredictionRecord]:
+    """Records of a JSONL file: one JSON object a line; a line that is not one is a record whose
+    data is None, which `import_predictions` reports with its line number."""
+    for number, raw in enumerate(lines, start=1):
+        text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+        if not text.strip():
+            continue
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            yield PredictionRecord(
+                data={"__error__": f"not JSON: {error.msg}"}, line=number, source=source
+            )
+            continue
+        if not isinstance(data, dict):
+            data = {"__error__": "not a JSON object"}
+        yield PredictionRecord(data=data, line=number, source=source)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    sentence_id: int
+    layer: str
+    target_id: int | None
+    choice_id: int
+    score: float
+    probabilities: dict[str, float] | None
+    model: tuple[str, str]
+
+
+def import_predictions(
+    *,
+    corpus: Corpus,
+    records: Iterable[PredictionRecord],
+    on_progress: Callable[[int], None] | None = None,
+) -> ImportedPredictions:
+    """Store external predictions, all or nothing; the one function the API (single and bulk),
+    the JSONL upload and `manage.py import_predictions` call.
+
+    A record names its sentence by `sentence` (id) or by `article` (external id) and
+    `sentence_index` (ordinal, from 0), and gives `layer`, `target` (a stance target's slug;
+    omitted or null for claim type), `label` (a choice value of the layer), `score` (0 to 1),
+    `model` and `model_version`, and optionally `probabilities` ({label: p}). Records of the same
+    model name and version go to one external ModelVersion per layer and target; a record for a
+    sentence that already has that version's prediction replaces it. Raises PredictionsRejected
+    with every bad record's line, field and reason, having written nothing.
+    """
+    records = list(records)
+    choices = {(c.layer, c.value): c.pk for c in corpus.choices.all()}
+    values_of_layer: defaultdict[str, set[str]] = defaultdict(set)
+    for layer, value in choices:
+        values_of_layer[layer].add(value)
+    targets = dict(corpus.stance_targets.values_list("slug", "pk"))
+    sentence_ids = {
+        int(r.data["sentence"])
+        for r in records
+        if isinstance(r.data.get("sentence"), int) and not isinstance(r.data.get("sentence"), bool)
+    }
+    known_ids = set(
+        Sentence.objects.filter(article__corpus=corpus, pk__in=sentence_ids).values_list(
+            "pk", flat=True
+        )
+    )
+    by_position: dict[tuple[str, int], int] = {}
+    external_ids = {str(r.data["article"]) for r in records if r.data.get("article") is not None}
+    if external_ids:
+        by_position = {
+            (external_id, ordinal): pk
+            for pk, external_id, ordinal in Sentence.objects.filter(
+                article__corpus=corpus, article__external_id__in=external_ids
+            ).values_list("pk", "article__external_id", "ordinal")
+        }
+        articles = set(
+            Article.objects.filter(corpus=corpus, external_id__in=external_ids).values_list(
+                "external_id", flat=True
+            )
+        )
+    else:
+        articles = set()
+
+    problems: list[PredictionProblem] = []
+    checked: list[_Checked] = []
+    for record in records:
+        result = _check(record, choices, values_of_layer, targets, known_ids, by_position, articles)
+        if isinstance(result, PredictionProblem):
+            problems.append(result)
+        else:
+            checked.append(result)
+    if problems:
+        raise PredictionsRejected(problems)
+    seen: dict[tuple[tuple[str, str], str, int | None, int], int] = {}
+    for position, item in enumerate(checked):
+        key = (item.model, item.layer, item.target_id, item.sentence_id)
+        if key in seen:
+            record = records[position]
+            problems.append(
+                PredictionProblem(
+                    record.line,
+                    "sentence",
+                    f"a second prediction of the same sentence by {item.model[0]} "
+                    f"{item.model[1]} (first at line {records[seen[key]].line})",
+                    record.source,
+                )
+            )
+        seen[key] = position
+    if problems:
+        raise PredictionsRejected(problems)
+
+    summary = ImportedPredictions()
+    with transaction.atomic():
+        grouped: defaultdict[tuple, list[_Checked]] = defaultdict(list)
+        for item in checked:
+            grouped[(item.model, item.layer, item.target_id)].append(item)
+        done = 0
+        for ((name, version_name), layer, target_id), items in grouped.items():
+            version = _external_version(corpus, name, version_name, layer, target_id)
+            existing = Prediction.objects.filter(
+                model_version=version, sentence_id__in=[i.sentence_id for i in items]
+            )
+            replaced = existing._raw_delete(connection.alias)
+            write_predictions(
+                version,
+                ((i.sentence_id, i.choice_id, i.score, i.probabilities, None) for i in items),
+            )
+            summary.created += len(items) - replaced
+            summary.updated += replaced
+            summary.model_versions.append(
+                {
+                    "id": version.pk,
+                    "name": name,
+                    "version": version_name,
+                    "layer": layer,
+                    "target": target_id,
+                    "predictions": len(items),
+                }
+            )
+            done += len(items)
+            if on_progress:
+                on_progress(done)
+    return summary
+
+
+def _external_version(
+    corpus: Corpus, name: str, version_name: str, layer: str, target_id: int | None
+) -> ModelVersion:
+    found = ModelVersion.objects.filter(
+        corpus=corpus, layer=layer, target_id=target_id, name=name, version=version_name
+    ).first()
+    if found is not None:
+        return found
+    return ModelVersion.objects.create(
+        corpus=corpus,
+        layer=layer,
+        target_id=target_id,
+        kind=ModelKind.EXTERNAL,
+        name=name,
+        version=version_name,
+        status=ModelStatus.DONE,
+        finished_at=timezone.now(),
+    )
+
+
+def _check(
+    record: PredictionRecord,
+    choices: Mapping[tuple[str, str], int],
+    values_of_layer: Mapping[str, set[str]],
+    targets: Mapping[str, int],
+    known_ids: set[int],
+    by_position: Mapping[tuple[str, int], int],
+    articles: set[str],
+) -> _Checked | PredictionProblem:
+    data = record.data
+
+    def problem(name: str, reason: str) -> PredictionProblem:
+        return PredictionProblem(record.line, name, reason, record.source)
+
+    if "__error__" in data:
+        return problem("line", data["__error__"])
+    unknown = set(data) - {
+        "sentence",
+        "article",
+        "sentence_index",
+        "layer",
+        "target",
+        "label",
+        "score",
+        "probabilities",
+        "model",
+        "model_version",
+    }
+    if unknown:
+        return problem(sorted(unknown)[0], "unknown field")
+    # The sentence.
+    sentence = data.get("sentence")
+    if sentence is not None:
+        if not isinstance(sentence, int) or isinstance(sentence, bool):
+            return problem("sentence", f"must be a sentence id (a whole number), not {sentence!r}")
+        if sentence not in known_ids:
+            return problem("sentence", f"no sentence {sentence} in this corpus")
+        sentence_id = sentence
+    else:
+        article, index = data.get("article"), data.get("sentence_index")
+        if article is None or index is None:
+            return problem("sentence", "give `sentence` (id) or `article` and `sentence_index`")
+        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+            return problem("sentence_index", f"must be a whole number from 0, not {index!r}")
+        if str(article) not in articles:
+            return problem("article", f"no article {str(article)!r} in this corpus")
+        found = by_position.get((str(article), index))
+        if found is None:
+            return problem("sentence_index", f"article {str(article)!r} has no sentence {index}")
+        sentence_id = found
+    # Layer and target.
+    layer = data.get("layer")
+    if layer not in Layer.values:
+        return problem("layer", f"must be one of {', '.join(Layer.values)}, not {layer!r}")
+    target = data.get("target")
+    target_id = None
+    if layer == Layer.STANCE:
+        if target is None:
+            return problem("target", "stance needs a target (its slug)")
+        if target not in targets:
+            return problem("target", f"no stance target with slug {target!r} in this corpus")
+        target_id = targets[target]
+    elif target not in (None, ""):
+        return problem("target", "claim type takes no target")
+    # Label, score, probabilities.
+    label = data.get("label")
+    if (layer, label) not in choices:
+        allowed = ", ".join(sorted(values_of_layer[layer]))
+        return problem("label", f"must be one of {allowed}, not {label!r}")
+    score = data.get("score")
+    if (
+        not isinstance(score, (int, float))
+        or isinstance(score, bool)
+        or not 0 <= score <= 1
+        or score != score
+    ):
+        return problem("score", f"must be a number from 0 to 1, not {score!r}")
+    probabilities = data.get("probabilities")
+    if probabilities is not None:
+        if not isinstance(probabilities, dict):
+            return problem("probabilities", "must be an object {label: probability}")
+        for key, value in probabilities.items():
+            if key not in values_of_layer[layer]:
+                return problem("probabilities", f"{key!r} is not a label of {layer}")
+            if (
+                not isinstance(value, (int, float))
+                or isinstance(value, bool)
+                or not 0 <= value <= 1
+            ):
+                return problem("probabilities", f"{key}: must be a number from 0 to 1")
+        probabilities = {k: float(v) for k, v in probabilities.items()}
+    # The model.
+    name, version = data.get("model"), data.get("model_version")
+    for key, value in (("model", name), ("model_version", version)):
+        if not isinstance(value, (str, int)) or isinstance(value, bool) or not str(value).strip():
+            return problem(key, "must be a non-empty string")
+        if len(str(value)) > MAX_MODEL_NAME:
+            return problem(key, f"can be at most {MAX_MODEL_NAME} characters")
+    if str(name).strip() == BASELINE_MODEL_NAME:
+        return problem("model", f"“{BASELINE_MODEL_NAME}” is the name of the models trained here")
+    return _Checked(
+        sentence_id=sentence_id,
+        layer=layer,
+        target_id=target_id,
+        choice_id=choices[(layer, label)],
+        score=float(score),
+        probabilities=probabilities,
+        model=(str(name).strip(), str(version).strip()),
+    )
+
+
+def predictions_queryset(corpus: Corpus) -> Any:
+    """A corpus's predictions with what the API and exports show, newest version first."""
+    return (
+        Prediction.objects.filter(model_version__corpus=corpus)
+        .select_related("model_version", "target", "choice", "sentence__article")
+        .order_by("-model_version_id", "sentence_id")
+    )
+
+
+def model_name_filter(model: str) -> Q:
+    """`name` or `name:version`."""
+    name, _, version = model.partition(":")
+    condition = Q(model_version__name=name)
+    if version:
+        condition &= Q(model_version__version=version)
+    return condition
