@@ -25,11 +25,11 @@ page is redrawn with it on the save.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from annotator.annotating import SuggestionSeen
+from annotator.assisting import suggestion_is_hidden
 from annotator.models import Corpus, ModelStatus, Prediction, SuggestionMode
 
 # Modes in which the people labelling see suggestions on their rows.
@@ -69,16 +69,6 @@ class Suggestion:
             choice_id=self.choice_id,
             model_version_id=self.model_version_id,
         )
-
-
-def suggestion_is_hidden(*, sentence_id: int, share: float) -> bool:
-    """Whether the sentence's suggestions are hidden as a control: a fixed share of sentences,
-    the same for everyone and on every page load (a hash of the id, not a random draw, so a
-    reload cannot turn a hidden suggestion into a visible one)."""
-    if share <= 0:
-        return False
-    digest = hashlib.blake2b(str(sentence_id).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64 < share
 
 
 def shows_annotators(corpus: Corpus) -> bool:
@@ -126,15 +116,10 @@ def suggestions_for(*, corpus: Corpus, sentence_ids: Iterable[int]) -> dict[Key,
     if not shows_annotators(corpus):
         return {}
     found = newest_predictions(sentence_ids)
-    share = corpus.suggestion_control_share
-    return {key: _with_hidden(suggestion, share=share) for key, suggestion in found.items()}
-
-
-def _with_hidden(suggestion: Suggestion, *, share: float) -> Suggestion:
-    hidden = suggestion_is_hidden(sentence_id=suggestion.sentence_id, share=share)
-    if not hidden:
-        return suggestion
-    return Suggestion(**{**suggestion.__dict__, "hidden": True})
+    return {
+        key: replace(suggestion, hidden=suggestion_is_hidden(suggestion.sentence_id, corpus))
+        for key, suggestion in found.items()
+    }
 
 
 def seen_for_save(

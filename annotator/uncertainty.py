@@ -5,8 +5,9 @@
 one the workspace suggests, `suggesting.newest_predictions`), turns each into a probability row
 over the layer's labels, and stores per article the mean normalised entropy and the mean dispute
 score of those rows (`modelling.entropy`, `modelling.dispute`) in `ArticleUncertainty`. It runs
-whenever predictions are stored (training and imported predictions, `assisting.write_predictions`
-callers), so `assigning.next_assignment` only reads one number per article in its ORDER BY.
+whenever predictions are stored (after training, for the whole corpus; after an import of
+predictions, for the articles it touched), so `assigning.next_assignment` only reads one
+number per article in its ORDER BY.
 
 A prediction without a probability distribution (an external model that sent only its label and
 score) counts as the score on its label and the rest spread evenly over the other labels: the
@@ -16,6 +17,7 @@ least committal distribution that agrees with what the model said.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 import numpy as np
 from django.db import transaction
@@ -23,11 +25,13 @@ from django.utils import timezone
 
 from annotator import modelling
 from annotator.models import (
+    Article,
     ArticleUncertainty,
     Corpus,
     LabelChoice,
     ModelStatus,
     Prediction,
+    Sentence,
 )
 
 CHUNK = 10_000
@@ -46,10 +50,19 @@ def _distribution(
     return [score if value == label else rest for value in values]
 
 
-def refresh_article_uncertainty(*, corpus: Corpus) -> int:
-    """Recompute every article's stored uncertainty from the newest predictions; returns how
-    many articles have one. Articles without any prediction get no row (they come after the
-    scored ones in uncertainty-first assignment)."""
+def refresh_article_uncertainty(
+    *, corpus: Corpus, sentence_ids: Iterable[int] | None = None
+) -> int:
+    """Recompute the stored uncertainty of every article of the corpus, or only of the articles
+    of `sentence_ids` (an import of a few predictions), from the newest predictions; returns
+    how many of those articles have one. Articles without any prediction get no row (they come
+    after the scored ones in uncertainty-first assignment)."""
+    articles_of_corpus = Article.objects.filter(corpus=corpus)
+    if sentence_ids is not None:
+        articles_of_corpus = articles_of_corpus.filter(
+            pk__in=Sentence.objects.filter(pk__in=list(sentence_ids)).values("article_id")
+        )
+    chosen = articles_of_corpus.values("pk")
     values_of: dict[str, list[str]] = defaultdict(list)
     value_of_choice: dict[int, str] = {}
     for pk, layer, value in (
@@ -62,7 +75,7 @@ def refresh_article_uncertainty(*, corpus: Corpus) -> int:
     # that DISTINCT ON keeps the newest; served by `prediction_sentence_layer`).
     newest = (
         Prediction.objects.filter(
-            sentence__article__corpus=corpus, model_version__status=ModelStatus.DONE
+            sentence__article__in=chosen, model_version__status=ModelStatus.DONE
         )
         .order_by(
             "sentence_id", "layer", "target_id", "-model_version__created_at", "-model_version_id"
@@ -105,7 +118,7 @@ def refresh_article_uncertainty(*, corpus: Corpus) -> int:
     ]
     with transaction.atomic():
         # Replaced whole: an article whose predictions are gone loses its score.
-        ArticleUncertainty.objects.filter(corpus=corpus).delete()
+        ArticleUncertainty.objects.filter(article__in=chosen).delete()
         ArticleUncertainty.objects.bulk_create(
             scored,
             batch_size=5_000,

@@ -14,6 +14,8 @@ from django.db import connection
 from django.db.models import Count
 
 from annotator.assigning import assign_articles, next_assignment, skip_assignment
+from annotator.assisting import PredictionRecord, import_predictions, request_training
+from annotator.curating import Unit
 from annotator.models import (
     ArticleUncertainty,
     Assignment,
@@ -24,7 +26,9 @@ from annotator.models import (
     Role,
 )
 from annotator.uncertainty import refresh_article_uncertainty
+from tests.assist_corpus import load_generated
 from tests.assist_data import model_version, predict
+from tests.claim_corpus import generate_corpus
 
 CLAIM_VALUES = ("factual_claim", "opinion", "user_comment", "not_a_claim")
 
@@ -192,3 +196,60 @@ def test_concurrent_requests_never_overfill_or_repeat_in_uncertainty_order(
     pairs = list(Assignment.objects.values_list("article", "annotator"))
     assert len(pairs) == len(set(pairs))
     assert sum(per_article.values()) == 12  # 6 articles x 2 places, all filled
+
+
+def test_imported_predictions_refresh_the_uncertainty_of_the_articles_they_touch(
+    make_corpus, make_article
+):
+    corpus = make_corpus()
+    touched = make_article(corpus=corpus, text="Touched by the import.")
+    other = make_article(corpus=corpus, text="Scored before.")
+    predict(model_version(corpus), other.sentences.get(), "opinion", 0.9)
+    refresh_article_uncertainty(corpus=corpus)
+    before = ArticleUncertainty.objects.get(article=other).computed_at
+
+    import_predictions(
+        corpus=corpus,
+        records=[
+            PredictionRecord(
+                data={
+                    "sentence": touched.sentences.get().pk,
+                    "layer": "claim_type",
+                    "label": "opinion",
+                    "score": 0.5,
+                    "probabilities": {"opinion": 0.5, "factual_claim": 0.5},
+                    "model": "claims-net",
+                    "model_version": "1",
+                },
+                line=1,
+            )
+        ],
+    )
+    row = ArticleUncertainty.objects.get(article=touched)
+    assert row.mean_entropy == pytest.approx(math.log(2) / math.log(4))
+    # The import touched one article only; the other kept its row as it was.
+    assert ArticleUncertainty.objects.get(article=other).computed_at == before
+
+
+def test_a_trained_model_orders_next_article_by_its_uncertainty(corpus, make_member):
+    """End to end on the generated corpus: train the baseline (the background task runs it in
+    tests), and "Next article" then hands out the article it is least sure about."""
+    generated = generate_corpus(n_articles=40, seed=3)
+    labeller = make_member(corpus=corpus, role=Role.ANNOTATOR)
+    curator = make_member(corpus=corpus, role=Role.CURATOR)
+    load_generated(corpus, generated, annotators=[labeller], gold_by=curator)
+    version = request_training(corpus=corpus, unit=Unit(layer=Layer.CLAIM_TYPE, target=None))
+    version.refresh_from_db()
+    assert version.status == ModelStatus.DONE, version.error
+
+    scores = dict(ArticleUncertainty.objects.values_list("article_id", "mean_entropy"))
+    assert len(scores) == 40
+    fresh = make_member(corpus=corpus)
+    fair_first = next_assignment(corpus=corpus, annotator=fresh).article_id
+    Assignment.objects.filter(annotator=fresh).delete()
+    corpus.assignment_order = AssignmentOrder.UNCERTAINTY
+    corpus.save(update_fields=["assignment_order"])
+    unsure_first = next_assignment(corpus=corpus, annotator=fresh).article_id
+    assert unsure_first == max(scores, key=scores.get)
+    assert fair_first == min(scores)  # import order
+    assert unsure_first != fair_first
