@@ -16,6 +16,7 @@ is never behind.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
@@ -77,6 +78,9 @@ def refusal(*, own: str | None, taken: int, per_article: int) -> str | None:
     if taken >= per_article:
         return f"already has {per_article} annotator{'s' if per_article != 1 else ''}"
     return None
+
+
+logger = logging.getLogger(__name__)
 
 
 def release_expired(*, corpus: Corpus, now: datetime | None = None) -> int:
@@ -269,7 +273,25 @@ def finish_assignment(*, assignment: Assignment) -> list[Sentence]:
             assignment.save(update_fields=["status", "finished_at", "skip_reason"])
             # A finished article is when its labels settle: count them for the articles table.
             refresh_figures(article_ids=[assignment.article_id])
+        _retrain_if_due(assignment.article.corpus)
     return []
+
+
+def _retrain_if_due(corpus: Corpus) -> None:
+    """Queue new baseline models once the corpus's `retrain_every` new labels have come in.
+
+    Checked here, when an article is finished and its labels have just been counted, rather
+    than on every label save; no query at all for a corpus that never retrains. A failure to
+    queue is logged and does not undo the finished article.
+    """
+    if not corpus.retrain_every:
+        return
+    from annotator.assisting import retrain_if_due  # loads scikit-learn: only when needed
+
+    try:
+        retrain_if_due(corpus)
+    except Exception:
+        logger.exception("Could not queue retraining for corpus %s", corpus.pk)
 
 
 def reopen_if_incomplete(*, assignment: Assignment) -> bool:

@@ -111,27 +111,68 @@ class TrainingLabels:
 def training_labels(unit: Unit, choices: list[LabelChoice]) -> TrainingLabels:
     """Two queries, scoped to the corpus by its own choice ids (as statistics.read_ratings)."""
     choice_ids = [c.pk for c in choices]
-    gold = dict(
+    gold = (
         GoldLabel.objects.filter(
             layer=unit.layer, target=unit.target, choice_id__in=choice_ids, confirmed=True
         )
         .order_by()
         .values_list("sentence_id", "choice_id")
     )
-    votes: defaultdict[int, Counter[int]] = defaultdict(Counter)
-    for sentence_id, choice_id in (
+    votes = (
         Annotation.objects.filter(layer=unit.layer, target=unit.target, choice_id__in=choice_ids)
         .order_by()
         .values_list("sentence_id", "choice_id")
-    ):
+    )
+    return _settle(dict(gold), votes)
+
+
+def _settle(gold: dict[int, int], votes: Iterable[tuple[int, int]]) -> TrainingLabels:
+    """Gold where there is gold, else the strict majority of the votes (sentence, choice)."""
+    counted: defaultdict[int, Counter[int]] = defaultdict(Counter)
+    for sentence_id, choice_id in votes:
         if sentence_id not in gold:
-            votes[sentence_id][choice_id] += 1
+            counted[sentence_id][choice_id] += 1
     labels = dict(gold)
-    for sentence_id, counted in votes.items():
-        (choice_id, top), *_ = counted.most_common(1)
-        if 2 * top > sum(counted.values()):
+    for sentence_id, tally in counted.items():
+        (choice_id, top), *_ = tally.most_common(1)
+        if 2 * top > sum(tally.values()):
             labels[sentence_id] = choice_id
     return TrainingLabels(labels=labels, from_gold=frozenset(gold))
+
+
+def readiness_by_unit(
+    corpus: Corpus, units: list[Unit], choices: Mapping[str, list[LabelChoice]]
+) -> dict[tuple[str, int | None], modelling.Readiness]:
+    """Every unit's readiness in two queries (gold, then annotations, of every layer)."""
+    choice_ids = [c.pk for layer in choices.values() for c in layer]
+    columns = ("layer", "target_id", "sentence_id", "sentence__article_id", "choice_id")
+    gold: defaultdict[tuple, dict[int, int]] = defaultdict(dict)
+    article_of: dict[int, int] = {}
+    for layer, target_id, sentence_id, article_id, choice_id in (
+        GoldLabel.objects.filter(choice_id__in=choice_ids, confirmed=True)
+        .order_by()
+        .values_list(*columns)
+    ):
+        gold[(layer, target_id)][sentence_id] = choice_id
+        article_of[sentence_id] = article_id
+    votes: defaultdict[tuple, list[tuple[int, int]]] = defaultdict(list)
+    for layer, target_id, sentence_id, article_id, choice_id in (
+        Annotation.objects.filter(choice_id__in=choice_ids).order_by().values_list(*columns)
+    ):
+        votes[(layer, target_id)].append((sentence_id, choice_id))
+        article_of[sentence_id] = article_id
+    answer = {}
+    for unit in units:
+        key = (unit.layer, unit.target.pk if unit.target is not None else None)
+        labels = _settle(gold[key], votes[key])
+        index = {c.pk: i for i, c in enumerate(choices[unit.layer])}
+        answer[key] = modelling.check_training_data(
+            [index[c] for c in labels.labels.values()],
+            [article_of[s] for s in labels.labels],
+            class_names=[c.name for c in choices[unit.layer]],
+            kind=_kind_words(unit),
+        )
+    return answer
 
 
 @dataclass(frozen=True)
@@ -445,15 +486,18 @@ def _copy_json(value: object) -> str:
 # --- the models on the statistics page -----------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class LayerModel:
-    """What the statistics page shows about one layer's model."""
+    """What the statistics page shows about one layer's model (the page adds `chart`, the
+    drawn confusion matrix, and `per_class`, the class scores with the choice names)."""
 
     unit: Unit
     current: ModelVersion | None  # newest finished trained version
     latest: ModelVersion | None  # newest trained version, whatever its status
     readiness: modelling.Readiness
     choices: list[LabelChoice] = field(default_factory=list)
+    chart: str = ""
+    per_class: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def confusion_rows(self) -> list[dict[str, Any]]:
@@ -475,25 +519,30 @@ class LayerModel:
 
 
 def layer_models(corpus: Corpus) -> list[LayerModel]:
-    """Each unit's current and latest trained version and whether it has data enough to train."""
+    """Each unit's current and latest trained version and whether it has data enough to train:
+    six queries however many layers (versions, choices, targets, readiness's two)."""
     versions = list(
         ModelVersion.objects.trained()
         .filter(corpus=corpus)
         .defer("model_bytes")
         .order_by("-number")
     )
+    choices: defaultdict[str, list[LabelChoice]] = defaultdict(list)
+    for choice in corpus.choices.order_by("order", "id"):
+        choices[choice.layer].append(choice)
+    units = units_of(corpus)
+    ready = readiness_by_unit(corpus, units, choices)
     answer = []
-    for unit in units_of(corpus):
-        target_id = unit.target.pk if unit.target is not None else None
-        mine = [v for v in versions if v.layer == unit.layer and v.target_id == target_id]
-        choices = choices_of(corpus, unit.layer)
+    for unit in units:
+        key = (unit.layer, unit.target.pk if unit.target is not None else None)
+        mine = [v for v in versions if (v.layer, v.target_id) == key]
         answer.append(
             LayerModel(
                 unit=unit,
                 current=next((v for v in mine if v.status == ModelStatus.DONE), None),
                 latest=mine[0] if mine else None,
-                readiness=readiness(corpus, unit, choices),
-                choices=choices,
+                readiness=ready[key],
+                choices=choices[unit.layer],
             )
         )
     return answer
@@ -617,11 +666,14 @@ def suggestion_is_hidden(sentence_id: int, corpus: Corpus) -> bool:
     return int.from_bytes(digest, "big") / 2**64 < share
 
 
-def anchoring_statistics(corpus: Corpus, *, confidence: float = 0.95) -> list[dict[str, Any]]:
+def anchoring_statistics(
+    corpus: Corpus, *, confidence: float = 0.95, units: list[Unit] | None = None
+) -> list[dict[str, Any]]:
     """Per layer, how often annotators chose what a visible suggestion said, against how often
     they chose what a hidden one would have said (modelling.anchoring_effect), with intervals.
-    One query; layers without a recorded suggestion are left out."""
-    targets = {t.pk: t for t in corpus.stance_targets.all()}
+    One query given the `units`; layers without a recorded suggestion are left out."""
+    units = units if units is not None else units_of(corpus)
+    targets = {u.target.pk: u.target for u in units if u.target is not None}
     rows = (
         Annotation.objects.filter(
             choice__corpus=corpus, suggestion_visible__isnull=False, suggested_choice__isnull=False

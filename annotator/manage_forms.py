@@ -18,12 +18,14 @@ from django.core.files.uploadedfile import UploadedFile
 
 from annotator.models import (
     RESERVED_KEYS,
+    AssignmentOrder,
     Corpus,
     LabelChoice,
     Layer,
     Membership,
     Role,
     StanceTarget,
+    SuggestionMode,
 )
 
 _RESERVED_WORDS = ", ".join(key for key in RESERVED_KEYS if key != " ") + " or space"
@@ -39,9 +41,51 @@ class CorpusSettingsForm(forms.ModelForm):
         ),
     )
 
+    # Model assistance (assisting.py). Not required: a form posted without them (an older
+    # page, a script) keeps the corpus's current values.
+    suggestions = forms.ChoiceField(
+        choices=SuggestionMode.choices,
+        required=False,
+        label="Model suggestions",
+        help_text="Who sees the baseline model's suggested label while labelling.",
+    )
+    suggestion_control_share = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        label="Hidden suggestion share",
+        help_text=(
+            "Share of sentences (0 to 1) whose suggestion is computed but not shown: the "
+            "control group the statistics page compares agreement with shown suggestions to."
+        ),
+    )
+    retrain_every = forms.IntegerField(
+        min_value=0,
+        max_value=10_000_000,
+        required=False,
+        label="Retrain after this many new labels",
+        help_text="0: train models only when a manager asks, on the statistics page.",
+    )
+    assignment_order = forms.ChoiceField(
+        choices=AssignmentOrder.choices,
+        required=False,
+        label="Article order",
+        help_text="Which article “Next article” hands out first.",
+    )
+
     class Meta:
         model = Corpus
-        fields = ["name", "description", "guidelines", "annotators_per_article", "stance_required"]
+        fields = [
+            "name",
+            "description",
+            "guidelines",
+            "annotators_per_article",
+            "stance_required",
+            "suggestions",
+            "suggestion_control_share",
+            "retrain_every",
+            "assignment_order",
+        ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "guidelines": forms.Textarea(attrs={"rows": 14}),
@@ -50,6 +94,22 @@ class CorpusSettingsForm(forms.ModelForm):
             "guidelines": "Markdown. Shown to annotators beside every article; HTML and scripts "
             "are removed.",
         }
+
+    def _kept(self, name: str) -> object:
+        value = self.cleaned_data.get(name)
+        return getattr(self.instance, name) if value in (None, "") else value
+
+    def clean_suggestions(self) -> object:
+        return self._kept("suggestions")
+
+    def clean_suggestion_control_share(self) -> object:
+        return self._kept("suggestion_control_share")
+
+    def clean_retrain_every(self) -> object:
+        return self._kept("retrain_every")
+
+    def clean_assignment_order(self) -> object:
+        return self._kept("assignment_order")
 
 
 class RoleField(forms.ChoiceField):

@@ -43,6 +43,11 @@ statistics_patterns = [
         name="corpus-statistics",
     ),
     path(
+        "corpora/<slug:slug>/statistics/train/",
+        statistics.corpus_train_models,
+        name="corpus-train-models",
+    ),
+    path(
         "corpora/<slug:slug>/statistics.json",
         statistics.corpus_statistics_json,
         name="corpus-statistics-json",

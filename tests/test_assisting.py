@@ -3,6 +3,7 @@ labels that look wrong, hidden control suggestions, anchoring and external predi
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 import numpy as np
@@ -408,3 +409,81 @@ def test_probabilities_of_a_stored_trained_model_match_its_predictions(
     (row,) = model.predict_proba([sentence.text], positions=[sentence.ordinal / last])
     classes = ("factual_claim", "opinion", "user_comment", "not_a_claim")
     assert np.allclose(row, [stored.probabilities[c] for c in classes], atol=1e-4)
+
+
+def test_finishing_an_article_queues_retraining_once_enough_labels_came_in(
+    make_corpus: Callable[..., Corpus],
+    make_article: Callable,
+    make_member: Callable,
+    django_assert_num_queries: Callable,
+) -> None:
+    from annotator.assigning import finish_assignment
+    from annotator.models import Assignment
+
+    corpus = make_corpus(retrain_every=3)
+    user = make_member(corpus=corpus)
+    article = make_article(corpus=corpus)  # three sentences
+    assignment = Assignment.objects.create(article=article, annotator=user)
+    opinion = LabelChoice.objects.get(corpus=corpus, layer=Layer.CLAIM_TYPE, value="opinion")
+    for sentence in Sentence.objects.select_related("article").filter(article=article):
+        save_label(
+            sentence=sentence, annotator=user, layer=Layer.CLAIM_TYPE, target=None, choice=opinion
+        )
+    assignment = Assignment.objects.select_related("article__corpus").get(pk=assignment.pk)
+
+    assert finish_assignment(assignment=assignment) == []
+
+    # Too few labels to learn from: the versions are there, failed with what is missing.
+    versions = ModelVersion.objects.filter(corpus=corpus)
+    assert {(v.layer, v.status, v.labels_seen) for v in versions} == {
+        (Layer.CLAIM_TYPE, ModelStatus.FAILED, 3),
+        (Layer.STANCE, ModelStatus.FAILED, 3),
+    }
+
+
+def test_finishing_in_a_corpus_that_never_retrains_adds_no_query(
+    corpus: Corpus, make_article: Callable, annotator: AbstractUser
+) -> None:
+    from annotator.assigning import _retrain_if_due
+
+    assert corpus.retrain_every == 0
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        _retrain_if_due(corpus)
+    assert len(queries) == 0
+
+
+def test_the_commands_import_predictions_and_train(
+    corpus: Corpus, make_article: Callable, tmp_path: object
+) -> None:
+    import json
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    sentence = make_article(corpus=corpus, external_id="a1.txt").sentences.first()
+    good = tmp_path / "good.jsonl"
+    good.write_text(
+        json.dumps(
+            {"article": "a1.txt", "sentence_index": 0, "layer": "claim_type", "label": "opinion",
+             "score": 0.9, "model": "m", "model_version": "7"}
+        )
+        + "\n"
+    )  # fmt: skip
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"sentence": "x"}\n')
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="1 bad line"):
+        call_command("import_predictions", corpus.slug, str(bad), stdout=out, stderr=io.StringIO())
+    assert f"{bad}:1: sentence: must be a sentence id" in out.getvalue()
+
+    out = io.StringIO()
+    call_command("import_predictions", corpus.slug, str(good), stdout=out, stderr=io.StringIO())
+    assert "Stored 1 new prediction(s), replaced 0." in out.getvalue()
+    assert Prediction.objects.get().sentence == sentence
+
+    out = io.StringIO()
+    call_command("train_model", corpus.slug, "--layer", "claim_type", "--now", stdout=out)
+    assert "Claim type: version 1 failed: Needs" in out.getvalue()

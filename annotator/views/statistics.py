@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
+    HttpResponseForbidden,
     HttpResponsePermanentRedirect,
 )
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from annotator import charts
 from annotator.models import Corpus, Role
@@ -98,14 +100,79 @@ def corpus_statistics_page(request: HttpRequest, slug: str) -> HttpResponse:
     except ValueError as error:
         return HttpResponseBadRequest(str(error))
     statistics = corpus_statistics(corpus, level=level)
+    models, anchoring = _assistance(corpus)
     layers = [
-        {**layer, "index": index, "charts": _charts(layer, request.GET.get(f"pair{index}"))}
+        {
+            **layer,
+            "index": index,
+            "charts": _charts(layer, request.GET.get(f"pair{index}")),
+            "model": models[index],
+            "anchoring": anchoring.get(_unit_key(models[index].unit)),
+        }
         for index, layer in enumerate(statistics["layers"])
     ]
     return render(
         request,
         "annotator/statistics.html",
-        {"corpus": corpus, "layers": layers, "level": level or "", "levels": LEVELS},
+        {
+            "corpus": corpus,
+            "layers": layers,
+            "level": level or "",
+            "levels": LEVELS,
+            "may_train": corpus.role == Role.MANAGER,
+        },
+    )
+
+
+def _unit_key(unit: Any) -> tuple[str, int | None]:
+    return (unit.layer, unit.target.pk if unit.target is not None else None)
+
+
+def _assistance(corpus: Corpus) -> tuple[list[Any], dict[tuple[str, int | None], Any]]:
+    """Each layer's baseline model (in the statistics' layer order) with its confusion matrix
+    drawn, and the anchoring figures by layer."""
+    from annotator.assisting import anchoring_statistics, layer_models
+
+    models = layer_models(corpus)
+    for model in models:
+        scores = model.current.scores if model.current is not None else {}
+        model.chart = (
+            mark_safe(  # charts.py escapes all text it draws
+                charts.confusion_matrix(
+                    "Given label", "Model", [c.value for c in model.choices], scores["confusion"]
+                )
+            )
+            if "confusion" in scores
+            else ""
+        )
+        model.per_class = [
+            {**row, "name": choice.name}
+            for row, choice in zip(scores.get("per_class", []), model.choices, strict=False)
+        ]
+    units = [model.unit for model in models]
+    anchoring = {
+        (row["layer"], row["target_id"]): row for row in anchoring_statistics(corpus, units=units)
+    }
+    return models, anchoring
+
+
+@login_required
+@require_POST
+def corpus_train_models(request: HttpRequest, slug: str) -> HttpResponse:
+    """Queue a new baseline model version of every layer (managers)."""
+    from annotator.assisting import request_training_all
+
+    corpus = curated_corpus(request, slug)
+    if corpus.role != Role.MANAGER:
+        return HttpResponseForbidden("Only managers of this corpus may train models.")
+    versions = request_training_all(corpus=corpus, requested_by=request.user)
+    messages.success(
+        request,
+        f"Training {len(versions)} model{'s' if len(versions) != 1 else ''} in the background; "
+        "this page shows the scores once they are done.",
+    )
+    return redirect(
+        reverse("annotator:corpus-statistics", kwargs={"slug": corpus.slug}) + "#models"
     )
 
 

@@ -131,3 +131,40 @@ def test_lowering_annotators_per_article_explains_the_effect(
     assert messages_of(response)[1].startswith(
         "1 article(s) already have more than 1 annotator(s). They keep them and their labels"
     )
+
+
+def test_manager_sets_model_assistance(signed_in: Client, corpus: Corpus) -> None:
+    response = signed_in.post(
+        settings_url(corpus),
+        form_data(
+            suggestions="preselect",
+            suggestion_control_share="0.25",
+            retrain_every="500",
+            assignment_order="uncertainty",
+        ),
+    )
+
+    assert response.status_code == 302
+    corpus.refresh_from_db()
+    assert (
+        corpus.suggestions,
+        corpus.suggestion_control_share,
+        corpus.retrain_every,
+        corpus.assignment_order,
+    ) == ("preselect", 0.25, 500, "uncertainty")
+    # A form posted without them keeps them.
+    signed_in.post(settings_url(corpus), form_data(name="Renamed"))
+    corpus.refresh_from_db()
+    assert (corpus.name, corpus.suggestions, corpus.retrain_every) == ("Renamed", "preselect", 500)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("suggestion_control_share", "1.5"), ("retrain_every", "-1"), ("suggestions", "everyone")],
+)
+def test_bad_model_assistance_settings_are_refused(
+    signed_in: Client, corpus: Corpus, field: str, value: str
+) -> None:
+    response = signed_in.post(settings_url(corpus), form_data(**{field: value}))
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
