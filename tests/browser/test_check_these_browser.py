@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from annotator.models import GoldLabel, GoldMethod
 from tests.assist_data import flipped_gold_corpus
 from tests.browser.conftest import login, wait_until_saved
+from tests.browser.test_accessibility import violations
 
 
 def test_flipped_gold_is_first_in_check_these_and_fixed_by_keyboard(
@@ -29,6 +30,7 @@ def test_flipped_gold_is_first_in_check_these_and_fixed_by_keyboard(
     )
     expect(first.locator(".flags")).to_contain_text("Gold label “Not a claim” looks wrong")
     expect(first.locator(".model-choice")).to_have_text("Opinion")
+    assert violations(page) == []  # axe-core, as for every page type
 
     page.keyboard.press("2")  # Opinion's key re-settles the current sentence
     expect(first.locator(".gold-choice")).to_have_text("Opinion")

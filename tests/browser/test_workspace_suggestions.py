@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from annotator.models import Annotation, Assignment, Layer, SuggestionMode
 from tests.assist_data import model_version, predict
 from tests.browser.conftest import login, wait_until_saved
+from tests.browser.test_accessibility import violations
 
 TEXT = "Seoul protested on Monday. Beijing said nothing. Talks resume in May. Nobody came."
 
@@ -56,6 +57,7 @@ def test_moving_through_preselected_rows_saves_nothing(open_preselected, browser
     expect(row.locator("[data-suggestion]")).to_contain_text("Opinion (0.74, model claims-net 3)")
     expect(row.locator("button.choice.preselected")).to_have_count(2)  # claim type and stance
     expect(row.locator('button.choice[aria-pressed="true"]')).to_have_count(0)
+    assert violations(page) == []  # axe-core, as for every page type
     for _ in range(len(sentences) - 1):
         page.keyboard.press("j")
     expect(page.locator(".sentence-row.is-focused")).to_have_id(f"s-{sentences[-1].pk}")
