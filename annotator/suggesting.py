@@ -30,7 +30,8 @@ from dataclasses import dataclass, replace
 
 from annotator.annotating import SuggestionSeen
 from annotator.assisting import suggestion_is_hidden
-from annotator.models import Corpus, ModelStatus, Prediction, SuggestionMode
+from annotator.models import Corpus, Prediction, SuggestionMode
+from annotator.uncertainty import newest_per_unit
 
 # Modes in which the people labelling see suggestions on their rows.
 SHOWN_TO_ANNOTATORS = (SuggestionMode.ANNOTATORS, SuggestionMode.PRESELECT)
@@ -81,30 +82,17 @@ def shows_curators(corpus: Corpus) -> bool:
 
 def newest_predictions(sentence_ids: Iterable[int]) -> dict[Key, Suggestion]:
     """The newest finished model version's prediction per sentence, layer and target, in one
-    query (DISTINCT ON over the `prediction_sentence_layer` index), however many versions."""
+    query however many versions predicted them."""
     ids = list(sentence_ids)
     if not ids:
         return {}
-    rows = (
-        Prediction.objects.filter(sentence_id__in=ids, model_version__status=ModelStatus.DONE)
-        .order_by(
-            "sentence_id",
-            "layer",
-            "target_id",
-            "-model_version__created_at",
-            "-model_version_id",
-        )
-        .distinct("sentence_id", "layer", "target_id")
-        .values_list(
-            "sentence_id",
-            "layer",
-            "target_id",
-            "choice_id",
-            "score",
-            "model_version_id",
-            "model_version__name",
-            "model_version__version",
-        )
+    rows = newest_per_unit(
+        Prediction.objects.filter(sentence_id__in=ids),
+        "choice_id",
+        "score",
+        "model_version_id",
+        "model_version__name",
+        "model_version__version",
     )
     found = (Suggestion(*row) for row in rows)
     return {suggestion.key: suggestion for suggestion in found}

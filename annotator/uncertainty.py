@@ -17,10 +17,11 @@ least committal distribution that agrees with what the model said.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from annotator import modelling
@@ -34,7 +35,43 @@ from annotator.models import (
     Sentence,
 )
 
-CHUNK = 10_000
+NEWEST_FIRST = (
+    "sentence_id",
+    "layer",
+    "target_id",
+    "-model_version__created_at",
+    "-model_version_id",
+)
+UNIT = ("sentence_id", "layer", "target_id")
+
+
+def newest_per_unit(
+    predictions: QuerySet[Prediction], *fields: str, chunk_size: int | None = None
+) -> Iterator[tuple]:
+    """(sentence id, layer, target id, *fields) of the newest finished model version's
+    prediction per sentence, layer and target among `predictions` (newest by the version's
+    creation, then id): the prediction the workspace suggests.
+
+    On PostgreSQL one DISTINCT ON query (served by the `prediction_sentence_layer` index);
+    elsewhere (SQLite for `make run`) the same rows in the same order, the first of each unit
+    kept here. `chunk_size` streams the rows (a whole corpus) instead of reading them at once.
+    """
+    rows = (
+        predictions.filter(model_version__status=ModelStatus.DONE)
+        .order_by(*NEWEST_FIRST)
+        .values_list(*UNIT, *fields)
+    )
+    if connection.vendor == "postgresql":
+        rows = rows.distinct(*UNIT)
+    found = rows.iterator(chunk_size=chunk_size) if chunk_size else iter(rows)
+    if connection.vendor == "postgresql":
+        yield from found
+        return
+    seen = None
+    for row in found:
+        if row[:3] != seen:
+            seen = row[:3]
+            yield row
 
 
 def _distribution(
@@ -71,21 +108,19 @@ def refresh_article_uncertainty(
         values_of[layer].append(value)
         value_of_choice[pk] = value
 
-    # Newest finished version's prediction per sentence, layer and target (one pass, ordered so
-    # that DISTINCT ON keeps the newest; served by `prediction_sentence_layer`).
-    newest = (
-        Prediction.objects.filter(
-            sentence__article__in=chosen, model_version__status=ModelStatus.DONE
-        )
-        .order_by(
-            "sentence_id", "layer", "target_id", "-model_version__created_at", "-model_version_id"
-        )
-        .distinct("sentence_id", "layer", "target_id")
-        .values_list("sentence__article_id", "layer", "choice_id", "score", "probabilities")
+    # The newest finished version's prediction per sentence, layer and target: the one the
+    # workspace suggests.
+    newest = newest_per_unit(
+        Prediction.objects.filter(sentence__article__in=chosen),
+        "sentence__article_id",
+        "choice_id",
+        "score",
+        "probabilities",
+        chunk_size=10_000,
     )
     rows: dict[str, list[list[float]]] = defaultdict(list)
     articles: dict[str, list[int]] = defaultdict(list)
-    for article_id, layer, choice_id, score, probabilities in newest.iterator(chunk_size=CHUNK):
+    for _, layer, _, article_id, choice_id, score, probabilities in newest:
         values = values_of.get(layer)
         if not values or len(values) < 2 or choice_id not in value_of_choice:
             continue
