@@ -17,11 +17,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db.models import Count, Max
 
 from annotator.assisting import SuspectLabel, label_issues
 from annotator.curating import CurationItem, ModelView, Unit
-from annotator.models import Corpus, LabelChoice, ModelVersion
+from annotator.models import Annotation, Corpus, GoldLabel, LabelChoice, ModelVersion
 from annotator.suggesting import newest_predictions, shows_curators
+
+# How long a computed list is kept; its key already changes with every label or gold change,
+# so this only bounds the memory of lists nobody asks for again.
+CACHE_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,45 @@ class CheckEntry:
 
 
 def check_these(corpus: Corpus, unit: Unit) -> list[CheckEntry]:
-    """The sentences to check, ranked (see the module doc); empty without a trained model."""
+    """The sentences to check, ranked (see the module doc); empty without a trained model.
+
+    Finding them reads the out-of-fold probabilities of every labelled sentence (seconds on a
+    large corpus, `bench/README.md`), so the answer is kept in the cache under a key that
+    changes whenever it could: the current trained version, and the newest change and number
+    of the unit's gold labels and annotations (three small aggregate queries). Paging through
+    the list, or coming back to it, does not compute it again; a settle or a relabel does."""
+    key = _cache_key(corpus, unit)
+    if key is None:
+        return []
+    found = cache.get(key)
+    if found is None:
+        found = _check_these(corpus, unit)
+        cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
+def _cache_key(corpus: Corpus, unit: Unit) -> str | None:
+    version = (
+        ModelVersion.objects.trained()
+        .done()
+        .for_layer(corpus, unit.layer, unit.target)
+        .order_by("-number")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if version is None:
+        return None
+    # Scoped to the corpus through its own choice ids, as label_issues reads them.
+    choice_ids = LabelChoice.objects.filter(corpus=corpus, layer=unit.layer).values("pk")
+    same_unit = {"layer": unit.layer, "target": unit.target, "choice_id__in": choice_ids}
+    gold = GoldLabel.objects.filter(**same_unit).aggregate(at=Max("decided_at"), n=Count("pk"))
+    labels = Annotation.objects.filter(**same_unit).aggregate(at=Max("updated_at"), n=Count("pk"))
+    stamp = f"{version}:{gold['at']}:{gold['n']}:{labels['at']}:{labels['n']}"
+    target = unit.target.pk if unit.target is not None else ""
+    return f"check-these:{corpus.pk}:{unit.layer}:{target}:{stamp}".replace(" ", "_")
+
+
+def _check_these(corpus: Corpus, unit: Unit) -> list[CheckEntry]:
     by_sentence: dict[int, list[SuspectLabel]] = {}
     for issue in label_issues(corpus, unit.layer, unit.target):  # least plausible first
         by_sentence.setdefault(issue.sentence_id, []).append(issue)

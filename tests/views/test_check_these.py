@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from annotator.models import GoldLabel, LabelChoice, Role, SuggestionMode
+from annotator.models import Annotation, GoldLabel, LabelChoice, Role, SuggestionMode
 from tests.assist_data import flipped_gold_corpus, model_version, predict
 
 
@@ -96,18 +97,23 @@ def test_signed_out_goes_to_login(client, flipped):
 
 
 @pytest.mark.parametrize("articles", [3, 9])
-def test_query_count_does_not_grow_with_flags(
+def test_query_count_does_not_grow_with_flags_and_the_list_is_reused(
     client, make_corpus, make_article, make_member, articles, django_assert_num_queries
 ):
     data = flipped_gold_corpus(make_corpus, make_article, make_member, articles=articles)
     client.force_login(data.curator)
-    # 2 session and user; 1 corpus with role; label_issues: 1 version, 1 choices, 1 held-out
-    # probabilities, 2 training labels, 1 gold, 1 annotations; 1 sentences of the page;
-    # 1 choices; items: 1 notes, 1 annotations, 1 gold with staleness, 1 neighbours; model
-    # views: 1 version, 1 annotators' names; filter bar: 1 targets, 1 annotators.
-    with django_assert_num_queries(20):
+    # 2 session and user; 1 corpus with role; the cache key: 1 current version, 1 gold and
+    # 1 annotations stamp; label_issues: 1 version, 1 choices, 1 held-out probabilities,
+    # 2 training labels, 1 gold, 1 annotations; 1 sentences of the page; 1 choices; items:
+    # 1 notes, 1 annotations, 1 gold with staleness, 1 neighbours; model views: 1 version,
+    # 1 annotators' names; filter bar: 1 targets, 1 annotators.
+    with django_assert_num_queries(23):
         response = client.get(check_url(data.corpus))
     assert response.status_code == 200
+    # Nothing changed since: the list comes from the cache, without label_issues' seven.
+    with django_assert_num_queries(16):
+        again = client.get(check_url(data.corpus))
+    assert items_in_order(again.content.decode()) == items_in_order(response.content.decode())
 
 
 @pytest.mark.parametrize(
@@ -135,3 +141,16 @@ def test_curation_cards_show_the_newest_models_label_when_curators_see_suggestio
     assert ("Model &lt;i&gt;claims&lt;/i&gt; 9" in html) is shown
     assert ('<strong class="model-choice">Opinion</strong> (0.77)' in html) is shown
     assert "<i>claims</i>" not in html
+
+
+def test_a_changed_annotation_reaches_the_next_view(client, flipped):
+    client.force_login(flipped.curator)
+    assert flipped.slipped.pk in items_in_order(
+        client.get(check_url(flipped.corpus)).content.decode()
+    )
+    factual = LabelChoice.objects.get(corpus=flipped.corpus, value="factual_claim")
+    Annotation.objects.filter(sentence=flipped.slipped, annotator=flipped.sloppy).update(
+        choice=factual, updated_at=timezone.now()
+    )
+    html = client.get(check_url(flipped.corpus)).content.decode()
+    assert items_in_order(html) == [flipped.flipped.pk]
