@@ -27,6 +27,7 @@ from annotator.exporting import (
     FIELD_DESCRIPTIONS,
     LAYERS,
     LONG_FIELDS,
+    PREDICTION_FIELD_DESCRIPTIONS,
     SEGMENTER,
     Encoding,
     ExportChunk,
@@ -42,6 +43,9 @@ from annotator.models import (
     Corpus,
     GoldLabel,
     Layer,
+    ModelStatus,
+    ModelVersion,
+    Prediction,
     Sentence,
     SentenceNote,
 )
@@ -60,6 +64,7 @@ class ExportRequest:
     only_complete: bool = False
     since: datetime | None = None
     until: datetime | None = None
+    include_predictions: bool = False
 
 
 def pseudonym_key() -> bytes:
@@ -89,6 +94,7 @@ def export_options(request: ExportRequest) -> ExportOptions:
         pseudonym_key=pseudonym_key() if request.anonymize else b"",
         only_gold=request.only_gold,
         require_annotation=bool(request.since or request.until) or request.shape == "long",
+        include_predictions=request.include_predictions,
     )
 
 
@@ -126,6 +132,18 @@ def iter_chunks(
         get_user_model().objects.filter(memberships__corpus=corpus).values_list("id", "username")
     )
 
+    # Model assistance: which versions' predictions go in, and how they are named (one query,
+    # only when asked for).
+    with_predictions = request.include_predictions
+    version_names = (
+        {
+            v.pk: (v.layer, v.target_id, v.name, v.version)
+            for v in exported_model_versions(corpus, layer=request.layer)
+        }
+        if with_predictions
+        else {}
+    )
+
     last_id = 0
     while True:
         article_rows = list(
@@ -161,6 +179,8 @@ def iter_chunks(
         fields = ["sentence_id", "annotator_id", "layer", "target_id", "choice_id", "seconds_spent"]
         if request.shape == "long":
             fields.append("updated_at")
+        if with_predictions:
+            fields += ["suggestion_visible", "suggested_choice_id", "suggestion_model_id"]
         raw = _fetch_tuples(
             annotations.filter(**id_range)
             .order_by("sentence_id", "annotator_id", "layer", "target_id")
@@ -170,6 +190,18 @@ def iter_chunks(
         if len(sentence_ids) != id_range["sentence_id__lte"] - id_range["sentence_id__gte"] + 1:
             raw = [row for row in raw if row[0] in sentence_ids]
         _learn_usernames(usernames, {row[1] for row in raw})
+        extra: dict = {}
+        if with_predictions:
+            extra["suggestions"] = {
+                (row[0], usernames[row[1]], row[2], row[3]): (
+                    row[-3],
+                    values.get(row[-2]) if row[-2] is not None else None,
+                    row[-1],
+                )
+                for row in raw
+                if row[-3] is not None
+            }
+            extra["predictions"] = _prediction_rows(id_range, sentence_ids, version_names, values)
         if request.shape == "long":
             annotation_rows = [
                 (
@@ -212,7 +244,48 @@ def iter_chunks(
             annotations=annotation_rows,
             notes=note_rows,
             gold=gold_rows,
+            extra=extra,
         )
+
+
+def exported_model_versions(corpus: Corpus, *, layer: str | None = None) -> list[ModelVersion]:
+    """The model versions whose predictions an export (or a release's card) names: each layer's
+    current trained version, and the newest version of each external model per layer."""
+    versions = (
+        ModelVersion.objects.filter(corpus=corpus, status=ModelStatus.DONE)
+        .defer("model_bytes")
+        .order_by("layer", "target_id", "name", "-number", "-created_at")
+    )
+    if layer:
+        versions = versions.filter(layer=layer)
+    chosen: dict[tuple, ModelVersion] = {}
+    for version in versions:
+        key = (version.layer, version.target_id, version.kind, version.name)
+        chosen.setdefault(key, version)
+    return list(chosen.values())
+
+
+def _prediction_rows(
+    id_range: dict[str, int],
+    sentence_ids: set[int],
+    version_names: dict[int, tuple[str, int | None, str, str]],
+    values: dict[int, str],
+) -> dict[int, list[tuple]]:
+    """sentence id -> [(layer, target id, model, version, label, score)] of the page."""
+    if not version_names:
+        return {}
+    rows: dict[int, list[tuple]] = {}
+    for sentence_id, version_id, choice_id, score in _fetch_tuples(
+        Prediction.objects.filter(model_version_id__in=list(version_names), **id_range)
+        .order_by("sentence_id", "model_version_id")
+        .values_list("sentence_id", "model_version_id", "choice_id", "score")
+    ):
+        if sentence_id in sentence_ids:
+            layer, target_id, name, version = version_names[version_id]
+            rows.setdefault(sentence_id, []).append(
+                (layer, target_id, name, version, values.get(choice_id), score)
+            )
+    return rows
 
 
 def _fetch_tuples(queryset: QuerySet) -> list[tuple]:
@@ -321,6 +394,8 @@ def dataset_card(corpus: Corpus, *, replicates: int = 200) -> dict[str, object]:
             ),
         },
         "fields": FIELD_DESCRIPTIONS,
+        "prediction_fields": PREDICTION_FIELD_DESCRIPTIONS,
+        "models": model_versions_card(corpus),
         "long_fields": list(LONG_FIELDS),
         "agreement": [_agreement_summary(layer) for layer in statistics.get("layers", [])],
         "loading": {
@@ -345,3 +420,39 @@ def _agreement_summary(layer: dict[str, object]) -> dict[str, object]:
         "mean_pairwise_kappa",
     )
     return {key: layer.get(key) for key in keys if key in layer}
+
+
+def model_versions_card(corpus: Corpus) -> list[dict[str, object]]:
+    """The model versions a dataset names: those whose predictions an export with
+    include_predictions carries, and those whose suggestions annotators saw (with how many of
+    the labels were made with one of their suggestions shown or hidden)."""
+    suggested = dict(
+        Annotation.objects.filter(sentence__article__corpus=corpus, suggestion_model__isnull=False)
+        .order_by()
+        .values("suggestion_model")
+        .annotate(n=Count("id"))
+        .values_list("suggestion_model", "n")
+    )
+    exported = {v.pk: v for v in exported_model_versions(corpus)}
+    others = ModelVersion.objects.filter(pk__in=set(suggested) - set(exported)).defer("model_bytes")
+    versions = sorted(
+        [*exported.values(), *others], key=lambda v: (v.layer, v.target_id or 0, v.name, v.pk)
+    )
+    return [
+        {
+            "id": v.pk,
+            "name": v.name,
+            "version": v.version,
+            "kind": v.kind,
+            "layer": v.layer,
+            "target": v.target_id,
+            "created_at": v.created_at.isoformat(timespec="seconds"),
+            "label_source": v.label_source or None,
+            "training_data": v.data or None,
+            "macro_f1": v.scores.get("macro_f1"),
+            "macro_f1_interval": v.scores.get("macro_f1_interval"),
+            "predictions_exported": v.pk in exported,
+            "labels_with_its_suggestion": suggested.get(v.pk, 0),
+        }
+        for v in versions
+    ]

@@ -74,6 +74,23 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
         "of one version never change."
     ),
 }
+# Fields an export adds with include_predictions (the dataset card lists them too).
+PREDICTION_FIELD_DESCRIPTIONS: dict[str, str] = {
+    "predictions": (
+        "Wide records: one entry per model prediction of the sentence: layer, target (name, "
+        "null for claim type), model, model_version, label, score (the model's probability of "
+        "its label). The models are the current baseline of each layer and the newest version "
+        "of each external model."
+    ),
+    "labels[].suggestions": (
+        "Wide records, per annotator: layer key (claim_type, or stance:<target name>) -> "
+        "{visible, label, model_version_id}: the model's suggestion when the label was made; "
+        "visible false means it was computed but hidden as a control. Absent when none was."
+    ),
+    "suggestion_visible": "Long rows: true if a suggestion was shown, false if hidden, null.",
+    "suggested_label": "Long rows: the label the model suggested (null when none).",
+    "suggestion_model_version_id": "Long rows: the model version that made the suggestion.",
+}
 # Fields that close every record (wide and long), in this order.
 TRAILING_FIELDS = ("schema_version", "segmenter", "segmenter_version")
 LONG_FIELDS = (
@@ -115,6 +132,7 @@ class ExportOptions:
     only_gold: bool = False
     # With a date range, only annotations changed in it count and unlabelled sentences drop out.
     require_annotation: bool = False
+    include_predictions: bool = False
 
 
 # Row shapes handed over by export_queries.py (plain tuples, in this order).
@@ -243,6 +261,9 @@ def sentence_records(
     }
     gold_keys = _layer_keys(schema, with_claim, with_stance)
     require_annotation, only_gold = options.require_annotation, options.only_gold
+    with_predictions = options.include_predictions
+    suggestions = chunk.extra.get("suggestions", {}) if with_predictions else {}
+    predictions = chunk.extra.get("predictions", {}) if with_predictions else {}
 
     sentences = chunk.sentences
     last = len(sentences) - 1
@@ -265,6 +286,19 @@ def sentence_records(
             if entry is None:
                 entry = per_annotator[username] = new_entry(username)
             entry["seconds"] += seconds
+            if suggestions:
+                seen = suggestions.get((sentence_id, username, layer, target))
+                if seen is not None:
+                    key = (
+                        CLAIM_TYPE
+                        if layer == CLAIM_TYPE
+                        else f"{STANCE}:{target_names.get(target, target)}"
+                    )
+                    entry.setdefault("suggestions", {})[key] = {
+                        "visible": seen[0],
+                        "label": seen[1],
+                        "model_version_id": seen[2],
+                    }
             if layer == CLAIM_TYPE:
                 entry[CLAIM_TYPE] = label
                 claim_counts[label] = claim_counts.get(label, 0) + 1
@@ -312,6 +346,20 @@ def sentence_records(
                 )
                 for target_id, name in targets
             }
+        if with_predictions:
+            record["predictions"] = [
+                {
+                    "layer": layer,
+                    "target": target_names.get(target) if target is not None else None,
+                    "model": model,
+                    "model_version": model_version,
+                    "label": label,
+                    "score": score,
+                }
+                for layer, target, model, model_version, label, score in predictions.get(
+                    sentence_id, ()
+                )
+            ]
         record["schema_version"] = version
         record["segmenter"] = SEGMENTER
         record["segmenter_version"] = article[4] or None
@@ -335,10 +383,11 @@ def long_rows(
     target_names = schema.target_names
     articles = {row[0]: row for row in chunk.articles}
     sentences = {row[0]: row for row in chunk.sentences}
+    suggestions = chunk.extra.get("suggestions", {})
     for sentence_id, username, layer, target, label, seconds, updated_at in chunk.annotations:
         sentence = sentences[sentence_id]
         article = articles[sentence[1]]
-        yield {
+        row = {
             "corpus": schema.corpus,
             "article_id": sentence[1],
             "external_id": article[1],
@@ -350,10 +399,16 @@ def long_rows(
             "label": label,
             "seconds_spent": seconds,
             "updated_at": updated_at,
-            "schema_version": schema.schema_version,
-            "segmenter": SEGMENTER,
-            "segmenter_version": article[4] or None,
         }
+        if options.include_predictions:
+            seen = suggestions.get((sentence_id, username, layer, target), (None, None, None))
+            row["suggestion_visible"] = seen[0]
+            row["suggested_label"] = seen[1]
+            row["suggestion_model_version_id"] = seen[2]
+        row["schema_version"] = schema.schema_version
+        row["segmenter"] = SEGMENTER
+        row["segmenter_version"] = article[4] or None
+        yield row
 
 
 # --- Encoders ------------------------------------------------------------------------------
@@ -377,7 +432,15 @@ def neutralise_cell(value: object) -> object:
     return value
 
 
-def wide_csv_header(schema: ExportSchema) -> list[str]:
+def long_header(options: ExportOptions) -> tuple[str, ...]:
+    if not options.include_predictions:
+        return LONG_FIELDS
+    at = LONG_FIELDS.index("updated_at") + 1
+    added = ("suggestion_visible", "suggested_label", "suggestion_model_version_id")
+    return (*LONG_FIELDS[:at], *added, *LONG_FIELDS[at:])
+
+
+def wide_csv_header(schema: ExportSchema, *, predictions: bool = False) -> list[str]:
     header = [
         name
         for name in FIELD_DESCRIPTIONS
@@ -390,6 +453,8 @@ def wide_csv_header(schema: ExportSchema) -> list[str]:
     if STANCE in schema.layers:
         for _, name in schema.targets:
             header.extend(f"stance[{name}]_{key}" for key in summary_keys)
+    if predictions:
+        header.append("predictions")
     header.extend(TRAILING_FIELDS)
     return header
 
@@ -418,6 +483,8 @@ def flatten_record(record: Mapping[str, Any]) -> list[Any]:
                 summary["n_labels"],
             )
         )
+    if "predictions" in record:
+        row.append(_encode_json(record["predictions"]))
     row.extend(record[name] for name in TRAILING_FIELDS)
     return row
 
@@ -453,7 +520,11 @@ def encode_chunks(
     names = _Names(options)
     csv_encoder = CsvEncoder() if encoding == "csv" else None
     if csv_encoder is not None:
-        header = LONG_FIELDS if shape == "long" else wide_csv_header(schema)
+        header = (
+            long_header(options)
+            if shape == "long"
+            else wide_csv_header(schema, predictions=options.include_predictions)
+        )
         yield csv_encoder.line(header).encode("utf-8")
     for chunk in chunks:
         if shape == "long":

@@ -284,3 +284,25 @@ class ImportUploadForm(forms.Form):
                 f"{settings.IMPORT_MAX_TOTAL_BYTES:,}-byte limit; split it into smaller batches."
             )
         return files
+
+
+class PredictionUploadForm(forms.Form):
+    """A JSONL file of a model's predictions (assisting.import_predictions reads it)."""
+
+    file = forms.FileField(
+        label="Predictions (JSONL)",
+        help_text=(
+            "One prediction a line: sentence (id) or article (external id) and sentence_index, "
+            "layer, target (stance target slug), label, score, model, model_version, optional "
+            "probabilities. All lines are stored or none."
+        ),
+    )
+
+    def clean_file(self) -> UploadedFile:
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.IMPORT_MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                f"The file is larger than {settings.IMPORT_MAX_FILE_BYTES:,} bytes; "
+                "use manage.py import_predictions for bigger files."
+            )
+        return upload

@@ -48,6 +48,11 @@ statistics_patterns = [
         name="corpus-train-models",
     ),
     path(
+        "corpora/<slug:slug>/predictions/import/",
+        statistics.corpus_predictions_import,
+        name="corpus-predictions-import",
+    ),
+    path(
         "corpora/<slug:slug>/statistics.json",
         statistics.corpus_statistics_json,
         name="corpus-statistics-json",

@@ -383,6 +383,15 @@ class ExportQuerySerializer(serializers.Serializer):
         label="Only complete",
         help_text="Only articles every assigned annotator finished.",
     )
+    include_predictions = serializers.BooleanField(
+        default=False,
+        label="Include predictions",
+        help_text=(
+            "Add each sentence's model predictions (the current baseline model of each layer "
+            "and every external model's newest version) and, per label, the suggestion shown "
+            "or hidden when it was made."
+        ),
+    )
     since = serializers.DateTimeField(
         required=False, label="Since", help_text="Annotations changed from."
     )

@@ -508,6 +508,7 @@ def release_facts(
     snapshot_at: Any,
 ) -> dict[str, Any]:
     """Everything the card and release.json say about the release, JSON-ready."""
+    from annotator.export_queries import model_versions_card
     from annotator.statistics import corpus_statistics
 
     tally = builder.tally
@@ -590,6 +591,7 @@ def release_facts(
         "labels": labels,
         "sources": sources,
         "agreement": agreement,
+        "models": model_versions_card(corpus),
         "files": [info.as_dict() for info in files],
     }
 

@@ -304,6 +304,40 @@ def dataset_card(facts: Mapping[str, Any]) -> str:
             for row in facts["agreement"]
         ],
     )
+    if facts.get("models"):
+        out += [
+            "",
+            "## Models",
+            "",
+            "Model versions of this corpus: the baseline models trained on its labels, external "
+            "models whose predictions were imported, and any whose suggestions annotators saw "
+            "while labelling (`labels with its suggestion`, shown or hidden as a control). Labels "
+            "made with a suggestion shown may lean towards it; the statistics page measures how "
+            "much against the hidden control.",
+            "",
+        ]
+        out += _table(
+            [
+                "model",
+                "version",
+                "kind",
+                "layer",
+                "macro-F1 [95% CI]",
+                "labels with its suggestion",
+            ],
+            [
+                (
+                    row["name"],
+                    row["version"],
+                    row["kind"],
+                    row["layer"] + (f" (target {row['target']})" if row.get("target") else ""),
+                    _figure(row.get("macro_f1"), row.get("macro_f1_interval")),
+                    row.get("labels_with_its_suggestion", 0),
+                )
+                for row in facts["models"]
+            ],
+        )
+        out += [""]
     out += [
         "## Provenance",
         "",

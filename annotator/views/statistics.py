@@ -21,7 +21,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotator import charts
 from annotator.models import Corpus, Role
@@ -185,3 +185,39 @@ def corpus_statistics_json(request: HttpRequest, slug: str) -> HttpResponse:
     url = reverse("corpus-agreement", kwargs={"slug": corpus.slug})
     query = request.META.get("QUERY_STRING", "")
     return HttpResponsePermanentRedirect(f"{url}?{query}" if query else url)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def corpus_predictions_import(request: HttpRequest, slug: str) -> HttpResponse:
+    """Upload a JSONL file of external predictions (managers and curators); every bad line is
+    listed with its file, line, field and reason, and then nothing is stored."""
+    from annotator.assisting import PredictionsRejected, import_predictions, read_jsonl
+    from annotator.manage_forms import PredictionUploadForm
+
+    corpus = curated_corpus(request, slug)
+    form = PredictionUploadForm(request.POST or None, request.FILES or None)
+    problems: list[Any] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        lines = upload.read().splitlines()
+        try:
+            summary = import_predictions(
+                corpus=corpus, records=read_jsonl(lines, source=upload.name or "upload")
+            )
+        except PredictionsRejected as rejected:
+            problems = rejected.problems
+        else:
+            versions = ", ".join(f"{v['name']} {v['version']}" for v in summary.model_versions)
+            messages.success(
+                request,
+                f"Stored {summary.created} new prediction(s) and replaced {summary.updated} "
+                f"({versions}).",
+            )
+            return redirect("annotator:corpus-predictions-import", slug=corpus.slug)
+    return render(
+        request,
+        "annotator/predictions_import.html",
+        {"corpus": corpus, "form": form, "problems": problems},
+        status=400 if problems or form.errors else 200,
+    )

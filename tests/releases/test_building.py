@@ -368,3 +368,32 @@ def test_simultaneous_cuts_get_distinct_numbers(make_corpus: Callable[..., Corpu
     for thread in threads:
         thread.join()
     assert errors == [] and sorted(numbers) == [1, 2, 3, 4, 5]
+
+
+def test_the_card_names_the_model_versions_of_the_corpus(
+    split_corpus: Corpus, release_of: Callable[..., Release]
+) -> None:
+    from annotator.assisting import PredictionRecord, import_predictions
+
+    sentence = Sentence.objects.filter(article__corpus=split_corpus).first()
+    import_predictions(
+        corpus=split_corpus,
+        records=[
+            PredictionRecord(
+                data={
+                    "sentence": sentence.pk,
+                    "layer": "claim_type",
+                    "label": "opinion",
+                    "score": 0.6,
+                    "model": "claim-bert",
+                    "model_version": "2026-11",
+                },
+                line=1,
+            )
+        ],
+    )
+    release = release_of(split_corpus)
+
+    card = contents(release)["README.md"].decode()
+    assert "## Models" in card
+    assert "| claim-bert | 2026-11 | external | claim_type | not defined | 0 |" in card

@@ -103,3 +103,50 @@ def test_agreement_with_shown_and_hidden_suggestions_is_shown_with_intervals(
     html = client.get(page_url()).content.decode()
     assert "3 of 4" in html and "1 of 4" in html
     assert "<strong>0.500</strong>" in html  # 3/4 - 1/4
+
+
+def import_url(slug: str = "korea") -> str:
+    return reverse("annotator:corpus-predictions-import", kwargs={"slug": slug})
+
+
+def test_a_curator_uploads_predictions_and_bad_lines_are_listed(
+    client: Client, curator: AbstractUser, corpus: Corpus, make_article: Callable
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from annotator.models import Prediction
+
+    sentence = make_article(corpus=corpus).sentences.first()
+    good = (
+        f'{{"sentence": {sentence.pk}, "layer": "claim_type", "label": "opinion", '
+        '"score": 0.8, "model": "bert", "model_version": "1"}'
+    )
+    client.force_login(curator)
+    assert "Predictions (JSONL)" in client.get(import_url()).content.decode()
+
+    bad = SimpleUploadedFile(
+        "mine.jsonl", f"{good}\n{good.replace('opinion', '<b>x</b>')}\n".encode()
+    )
+    response = client.post(import_url(), {"file": bad})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "1 bad line: nothing was imported" in html
+    assert "<td>mine.jsonl</td><td>2</td><td><code>label</code></td>" in html
+    assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
+    assert not Prediction.objects.exists()
+
+    response = client.post(
+        import_url(), {"file": SimpleUploadedFile("mine.jsonl", good.encode())}, follow=True
+    )
+    assert "Stored 1 new prediction(s) and replaced 0 (bert 1)." in response.content.decode()
+    assert Prediction.objects.count() == 1
+
+
+@pytest.mark.parametrize("who", ["annotator", "outsider"])
+def test_only_managers_and_curators_import_predictions(
+    client: Client, request: pytest.FixtureRequest, corpus: Corpus, who: str
+) -> None:
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(import_url()).status_code == 404
+    assert client.post(import_url()).status_code == 404
