@@ -131,11 +131,14 @@ def with_model_views(
             .order_by()
             .values_list("pk", "name", "version")
         }
-        annotator_ids = {issue.annotator_id for entry in flagged for issue in entry.issues}
+        annotator_ids = {
+            issue.annotator_id
+            for entry in flagged
+            for issue in entry.issues
+            if issue.annotator_id is not None
+        }
         names = dict(
-            get_user_model()
-            .objects.filter(pk__in=annotator_ids - {None})
-            .values_list("pk", "username")
+            get_user_model().objects.filter(pk__in=annotator_ids).values_list("pk", "username")
         )
         for entry in flagged:
             first = entry.issues[0]
@@ -153,7 +156,8 @@ def with_model_views(
 
 def _flag_words(issue: SuspectLabel, name_of: dict[str, str], names: dict[int, str]) -> str:
     given = name_of.get(issue.given, issue.given)
-    whose = "Gold label" if issue.source == "gold" else f"{names.get(issue.annotator_id, '?')}'s"
+    annotator = names.get(issue.annotator_id, "?") if issue.annotator_id is not None else "?"
+    whose = "Gold label" if issue.source == "gold" else f"{annotator}'s"
     return (
         f"{whose} “{given}” looks wrong: the model gives it {issue.self_confidence:.2f}, "
         f"“{name_of.get(issue.suggested, issue.suggested)}” {issue.suggested_probability:.2f}"

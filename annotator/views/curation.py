@@ -6,11 +6,12 @@ Managers and curators only; everyone else gets 404. Writes go through annotator.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -88,11 +89,13 @@ def curation_queue(request: HttpRequest, slug: str) -> HttpResponse:
         article_id = _int_or_none(request.GET.get("article"))
         annotator_id = _int_or_none(request.GET.get("annotator"))
         status = request.GET.get("status") or "open"
-        entries: list[assisting_queue.CheckEntry] = []
+        page: Page[Any]
+        flagged: list[assisting_queue.CheckEntry] = []
         if status == "check":
             entries = _check_entries(corpus, unit, article_id, annotator_id)
             page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-            on_page = [entry.sentence_id for entry in page.object_list]
+            flagged = list(page.object_list)
+            on_page = [entry.sentence_id for entry in flagged]
             found = Sentence.objects.filter(pk__in=on_page).select_related("article").in_bulk()
             sentences = [found[pk] for pk in on_page if pk in found]
         else:
@@ -109,7 +112,7 @@ def curation_queue(request: HttpRequest, slug: str) -> HttpResponse:
         unit,
         curating.curation_items(sentences, unit),
         choices=choices,
-        entries=page.object_list if status == "check" else (),
+        entries=flagged,
     )
     filters = {**_unit_query(unit), "status": status}
     if article_id is not None:
