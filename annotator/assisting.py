@@ -344,6 +344,9 @@ def _train(version: ModelVersion, settings: modelling.ModelSettings) -> str:
         "label_source": labels.source,
         "parameters": settings.to_dict(),
     }
+    # The unlabelled sentences are hashed with the labelled ones and predicted by the final
+    # model in the same call: a second pass over the labelled texts would cost as much again.
+    unlabelled = np.setdiff1d(np.arange(len(sentences.ids)), rows, assume_unique=True)
     try:
         result = modelling.train(
             [sentences.texts[r] for r in rows],
@@ -352,6 +355,8 @@ def _train(version: ModelVersion, settings: modelling.ModelSettings) -> str:
             class_names=[c.value for c in choices],
             positions=[sentences.positions[r] for r in rows],
             settings=settings,
+            also_predict=[sentences.texts[r] for r in unlabelled],
+            also_predict_positions=[sentences.positions[r] for r in unlabelled],
         )
     except modelling.NotEnoughData as missing:
         readiness = modelling.check_training_data(
@@ -365,7 +370,9 @@ def _train(version: ModelVersion, settings: modelling.ModelSettings) -> str:
             finished_at=timezone.now(),
         )
         return ModelStatus.FAILED
-    probabilities = result.model.predict_proba(sentences.texts, positions=sentences.positions)
+    # Back into the corpus's sentence order: labelled rows first in the result, then the rest.
+    probabilities = np.empty_like(result.probabilities)
+    probabilities[np.concatenate([rows, unlabelled])] = result.probabilities
     held_out = dict(zip(rows.tolist(), result.out_of_fold, strict=True))
     with transaction.atomic():
         _store_trained_predictions(version, choices, sentences, probabilities, held_out)

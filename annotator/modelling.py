@@ -441,6 +441,9 @@ class TrainingResult:
     evaluation: Evaluation
     out_of_fold: np.ndarray  # (n, K) probabilities from the fold model that held the article out
     folds: np.ndarray  # (n,) fold index of each sentence
+    # With `train(also_predict=...)`: (n + m, K) probabilities from `model` of the training texts
+    # followed by the m others, hashed once with the training texts.
+    probabilities: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -586,11 +589,18 @@ def train(
     positions: Sequence[float | None] | None = None,
     settings: ModelSettings = ModelSettings(),
     minimums: Minimums = Minimums(),
+    also_predict: Sequence[str] | None = None,
+    also_predict_zones: Sequence[str | None] | None = None,
+    also_predict_positions: Sequence[float | None] | None = None,
 ) -> TrainingResult:
     """Evaluate by article-grouped cross-validation, then fit on everything (see module doc).
 
     `labels[i]` is the index in `class_names` (schema order) of sentence i's label, `groups[i]`
     its article's key. Raises `NotEnoughData` below `minimums`, `ValueError` on malformed input.
+    With `also_predict` (texts without labels, and their zones and positions if the training
+    texts have them), `result.probabilities` holds the final model's probabilities of the
+    training texts and then of these: the same as `model.predict_proba` on both, without
+    hashing the training texts a second time (hashing is the largest cost of both).
     """
     names = _class_names(class_names)
     label_array = _labels(labels, len(names))
@@ -601,7 +611,24 @@ def train(
     if not readiness.ready:
         raise NotEnoughData(readiness)
     _check_lengths(n, zones, positions)
-    features = _features(texts, zones, positions, settings)
+    if also_predict is None:
+        features = everything = _features(texts, zones, positions, settings)
+    else:
+        m = len(also_predict)
+        _check_lengths(m, also_predict_zones, also_predict_positions)
+
+        def joined(given: Sequence | None, extra: Sequence | None) -> list | None:
+            if given is None:
+                return None
+            return [*given, *(extra if extra is not None else [None] * m)]
+
+        everything = _features(
+            [*texts, *also_predict],
+            joined(zones, also_predict_zones),
+            joined(positions, also_predict_positions),
+            settings,
+        )
+        features = everything[:n]
     uses = {"uses_zones": zones is not None, "uses_positions": positions is not None}
     group_ids, _ = _group_ids(groups)
 
@@ -625,7 +652,13 @@ def train(
         label_array, predicted, majority, stratified, group_ids, names, n_folds, settings
     )
     model = _fit(features, label_array, names, settings, **uses)
-    return TrainingResult(model=model, evaluation=evaluation, out_of_fold=out_of_fold, folds=folds)
+    return TrainingResult(
+        model=model,
+        evaluation=evaluation,
+        out_of_fold=out_of_fold,
+        folds=folds,
+        probabilities=None if also_predict is None else model._probabilities(everything),
+    )
 
 
 def fit(

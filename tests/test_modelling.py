@@ -677,3 +677,33 @@ def test_results_serialise_to_json_ready_dicts(trained: modelling.TrainingResult
     assert json.loads(json.dumps(data)) == data
     assert len(data["per_class"]) == 4 and len(data["confusion"]) == 4
     assert data["beats_baselines"] is True
+
+
+def test_also_predict_gives_the_final_models_probabilities_of_both_sets(
+    corpus: GeneratedCorpus,
+) -> None:
+    half = len(corpus.texts) // 2
+    extra = generate_corpus(n_articles=5, seed=99)
+    result = train(
+        corpus.texts[:half],
+        corpus.labels[:half],
+        corpus.groups[:half],
+        class_names=CLASS_NAMES,
+        positions=corpus.positions[:half],
+        also_predict=extra.texts,
+        also_predict_positions=extra.positions,
+    )
+    expected = result.model.predict_proba(
+        corpus.texts[:half] + extra.texts, positions=corpus.positions[:half] + extra.positions
+    )
+    assert result.probabilities.shape == (half + len(extra.texts), len(CLASS_NAMES))
+    assert np.allclose(result.probabilities, expected)
+    plain = train(
+        corpus.texts[:half],
+        corpus.labels[:half],
+        corpus.groups[:half],
+        class_names=CLASS_NAMES,
+        positions=corpus.positions[:half],
+    )
+    assert plain.probabilities is None
+    assert np.allclose(plain.out_of_fold, result.out_of_fold)
