@@ -210,8 +210,9 @@ def ensure_may_label(*, annotator: User, sentence: Sentence) -> None:
 class LabellingState:
     """One sentence as its annotator sees it: where it is, their labels and note on it.
 
-    `sentence.article.corpus` is a partial Corpus (id, schema_version, stance_required): enough
-    to find the cached schema and to draw the row, not to be saved.
+    `sentence.article.corpus` is a partial Corpus (id, schema_version, stance_required,
+    suggestions, suggestion_control_share): enough to find the cached schema, to draw the row
+    and to find its suggestions, not to be saved.
     """
 
     sentence: Sentence
@@ -239,7 +240,8 @@ class LabellingState:
 _STATE_SQL = f"""
     SELECT s.id, s.article_id, s.ordinal, s.paragraph, s.start, s."end", s.text,
            a.corpus_id, c.schema_version, c.stance_required, m.role,
-           n.id, n.unsure, n.note, l.layer, l.target_id, l.choice_id, s.zone, s.excluded
+           n.id, n.unsure, n.note, l.layer, l.target_id, l.choice_id, s.zone, s.excluded,
+           c.suggestions, c.suggestion_control_share
     FROM {_S} s
     JOIN {Article._meta.db_table} a ON a.id = s.article_id
     JOIN {Corpus._meta.db_table} c ON c.id = a.corpus_id
@@ -264,7 +266,13 @@ def labelling_state(*, annotator: User, sentence_id: int) -> LabellingState | No
     if not rows:
         return None
     first = rows[0]
-    corpus = Corpus(id=first[7], schema_version=first[8], stance_required=bool(first[9]))
+    corpus = Corpus(
+        id=first[7],
+        schema_version=first[8],
+        stance_required=bool(first[9]),
+        suggestions=first[19],
+        suggestion_control_share=first[20],
+    )
     sentence = Sentence(
         id=first[0],
         article=Article(id=first[1], corpus=corpus),

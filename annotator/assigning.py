@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Literal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
+from django.db.models.expressions import OrderBy
 from django.utils import timezone
 
 from annotator.article_stats import batched, count_assignments, refresh_figures
@@ -34,6 +35,7 @@ from annotator.models import (
     Annotation,
     Article,
     Assignment,
+    AssignmentOrder,
     AssignmentStatus,
     Corpus,
     Membership,
@@ -124,13 +126,29 @@ def _lock_membership(*, corpus: Corpus, user: User) -> Membership:
     return membership
 
 
+def _pick_order(corpus: Corpus) -> tuple[str | OrderBy, ...]:
+    """The order "Next article" picks in: articles others have started first (they reach their
+    full number of annotators sooner), then, with uncertainty-first assignment, the articles the
+    newest models are least sure about (`ArticleUncertainty`, stored when predictions are;
+    articles without predictions after those with), then import order."""
+    if corpus.assignment_order == AssignmentOrder.UNCERTAINTY:
+        return (
+            "-places_taken",
+            F("uncertainty__mean_entropy").desc(nulls_last=True),
+            "pk",
+        )
+    return ("-places_taken", "pk")
+
+
 def next_assignment(
     *, corpus: Corpus, annotator: User, now: datetime | None = None
 ) -> Assignment | None:
     """The annotator's unfinished article, else a new one that still needs annotators.
 
     Prefers articles others have started, so articles reach their full number of annotators
-    (and agreement figures) sooner. None when nothing is left for this annotator.
+    (and agreement figures) sooner; then, when the corpus asks for uncertainty-first
+    assignment, the articles the model is least sure about (see `_pick_order`). None when
+    nothing is left for this annotator.
     """
     with transaction.atomic():
         # One annotator's double click must not open two articles: their requests queue here.
@@ -149,14 +167,13 @@ def next_assignment(
         passed_over: list[int] = []
         while True:
             article_id = (
-                # mypy misses annotations made by a QuerySet method (django-stubs#2917).
-                Article.objects.filter(corpus=corpus)  # type: ignore[misc]
+                Article.objects.filter(corpus=corpus)
                 .needing_annotators(corpus.annotators_per_article)
                 .exclude(
                     Exists(Assignment.objects.filter(article=OuterRef("pk"), annotator=annotator))
                 )
                 .exclude(pk__in=passed_over)
-                .order_by("-places_taken", "pk")
+                .order_by(*_pick_order(corpus))
                 .select_for_update(skip_locked=True, of=("self",))
                 .values_list("pk", flat=True)
                 .first()

@@ -55,6 +55,7 @@ from annotator.models import (
     Sentence,
     StanceTarget,
 )
+from annotator.uncertainty import refresh_article_uncertainty
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -388,6 +389,8 @@ def _train(version: ModelVersion, settings: modelling.ModelSettings) -> str:
             model_bytes=result.model.to_bytes(),
             finished_at=timezone.now(),
         )
+    # Uncertainty-first assignment reads the new predictions' uncertainty per article.
+    refresh_article_uncertainty(corpus=corpus)
     return ModelStatus.DONE
 
 
@@ -921,6 +924,7 @@ def import_predictions(
             done += len(items)
             if on_progress:
                 on_progress(done)
+    refresh_article_uncertainty(corpus=corpus, sentence_ids={item.sentence_id for item in checked})
     return summary
 
 

@@ -345,14 +345,29 @@ class Rating:
 
 
 @dataclass(frozen=True)
+class ModelView:
+    """What a model says about the sentence, shown beside the annotators' labels: its label and
+    probability, which model, and for a label that looks wrong, why it was flagged."""
+
+    model: str  # "claims-net 7"
+    choice_name: str
+    probability: float
+    held_out: bool = False  # from the model that never saw the article (confident learning)
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class CurationItem:
-    """What a curator sees for one sentence: its neighbours, every label and note, the gold."""
+    """What a curator sees for one sentence: its neighbours, every label and note, the gold,
+    and what the models say when the corpus shows curators suggestions or the sentence is in
+    "Check these" (views/curation.py adds `model_views`)."""
 
     sentence: Sentence
     before: str
     after: str
     ratings: list[Rating]
     gold: GoldLabel | None
+    model_views: tuple[ModelView, ...] = ()
 
     @property
     def labels_differ(self) -> bool:

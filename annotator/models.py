@@ -1715,3 +1715,38 @@ class Prediction(models.Model):
 
     def __str__(self) -> str:
         return f"Prediction {self.layer} on sentence {self.sentence_id} by {self.model_version_id}"
+
+
+class ArticleUncertainty(models.Model):
+    """How unsure the newest models are about an article's sentences, for uncertainty-first
+    assignment (`Corpus.assignment_order`): written by `uncertainty.refresh_article_uncertainty`
+    whenever predictions are stored, read by `assigning.next_assignment` in its ORDER BY, so
+    picking an article costs no more than in import order."""
+
+    article = models.OneToOneField(
+        Article, on_delete=models.CASCADE, primary_key=True, related_name="uncertainty"
+    )
+    corpus = models.ForeignKey(Corpus, on_delete=models.CASCADE, related_name="+")
+    # Mean over the article's predicted sentences and layers of the normalised entropy of the
+    # newest prediction (modelling.entropy): 0 certain, 1 uniform over the labels.
+    mean_entropy = models.FloatField()
+    # Mean of 1 - sum p^2 (modelling.dispute): how likely two annotators would disagree.
+    mean_dispute = models.FloatField()
+    predictions = models.PositiveIntegerField(help_text="Sentence predictions averaged.")
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "article uncertainties"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(mean_entropy__gte=0, mean_entropy__lte=1),
+                name="article_uncertainty_entropy_share",
+            ),
+            models.CheckConstraint(
+                condition=Q(mean_dispute__gte=0, mean_dispute__lte=1),
+                name="article_uncertainty_dispute_share",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Uncertainty of article {self.article_id}: {self.mean_entropy:.3f}"

@@ -6,25 +6,32 @@ Managers and curators only; everyone else gets 404. Writes go through annotator.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from annotator import curating
+from annotator import assisting_queue, curating
 from annotator.curating import CurationError, CurationItem, Unit
 from annotator.models import Corpus, GoldLabel, LabelChoice, Sentence
 from annotator.request_types import AuthenticatedRequest
 from annotator.views.statistics import curated_corpus
 
 PAGE_SIZE = 20
-STATUSES = (("open", "To settle"), ("settled", "Settled"), ("all", "All disputed"))
+STATUSES = (
+    ("open", "To settle"),
+    ("settled", "Settled"),
+    ("all", "All disputed"),
+    # Labels that look wrong to the current model (assisting_queue.check_these).
+    ("check", "Check these"),
+)
 
 
 def _int_or_none(raw: str | None) -> int | None:
@@ -49,13 +56,19 @@ def _unit_query(unit: Unit) -> dict[str, str | int]:
     return query
 
 
+def _choices(corpus: Corpus, unit: Unit) -> list[LabelChoice]:
+    return list(corpus.choices.filter(layer=unit.layer).order_by("order", "id"))
+
+
 def _item_context(corpus: Corpus, unit: Unit, item: CurationItem, **extra: object) -> dict:
+    choices = _choices(corpus, unit)
+    [item] = assisting_queue.with_model_views(corpus, unit, [item], choices=choices)
     return {
         "corpus": corpus,
         "unit": unit,
         "unit_query": urlencode(_unit_query(unit)),
         "item": item,
-        "choices": list(corpus.choices.filter(layer=unit.layer).order_by("order", "id")),
+        "choices": choices,
         **extra,
     }
 
@@ -77,13 +90,31 @@ def curation_queue(request: AuthenticatedRequest, slug: str) -> HttpResponse:
         article_id = _int_or_none(request.GET.get("article"))
         annotator_id = _int_or_none(request.GET.get("annotator"))
         status = request.GET.get("status") or "open"
-        sentences = curating.disputed_sentences(
-            corpus, unit, article_id=article_id, annotator_id=annotator_id, status=status
-        )
+        page: Page[Any]
+        flagged: list[assisting_queue.CheckEntry] = []
+        if status == "check":
+            entries = _check_entries(corpus, unit, article_id, annotator_id)
+            page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+            flagged = list(page.object_list)
+            on_page = [entry.sentence_id for entry in flagged]
+            found = Sentence.objects.filter(pk__in=on_page).select_related("article").in_bulk()
+            sentences = [found[pk] for pk in on_page if pk in found]
+        else:
+            queue = curating.disputed_sentences(
+                corpus, unit, article_id=article_id, annotator_id=annotator_id, status=status
+            )
+            page = Paginator(queue, PAGE_SIZE).get_page(request.GET.get("page"))
+            sentences = list(page.object_list)
     except CurationError as error:
         return HttpResponseBadRequest(str(error))
-    page = Paginator(sentences, PAGE_SIZE).get_page(request.GET.get("page"))
-    items = curating.curation_items(list(page.object_list), unit)
+    choices = _choices(corpus, unit)
+    items = assisting_queue.with_model_views(
+        corpus,
+        unit,
+        curating.curation_items(sentences, unit),
+        choices=choices,
+        entries=flagged,
+    )
     filters = {**_unit_query(unit), "status": status}
     if article_id is not None:
         filters["article"] = article_id
@@ -108,10 +139,32 @@ def curation_queue(request: AuthenticatedRequest, slug: str) -> HttpResponse:
             .select_related("user")
             .order_by("user__username"),
             "targets": list(corpus.stance_targets.all()),
-            "choices": list(corpus.choices.filter(layer=unit.layer).order_by("order", "id")),
+            "choices": choices,
             "next": request.get_full_path(),
         },
     )
+
+
+def _check_entries(
+    corpus: Corpus, unit: Unit, article_id: int | None, annotator_id: int | None
+) -> list[assisting_queue.CheckEntry]:
+    """ "Check these", narrowed like the queue: to one article, or to the sentences where the
+    chosen annotator's own label is flagged."""
+    entries = assisting_queue.check_these(corpus, unit)
+    if annotator_id is not None:
+        entries = [
+            entry
+            for entry in entries
+            if any(issue.annotator_id == annotator_id for issue in entry.issues)
+        ]
+    if article_id is not None:
+        in_article = set(
+            Sentence.objects.filter(
+                article_id=article_id, pk__in=[entry.sentence_id for entry in entries]
+            ).values_list("pk", flat=True)
+        )
+        entries = [entry for entry in entries if entry.sentence_id in in_article]
+    return entries
 
 
 def _corpus_sentence(corpus: Corpus, pk: int) -> Sentence:

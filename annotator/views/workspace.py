@@ -62,8 +62,10 @@ from annotator.models import (
     Sentence,
     SentenceNote,
     StanceTarget,
+    SuggestionMode,
 )
 from annotator.request_types import AuthenticatedRequest
+from annotator.suggesting import Key, Suggestion, seen_for_save, suggestions_for
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -91,6 +93,7 @@ class TargetRow:
     target: StanceTarget
     buttons: list[LabelButton]
     current: LabelChoice | None
+    suggestion: Suggestion | None = None
 
 
 class RowState(NamedTuple):
@@ -111,6 +114,8 @@ class SentenceRow:
     new_paragraph: bool = False
     missing: bool = False
     others: list[str] = field(default_factory=list)
+    # The model's visible suggestions on the row, in words ("" when none is shown).
+    hint: str = ""
     # Plain strings, so the template (run 300 times a page) does no lookups or reversing.
     id: str = ""
     number: str = ""
@@ -143,7 +148,7 @@ class Schema:
     claim_choices: list[LabelChoice]
     stance_choices: list[LabelChoice]
     targets: list[StanceTarget]
-    _buttons: dict[tuple[int, int | None, bool], SafeString] = field(
+    _buttons: dict[tuple[int, int | None, bool, bool], SafeString] = field(
         default_factory=dict, repr=False
     )
 
@@ -176,20 +181,35 @@ class Schema:
         )
 
     def button(
-        self, choice: LabelChoice, target: StanceTarget | None, *, selected: bool
+        self,
+        choice: LabelChoice,
+        target: StanceTarget | None,
+        *,
+        selected: bool,
+        preselected: bool = False,
     ) -> LabelButton:
         """A label button; its HTML depends only on choice, target and state, so it is cached:
-        a 300-sentence page would otherwise render 3,000 near-identical template fragments."""
-        key = (choice.pk, target.pk if target else None, selected)
+        a 300-sentence page would otherwise render 3,000 near-identical template fragments.
+
+        A pre-selected button (the model's suggestion, "preselect" mode) only looks chosen:
+        it is not pressed, and nothing is stored until the annotator presses it (or Enter)."""
+        key = (choice.pk, target.pk if target else None, selected, preselected)
         value = label_value(choice, target)
         if key not in self._buttons:
             self._buttons[key] = format_html(
-                '<button type="submit" name="label" value="{}" class="choice{}" '
-                'aria-pressed="{}" data-key="{}"><kbd>{}</kbd> {}</button>',
+                '<button type="submit" name="label" value="{}" class="choice{}{}" '
+                'aria-pressed="{}" data-key="{}"{}><kbd>{}</kbd> {}</button>',
                 value,
                 " selected" if selected else "",
+                " preselected" if preselected else "",
                 "true" if selected else "false",
                 choice.key,
+                SafeString(
+                    ' data-preselected title="Suggested by the model, not saved: press '
+                    'its key or Enter to accept"'
+                )
+                if preselected
+                else "",
                 choice.key,
                 choice.name,
             )
@@ -228,8 +248,14 @@ def build_rows(
     annotations: Iterable[Annotation],
     notes: Iterable[SentenceNote],
     others: Iterable[Annotation] = (),
+    suggestions: dict[Key, Suggestion] | None = None,
+    preselect: bool = False,
 ) -> list[SentenceRow]:
-    """Rows for the page or one fragment from already-fetched rows: no queries here."""
+    """Rows for the page or one fragment from already-fetched rows: no queries here.
+
+    `suggestions` are the model's (see suggesting.py; hidden controls are not shown); with
+    `preselect`, a layer without a label of the annotator's shows the suggestion pre-selected."""
+    suggestions = suggestions or {}
     choices = schema.choices_by_id
     claim_of: dict[int, LabelChoice] = {}
     stance_of: dict[tuple[int, int], LabelChoice] = {}
@@ -254,14 +280,23 @@ def build_rows(
     previous_paragraph = None
     for sentence in sentences:
         claim = claim_of.get(sentence.pk)
+        claim_suggestion = _shown(suggestions.get((sentence.pk, Layer.CLAIM_TYPE, None)))
         stances = []
         for target in schema.targets:
             current = stance_of.get((sentence.pk, target.pk))
+            suggestion = _shown(suggestions.get((sentence.pk, Layer.STANCE, target.pk)))
+            proposed = _proposed(suggestion, current, preselect=preselect)
             buttons = [
-                schema.button(c, target, selected=current is not None and c.pk == current.pk)
+                schema.button(
+                    c,
+                    target,
+                    selected=current is not None and c.pk == current.pk,
+                    preselected=c.pk == proposed,
+                )
                 for c in schema.stance_choices
             ]
-            stances.append(TargetRow(target, buttons, current))
+            stances.append(TargetRow(target, buttons, current, suggestion))
+        proposed_claim = _proposed(claim_suggestion, claim, preselect=preselect)
         complete = claim is not None and (
             not stance_required or all(s.current is not None for s in stances)
         )
@@ -269,7 +304,12 @@ def build_rows(
             SentenceRow(
                 sentence=sentence,
                 claim_buttons=[
-                    schema.button(c, None, selected=claim is not None and c.pk == claim.pk)
+                    schema.button(
+                        c,
+                        None,
+                        selected=claim is not None and c.pk == claim.pk,
+                        preselected=c.pk == proposed_claim,
+                    )
                     for c in schema.claim_choices
                 ],
                 claim=claim,
@@ -279,6 +319,7 @@ def build_rows(
                 new_paragraph=previous_paragraph is not None
                 and sentence.paragraph != previous_paragraph,
                 others=others_of.get(sentence.pk, []),
+                hint=_hint(claim_suggestion, stances, choices),
                 id=str(sentence.pk),
                 number=str(sentence.ordinal + 1),
                 label_url=label_url(sentence.pk),
@@ -287,6 +328,41 @@ def build_rows(
         )
         previous_paragraph = sentence.paragraph
     return rows
+
+
+def _shown(suggestion: Suggestion | None) -> Suggestion | None:
+    """The suggestion if the annotator may see it (a hidden control is never drawn)."""
+    return None if suggestion is None or suggestion.hidden else suggestion
+
+
+def _proposed(
+    suggestion: Suggestion | None, current: LabelChoice | None, *, preselect: bool
+) -> int | None:
+    """The choice id to draw pre-selected: the suggestion, while the layer has no label."""
+    if not preselect or suggestion is None or current is not None:
+        return None
+    return suggestion.choice_id
+
+
+def _hint(
+    claim: Suggestion | None, stances: list[TargetRow], choices: dict[int, LabelChoice]
+) -> str:
+    """The row's suggestions in words, each named as the model's with its version and score."""
+    parts = []
+    if claim is not None:
+        parts.append(_suggestion_words(claim, choices, "Claim type"))
+    for stance in stances:
+        if stance.suggestion is not None:
+            parts.append(
+                _suggestion_words(stance.suggestion, choices, f"Stance on {stance.target.name}")
+            )
+    return "; ".join(parts)
+
+
+def _suggestion_words(suggestion: Suggestion, choices: dict[int, LabelChoice], unit: str) -> str:
+    choice = choices.get(suggestion.choice_id)
+    name = choice.name if choice is not None else "(a label no longer in the schema)"
+    return f"{unit}: {name} ({suggestion.score:.2f}, model {suggestion.model_label})"
 
 
 # What _articles_for annotates. Views name the type of get_object_or_404's result, whose stub
@@ -324,12 +400,19 @@ def _others(request: AuthenticatedRequest, state: LabellingState) -> list[Annota
     )
 
 
+def _suggestions(state: LabellingState) -> dict[Key, Suggestion]:
+    """The model's suggestions on the sentence (one query; none when the corpus shows
+    annotators no suggestions)."""
+    return suggestions_for(corpus=state.corpus, sentence_ids=[state.sentence.pk])
+
+
 def _row_for(
     request: AuthenticatedRequest,
     state: LabellingState,
     schema: Schema,
     *,
     others: Iterable[Annotation] = (),
+    suggestions: dict[Key, Suggestion] | None = None,
     can_label: bool = True,
 ) -> dict[str, object]:
     """Template context for one `_sentence_row.html` fragment, from what the request already
@@ -341,6 +424,8 @@ def _row_for(
         annotations=state.annotations(),
         notes=[state.note] if state.note is not None else [],
         others=others,
+        suggestions=suggestions,
+        preselect=state.corpus.suggestions == SuggestionMode.PRESELECT,
     )
     return {"row": row, "can_label": can_label, "csrf_field": csrf_field(request)}
 
@@ -425,6 +510,12 @@ def article_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         annotations=mine,
         notes=notes,
         others=others,
+        # One query for the whole article (none when the corpus shows no suggestions).
+        suggestions=suggestions_for(
+            corpus=corpus,
+            sentence_ids=[sentence.pk for sentence in sentences],
+        ),
+        preselect=corpus.suggestions == SuggestionMode.PRESELECT,
     )
     can_label = article.assignment_status in HOLDING_PLACE
     # After a refused "done", the page points out what is left (from rows already in memory).
@@ -474,12 +565,14 @@ def _state_or_404(request: AuthenticatedRequest, pk: int) -> LabellingState:
 @require_POST
 def sentence_label(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     # Queries: the sentence with my labels and note (one), the schema (cached per version),
-    # everyone's labels for reviewers, then the save (one statement on PostgreSQL). Nothing
-    # is read after the save: once it is stored, the answer must say so.
+    # everyone's labels for reviewers, the model's suggestions when annotators see them, then
+    # the save (one statement on PostgreSQL). Nothing is read after the save: once it is
+    # stored, the answer must say so.
     state = _state_or_404(request, pk)
     schema = Schema.of(state.corpus)
     form = LabelForm(request.POST, choices=schema.choices_by_id, targets=schema.targets_by_id)
     others = _others(request, state)
+    suggestions = _suggestions(state)
     if form.is_valid():
         choice, target = form.cleaned_data["label"]
         try:
@@ -490,6 +583,13 @@ def sentence_label(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 target=target,
                 choice=choice,
                 seconds=form.cleaned_data["seconds"],
+                # Decided here from the stored predictions, not sent by the page.
+                suggestion=seen_for_save(
+                    suggestions,
+                    sentence_id=state.sentence.pk,
+                    layer=choice.layer,
+                    target_id=target.pk if target else None,
+                ),
             )
         except LabellingRefused as refused:
             return _refused(request, state.sentence, str(refused))
@@ -500,14 +600,21 @@ def sentence_label(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             state.labels[(choice.layer, target.pk if target else None)] = choice.pk
             if not request.htmx:
                 return redirect(_sentence_url(state.sentence))
-            return _saved_row(request, state, schema, others)
+            return _saved_row(request, state, schema, others, suggestions)
     if not request.htmx:
         messages.error(request, f"Label not saved: {form.errors.as_text()}")
         return redirect(_sentence_url(state.sentence))
     return render(
         request,
         "annotator/_sentence_row.html",
-        _row_for(request, state, schema, others=others, can_label=_may_label(request, state)),
+        _row_for(
+            request,
+            state,
+            schema,
+            others=others,
+            suggestions=suggestions,
+            can_label=_may_label(request, state),
+        ),
         status=400,
     )
 
@@ -519,6 +626,7 @@ def sentence_note(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     # Everything the row needs is read before the write (see sentence_label).
     schema = Schema.of(state.corpus)
     others = _others(request, state)
+    suggestions = _suggestions(state)
     form = NoteForm(request.POST)
     if form.is_valid():
         try:
@@ -532,14 +640,21 @@ def sentence_note(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             return _refused(request, state.sentence, str(refused))
         if not request.htmx:
             return redirect(_sentence_url(state.sentence))
-        return _saved_row(request, state, schema, others)
+        return _saved_row(request, state, schema, others, suggestions)
     if not request.htmx:
         messages.error(request, f"Note not saved: {form.errors.as_text()}")
         return redirect(_sentence_url(state.sentence))
     return render(
         request,
         "annotator/_sentence_row.html",
-        _row_for(request, state, schema, others=others, can_label=_may_label(request, state)),
+        _row_for(
+            request,
+            state,
+            schema,
+            others=others,
+            suggestions=suggestions,
+            can_label=_may_label(request, state),
+        ),
         status=400,
     )
 
@@ -550,13 +665,19 @@ def _may_label(request: AuthenticatedRequest, state: LabellingState) -> bool:
 
 
 def _saved_row(
-    request: AuthenticatedRequest, state: LabellingState, schema: Schema, others: list[Annotation]
+    request: AuthenticatedRequest,
+    state: LabellingState,
+    schema: Schema,
+    others: list[Annotation],
+    suggestions: dict[Key, Suggestion],
 ) -> HttpResponse:
     """The redrawn row after a stored change; a change that is stored answers success even if
     drawing the row fails (a 204 leaves the row as the browser shows it)."""
     try:
         return render(
-            request, "annotator/_sentence_row.html", _row_for(request, state, schema, others=others)
+            request,
+            "annotator/_sentence_row.html",
+            _row_for(request, state, schema, others=others, suggestions=suggestions),
         )
     except DatabaseError:
         response = HttpResponse(status=204)
@@ -601,7 +722,13 @@ def article_undo(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if changed is None:
         return HttpResponse(status=204)
     state = _state_or_404(request, changed.pk)
-    response = _saved_row(request, state, Schema.of(state.corpus), _others(request, state))
+    response = _saved_row(
+        request,
+        state,
+        Schema.of(state.corpus),
+        _others(request, state),
+        _suggestions(state),
+    )
     # The undone row is only known now, so the response names its own target.
     return reswap(retarget(response, f"#s-{changed.pk}"), "outerHTML")
 

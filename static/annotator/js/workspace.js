@@ -111,6 +111,8 @@
         const on = button.value === value;
         button.classList.toggle("selected", on);
         button.setAttribute("aria-pressed", on ? "true" : "false");
+        // A pre-selected suggestion is a proposal only while its layer has no label.
+        button.classList.toggle("preselected", button.hasAttribute("data-preselected") && !value);
       });
     });
     const noteForm = row.querySelector(".note-form");
@@ -210,7 +212,7 @@
     return group ? group.querySelector(selector) : null;
   }
 
-  function choose(row, button) {
+  function choose(row, button, { moveOn = true } = {}) {
     const id = row.dataset.sentence;
     const layer = button.closest(".layer").dataset.layer;
     if (intended(id).get(layer) !== button.value) {
@@ -220,7 +222,22 @@
       body.set("seconds", takeSeconds(id));
       saving.push({ kind: "label", rowId: id, layer, value: button.value, url: form.action, body });
     }
-    if (isFilled(id)) moveOnFrom(row);
+    if (moveOn && isFilled(id)) moveOnFrom(row);
+  }
+
+  // The model's pre-selected suggestions ("preselect" mode) on layers still without a label:
+  // they are only stored when the person accepts them (Enter, or the label's own key).
+  function openProposals(row) {
+    const layers = intended(row.dataset.sentence);
+    return Array.from(row.querySelectorAll(".labels button.choice[data-preselected]")).filter(
+      (button) => !layers.get(button.closest(".layer").dataset.layer)
+    );
+  }
+
+  function acceptProposals(row, proposals) {
+    proposals.forEach((button) => choose(row, button, { moveOn: false }));
+    if (isFilled(row.dataset.sentence)) moveOnFrom(row);
+    say("Accepted the model's suggestion.");
   }
 
   function saveNote(row, note) {
@@ -483,7 +500,15 @@
         const all = rows();
         // Enter on a button or link keeps its usual meaning.
         const onRow = document.activeElement === row || document.activeElement === document.body;
-        if (!row || row !== all[all.length - 1] || !onRow) return false;
+        if (!row || !onRow) return false;
+        // First it accepts the row's pre-selected suggestions; on the last row, once none is
+        // left, it finishes the article.
+        const proposals = openProposals(row);
+        if (proposals.length) {
+          acceptProposals(row, proposals);
+          return true;
+        }
+        if (row !== all[all.length - 1]) return false;
         bankFocusedTime();
         leaveWith(finishForm);
         return true;
