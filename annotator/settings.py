@@ -344,8 +344,10 @@ EXPORT_PSEUDONYM_KEY = os.environ.get("EXPORT_PSEUDONYM_KEY", "")
 # from the tokens table, so the limit holds across processes without a shared cache.
 API_TOKEN_CREATE_PER_HOUR = env_int("API_TOKEN_CREATE_PER_HOUR", 10, minimum=1)
 EXPORT_CHUNK_SIZE = env_int("EXPORT_CHUNK_SIZE", 1000, minimum=1)
-# Exports stream from a thread this much nicer than the request threads (Linux), so a big export
-# takes only the CPU that annotators' requests leave over. 0 streams from the request thread.
+# Live exports stream from a thread this much nicer than the request threads (Linux), so a big
+# export takes only the CPU that annotators' requests leave over. 0 streams from the request
+# thread. Release downloads stream a built file and are never paced; the live export still needs
+# this (measured: bench/README.md, "Export pacing after releases").
 EXPORT_NICENESS = env_int("EXPORT_NICENESS", 19, minimum=0)
 # Niceness does not reach PostgreSQL, so background work also keeps a duty cycle: an export, and
 # an import running as a background job (web upload), spend at most this share of wall-clock time

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import AbstractUser
+from django.test import Client
 
 from annotator.models import Article, Corpus, LabelChoice, Layer
 
@@ -125,6 +126,52 @@ def test_scratch_database_is_named_after_the_callers_database(
     assert harness.default_database() == "annotator_alice_load"
     url = harness.database_url("x_load", user="x_load_app")
     assert url == "postgres://x_load_app@db.example:6543/x_load"
+
+
+def test_split_by_export_sorts_requests_by_whether_they_started_during_an_export() -> None:
+    split = load_harness().split_by_export
+    # (answered at, milliseconds); exports ran 100.0-101.0 and 104.9-106.0.
+    samples = {
+        "label save": [[99.0, 5.0], [100.05, 10.0], [101.5, 20.0], [105.0, 30.0], [110.0, 40.0]],
+        # Started at 102.0 (no export), though it lasted into the second export; and at 105.5.
+        "next": [[106.0, 4000.0], [107.0, 1500.0]],
+    }
+    result = split(samples, [(104.9, 106.0), (100.0, 101.0)], after=100.0)
+
+    saves = result["label save"]
+    # 99.0 started before `after` (sign-ins still arriving): left out of both halves.
+    assert (saves["export"]["n"], saves["no export"]["n"]) == (2, 2)
+    assert (saves["export"]["max"], saves["no export"]["max"]) == (30.0, 40.0)
+    assert (result["next"]["export"]["max"], result["next"]["no export"]["max"]) == (1500, 4000)
+    assert result["pages"]["export"]["n"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_release_background_export_downloads_every_file_of_a_full_release(
+    tmp_path: Path, settings: object, client: Client
+) -> None:
+    harness = load_harness()
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "releases": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "releases")},
+        },
+    }
+    _, token, sentences = harness.seed(folder=tmp_path, articles=3, users=1)
+
+    number, sizes = harness.build_load_release()
+
+    release = Corpus.objects.get(slug=harness.CORPUS_SLUG).releases.get(number=number)
+    # Nothing is labelled at setup: every sentence is a record, as in the live export.
+    assert release.counts["records"] == sentences
+    assert "sentences.jsonl.gz" in sizes
+    for name, size in sizes.items():
+        # The address the background loop fetches, with its bearer token.
+        url = f"/api/v1/corpora/{harness.CORPUS_SLUG}/releases/{number}/files/{name}/"
+        response = client.get(url, HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert response.status_code == 200, (name, response.status_code)
+        assert len(b"".join(response.streaming_content)) == size, name
 
 
 @pytest.mark.slow

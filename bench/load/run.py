@@ -18,10 +18,23 @@ is plain HTTP) on `--port` (default: a free one), then runs Locust headless
 
 and prints p50/p95/p99 per request type with PASS/FAIL. `--with-background` also runs, during the
 load, an import of a generated batch of 1,500 articles (`manage.py import_corpus`, niced and
-paced with `--duty-cycle` at the site's IMPORT_DUTY_CYCLE, into a second corpus) and a full JSONL
-export of the annotated corpus through the API (paced by EXPORT_DUTY_CYCLE, read by a niced
-curl), each repeated back to back until the end, and checks that no p95 more than doubles
-against a plain run (run first, or read from `--baseline` summary.json).
+paced with `--duty-cycle` at the site's IMPORT_DUTY_CYCLE, into a second corpus) and an export of
+the annotated corpus, each repeated back to back until the end, and checks that no p95 more than
+doubles against a plain run (run first, or read from `--baseline` summary.json). The export is
+chosen with `--background-export`:
+
+- `api` (default): a full JSONL export through the API, made live by the web process (paced by
+  EXPORT_DUTY_CYCLE and EXPORT_NICENESS as the environment sets them);
+- `release`: at setup, one dataset release of the load corpus is cut and built through the app's
+  own code (`releases.building`, every sentence included so it is as big as the live export),
+  and every file of it is then downloaded through the API's release download URL, back to back:
+  the bytes stream from the release storage, nothing is computed.
+
+Either way the client is a niced curl writing to /dev/null. `--no-background-import` leaves the
+import out, so that a run measures the export's effect alone. `--alternate SECONDS` runs the
+exports for SECONDS, then none for as long, in turn, instead of a separate plain run: label saves
+and pages are then split by whether they overlapped an export, so both halves come from the same
+minutes of one run and a shared machine's drift falls on both alike.
 
 `--faults` injects database faults during the load (bench/load/faults.py): every client backend
 of the scratch database terminated every `--kill-every` seconds, ACCESS EXCLUSIVE locks on the
@@ -39,6 +52,7 @@ Exit status 0 when every check passes. Figures are recorded in bench/README.md, 
 from __future__ import annotations
 
 import argparse
+import bisect
 import itertools
 import json
 import os
@@ -198,6 +212,24 @@ def seed(*, folder: Path, articles: int, users: int) -> tuple[Path, str, int]:
     return accounts_file, token, summary.sentences
 
 
+def build_load_release() -> tuple[int, dict[str, int]]:
+    """Cut and build release 1 of the load corpus as a manager would, through the app's own
+    domain code; every sentence becomes a record (nothing is labelled yet at setup), so its
+    files carry the same sentences as the live export. Returns its number and its files' sizes
+    by name."""
+    from dataclasses import replace
+
+    from annotator.models import Corpus, Membership, RecordInclusion, Role
+    from annotator.releases.building import build_release, cut_release, default_options
+
+    corpus = Corpus.objects.get(slug=CORPUS_SLUG)
+    manager = Membership.objects.get(corpus=corpus, role=Role.MANAGER).user
+    options = replace(default_options(corpus), include=RecordInclusion.ALL, note="load test")
+    release = cut_release(corpus=corpus, options=options, by=manager, enqueue=False)
+    release = build_release(release.pk)
+    return release.number, {entry["name"]: entry["bytes"] for entry in release.files}
+
+
 @dataclass
 class Background:
     """An import and an export, each repeated until stopped; they count runs and failures."""
@@ -206,6 +238,13 @@ class Background:
     token: str
     folder: Path
     env: dict[str, str]
+    # What one export downloads: the live API export, or every file of a built release.
+    export_paths: list[str] = field(default_factory=list)
+    with_import: bool = True
+    # > 0: exports run for this many seconds, then none for as long, and so on (see split()).
+    alternate_seconds: float = 0
+    # (start, end) of every export attempt, in time.time() like Locust's sample times.
+    export_spans: list[tuple[float, float]] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
     imports: list[float] = field(default_factory=list)
     exports: list[float] = field(default_factory=list)
@@ -214,10 +253,9 @@ class Background:
     server_errors: int = 0
 
     def start(self) -> list[threading.Thread]:
-        threads = [
-            threading.Thread(target=self._import_loop, daemon=True),
-            threading.Thread(target=self._export_loop, daemon=True),
-        ]
+        threads = [threading.Thread(target=self._export_loop, daemon=True)]
+        if self.with_import:
+            threads.append(threading.Thread(target=self._import_loop, daemon=True))
         for thread in threads:
             thread.start()
         return threads
@@ -260,40 +298,60 @@ class Background:
     def _export_loop(self) -> None:
         # The export's client stands in for a machine elsewhere: a niced curl writing to
         # /dev/null, so reading the stream does not take the server's CPU from the annotators.
-        url = f"{self.host}/api/v1/corpora/{CORPUS_SLUG}/export/?format=jsonl"
-        command = [
-            "nice",
-            f"-n{IMPORT_NICENESS}",
-            "curl",
-            "--silent",
-            "--show-error",
-            "--max-time",
-            "120",
-            "--header",
-            f"Authorization: Bearer {self.token}",
-            "--output",
-            "/dev/null",
-            "--write-out",
-            "%{http_code} %{size_download}",
-            url,
-        ]
+        phase_started = time.time()
         while not self.stop.is_set():
-            started = time.perf_counter()
-            result = subprocess.run(command, capture_output=True, text=True)
-            status, _, size = result.stdout.strip().partition(" ")
-            if result.returncode or not status.isdigit():
-                self.server_errors += 1
-                self.failures.append(f"export failed: {result.stderr.strip()[-300:]}")
-                time.sleep(1)
+            if self.alternate_seconds and time.time() - phase_started >= self.alternate_seconds:
+                # Alternating: as long again with no export at all, then the next phase.
+                self.stop.wait(self.alternate_seconds)
+                phase_started = time.time()
                 continue
-            if int(status) >= 500:
-                self.server_errors += 1
-            if status != "200":
-                self.failures.append(f"export answered {status}")
-                time.sleep(1)
-                continue
-            self.exports.append(time.perf_counter() - started)
-            self.export_bytes += int(size or 0)
+            started = time.time()
+            downloaded = 0
+            for path in self.export_paths:
+                size = self._download(path)
+                if size is None:
+                    break
+                downloaded += size
+            else:
+                self.exports.append(time.time() - started)
+                self.export_bytes += downloaded
+            self.export_spans.append((started, time.time()))
+
+    def _download(self, path: str) -> int | None:
+        """One download with curl; its size, or None (failure recorded) if it failed."""
+        result = subprocess.run(
+            [
+                "nice",
+                f"-n{IMPORT_NICENESS}",
+                "curl",
+                "--silent",
+                "--show-error",
+                "--max-time",
+                "120",
+                "--header",
+                f"Authorization: Bearer {self.token}",
+                "--output",
+                "/dev/null",
+                "--write-out",
+                "%{http_code} %{size_download}",
+                f"{self.host}{path}",
+            ],
+            capture_output=True,
+            text=True,
+        )
+        status, _, size = result.stdout.strip().partition(" ")
+        if result.returncode or not status.isdigit():
+            self.server_errors += 1
+            self.failures.append(f"export failed: {result.stderr.strip()[-300:]}")
+            time.sleep(1)
+            return None
+        if int(status) >= 500:
+            self.server_errors += 1
+        if status != "200":
+            self.failures.append(f"export answered {status}")
+            time.sleep(1)
+            return None
+        return int(size or 0)
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -323,6 +381,44 @@ def per_minute(samples: dict[str, list[list[float]]]) -> dict[str, list[float]]:
         result[group] = [
             round(percentiles(minutes[minute])["p95"], 1) for minute in sorted(minutes)
         ]
+    return result
+
+
+def split_by_export(
+    samples: dict[str, list[list[float]]],
+    spans: list[tuple[float, float]],
+    *,
+    after: float,
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Percentiles of label saves and pages (each page type and all three together), split
+    into requests that started while an export ran and requests that did not; samples that
+    started before `after` (while annotators still arrive: sign-ins are CPU-bound) are left out.
+
+    A request is sorted by its start alone: "overlapped an export at any point" would put
+    nearly every slow request on the export's side, whatever the export did. With exports
+    alternating on and off (`--alternate`), both halves come from the same minutes of the same
+    run, so a shared machine's drift falls on both alike.
+    """
+    spans = sorted(spans)
+    starts = [start for start, _ in spans]
+
+    def during_export(moment: float) -> bool:
+        # One export at a time: only the last span starting at or before `moment` can hold it.
+        index = bisect.bisect_right(starts, moment) - 1
+        return index >= 0 and spans[index][1] >= moment
+
+    groups = {"label save": ("label save",), **{name: (name,) for name in PAGES}, "pages": PAGES}
+    result: dict[str, dict[str, dict[str, float]]] = {}
+    for group, names in groups.items():
+        during: list[float] = []
+        outside: list[float] = []
+        for name in names:
+            for at, ms in samples.get(name, []):
+                started = at - ms / 1000  # Locust records when the answer came
+                if started < after:
+                    continue
+                (during if during_export(started) else outside).append(ms)
+        result[group] = {"export": percentiles(during), "no export": percentiles(outside)}
     return result
 
 
@@ -381,13 +477,18 @@ def reconcile(folder: Path) -> dict[str, object]:
 
 
 def run_once(args: argparse.Namespace, *, background: bool) -> dict:
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connections
     from tqdm import tqdm
 
     folder = Path(tempfile.mkdtemp(prefix="annotator-load-"))
     os.chmod(folder, 0o700)
-    label = "with background import + export" if background else "plain"
+    if background:
+        label = f"with background {args.background_export} export"
+        label += " + import" if args.background_import else ", no import"
+    else:
+        label = "plain"
     if args.faults:
         label += ", with database faults"
     print(f"\n== Load test ({label}): {args.users} users, {args.duration} s; files in {folder}")
@@ -396,6 +497,28 @@ def run_once(args: argparse.Namespace, *, background: bool) -> dict:
     accounts, token, sentences = seed(folder=folder, articles=args.articles, users=args.users)
     connections.close_all()
     print(f"   seeded {args.articles} articles ({sentences} sentences), {args.users} annotators")
+    export_paths = [f"/api/v1/corpora/{CORPUS_SLUG}/export/?format=jsonl"]
+    release_built = None
+    if background and args.background_export == "release":
+        started = time.perf_counter()
+        number, sizes = build_load_release()
+        names = args.release_file or list(sizes)
+        if set(names) - set(sizes):
+            raise SystemExit(f"--release-file: the release has {', '.join(sizes)}")
+        size = sum(sizes[name] for name in names)
+        release_built = {
+            "seconds": round(time.perf_counter() - started, 1),
+            "files": names,
+            "megabytes": round(size / 1e6, 1),
+        }
+        export_paths = [
+            f"/api/v1/corpora/{CORPUS_SLUG}/releases/{number}/files/{name}/" for name in names
+        ]
+        connections.close_all()
+        print(
+            f"   built release {number} ({len(sizes)} files); each export downloads "
+            f"{len(names)} of them, {size / 1e6:.1f} MB"
+        )
 
     port = args.port or free_port()
     host = f"http://127.0.0.1:{port}"
@@ -425,7 +548,16 @@ def run_once(args: argparse.Namespace, *, background: bool) -> dict:
         )
     try:
         wait_until_up(host, server)
-        extra = Background(host=host, token=token, folder=folder, env=env)
+        extra = Background(
+            host=host,
+            token=token,
+            folder=folder,
+            env=env,
+            export_paths=export_paths,
+            with_import=args.background_import,
+            alternate_seconds=args.alternate,
+        )
+        load_started = time.time()
         threads = extra.start() if background else []
         if injector is not None:
             threads.append(injector.start())
@@ -500,6 +632,13 @@ def run_once(args: argparse.Namespace, *, background: bool) -> dict:
         for name, samples in timings["times_ms"].items()
     }
     timeline = per_minute(timings["times_ms"])
+    split = None
+    if background and args.alternate:
+        everyone_in = load_started + args.users / args.spawn_rate + 10
+        split = split_by_export(timings["times_ms"], extra.export_spans, after=everyone_in)
+        (folder / "export_spans.json").write_text(
+            json.dumps({"after": everyone_in, "spans": extra.export_spans})
+        )
     server_errors = sum(timings["server_errors"].values()) + extra.server_errors
     refused = sum(counts.get("503", 0) for counts in timings["statuses"].values())
     reconciliation = reconcile(folder)
@@ -513,6 +652,7 @@ def run_once(args: argparse.Namespace, *, background: bool) -> dict:
         "think_s": [args.think_min, args.think_max],
         "figures_ms": figures,
         "p95_per_minute_ms": timeline,
+        "split_by_export_ms": split,
         "load_average_every_10s": load_average,
         "statuses": timings["statuses"],
         "server_errors": server_errors,
@@ -521,6 +661,14 @@ def run_once(args: argparse.Namespace, *, background: bool) -> dict:
         "faults": injector.summary() if injector is not None else None,
         "reconciliation": reconciliation,
         "background": {
+            "export": args.background_export,
+            "export_pacing": {
+                "EXPORT_DUTY_CYCLE": settings.EXPORT_DUTY_CYCLE,
+                "EXPORT_NICENESS": settings.EXPORT_NICENESS,
+            },
+            "release": release_built,
+            "import": args.background_import,
+            "alternate_seconds": args.alternate,
             "imports": len(extra.imports),
             "import_articles_each": BACKGROUND_IMPORT_ARTICLES,
             "import_seconds_median": statistics.median(extra.imports) if extra.imports else None,
@@ -580,6 +728,17 @@ def checks(summary: dict, baseline: dict | None) -> list[tuple[str, bool]]:
     for name in PAGES:
         p95 = figures.get(name, empty)["p95"]
         result.append((f"{name} p95 {p95:.0f} ms (target ≤ {PAGE_P95:.0f})", p95 <= PAGE_P95))
+    if summary.get("split_by_export_ms"):
+        for name in ("label save", *PAGES):
+            halves = summary["split_by_export_ms"][name]
+            before, after = halves["no export"]["p95"], halves["export"]["p95"]
+            result.append(
+                (
+                    f"{name} p95 while an export ran {after:.0f} ms vs none {before:.0f} ms "
+                    f"(×{after / before:.2f}, target ≤ ×2)",
+                    after <= 2 * before,
+                )
+            )
     if baseline is not None:
         for name in ("label save", *PAGES):
             before = baseline["figures_ms"].get(name, empty)["p95"]
@@ -645,6 +804,16 @@ def report(summary: dict, baseline: dict | None) -> bool:
     for group, values in summary["p95_per_minute_ms"].items():
         print(f"   {group} p95 per minute (ms): {', '.join(f'{v:.0f}' for v in values)}")
     print(f"   1-minute load average every 10 s: {summary['load_average_every_10s']}")
+    if summary.get("split_by_export_ms"):
+        print("   alternating: requests that started while an export ran vs the others")
+        print(f"   {'request':<14}{'':>11}{'n':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
+        for name, halves in summary["split_by_export_ms"].items():
+            for half in ("no export", "export"):
+                f = halves[half]
+                print(
+                    f"   {name:<14}{half:>11}{f['n']:>8}{f['p50']:>10.1f}{f['p95']:>10.1f}"
+                    f"{f['p99']:>10.1f}"
+                )
     if summary.get("faults"):
         faults = summary["faults"]
         print(f"   faults: {json.dumps({k: v for k, v in faults.items() if k != 'events'})}")
@@ -693,6 +862,35 @@ def main() -> None:
     parser.add_argument("--think-min", type=float, default=0.5, help="seconds between labels")
     parser.add_argument("--think-max", type=float, default=1.5)
     parser.add_argument("--with-background", action="store_true")
+    parser.add_argument(
+        "--background-export",
+        choices=("api", "release"),
+        default="api",
+        help="the background export: the live API export, or downloads of a built release's "
+        "files (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--release-file",
+        action="append",
+        metavar="NAME",
+        help="with --background-export release: download only this file of the release "
+        "(repeatable; default: every file), e.g. sentences.jsonl.gz, the live export's "
+        "counterpart",
+    )
+    parser.add_argument(
+        "--alternate",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="with --with-background: exports for SECONDS, then none for as long, in turn, and "
+        "latencies split by whether an export was running; no separate plain run",
+    )
+    parser.add_argument(
+        "--background-import",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run the background import (--no-background-import: the export alone)",
+    )
     parser.add_argument("--baseline", type=Path, help="summary.json of a plain run to compare to")
     parser.add_argument("--summary", type=Path, help="also write the (last) summary here")
     parser.add_argument("--keep-database", action="store_true")
@@ -727,6 +925,9 @@ def main() -> None:
     )
     static_root = Path(tempfile.mkdtemp(prefix="annotator-load-static-"))
     os.environ["STATIC_ROOT"] = str(static_root)
+    # Release files (--background-export release) go to a scratch folder, not the checkout's.
+    media_root = Path(tempfile.mkdtemp(prefix="annotator-load-media-"))
+    os.environ["MEDIA_ROOT"] = str(media_root)
     import django
 
     django.setup()
@@ -737,7 +938,7 @@ def main() -> None:
     passed = True
     try:
         baseline = None
-        if args.with_background:
+        if args.with_background and not args.alternate:
             if args.baseline:
                 baseline = json.loads(args.baseline.read_text())
             else:
@@ -752,6 +953,7 @@ def main() -> None:
 
         connections.close_all()
         shutil.rmtree(static_root, ignore_errors=True)
+        shutil.rmtree(media_root, ignore_errors=True)
         if args.faults:
             from faults import app_role_name, drop_app_role
 

@@ -174,3 +174,57 @@ def test_corpus_menu_links_to_releases_for_reviewers_only(
     assert list_url() in client.get(page).content.decode()
     client.force_login(annotator)
     assert list_url() not in client.get(page).content.decode()
+
+
+@pytest.mark.parametrize("through", ["page", "api"])
+@pytest.mark.django_db(transaction=True)
+def test_release_downloads_are_never_paced_while_live_exports_are(
+    through: str,
+    client: Client,
+    settings,  # noqa: ANN001 - pytest-django fixture
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path,  # noqa: ANN001
+    labelled_corpus: Corpus,
+    manager,  # noqa: ANN001
+    release_of,  # noqa: ANN001
+) -> None:
+    # Export pacing is for the live export, whose body is computed while it streams; a release
+    # file is bytes on disk (bench/README.md, "Export pacing after releases").
+    from annotator import background_stream
+    from annotator.middleware import site_activity
+    from annotator.throttling import DutyCycle
+    from annotator.tokens import create_token
+
+    paced: list[DutyCycle] = []
+
+    def recording(fraction: float, busy: object) -> DutyCycle:
+        paced.append(DutyCycle(fraction, busy=busy))
+        return paced[-1]
+
+    monkeypatch.setattr(background_stream, "DutyCycle", recording)
+    settings.EXPORT_DUTY_CYCLE = 0.5
+    settings.ACTIVITY_FILE = str(tmp_path / "activity")
+    release = release_of(labelled_corpus)
+    site_activity().touch()  # people are annotating right now
+    headers = {}
+    if through == "api":
+        _, token = create_token(user=manager, name="tests")
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+        url = f"/api/v1/corpora/korea/releases/{release.number}/files/data/train.parquet/"
+        live_url = "/api/v1/corpora/korea/export/?format=jsonl"
+    else:
+        client.force_login(manager)
+        url = file_url(release.number, "data/train.parquet")
+        live_url = reverse("annotator:corpus-export-download", kwargs={"slug": "korea"})
+        live_url += "?format=jsonl"
+
+    download = client.get(url, **headers)
+
+    assert download.status_code == 200
+    body = b"".join(download.streaming_content)
+    assert hashlib.sha256(body).hexdigest() == release.file("data/train.parquet")["sha256"]
+    assert paced == []
+    # The same client, the same moment: the live export is paced (so `paced` can fill up).
+    live = client.get(live_url, **headers)
+    assert live.status_code == 200 and b"".join(live.streaming_content)
+    assert [cycle.fraction for cycle in paced] == [0.5]
