@@ -40,6 +40,7 @@ from annotator.models import (
     Corpus,
     GoldLabel,
     Membership,
+    Prediction,
     Role,
     SegmentationAction,
     SegmentationChange,
@@ -234,6 +235,8 @@ def split_sentence(
         sentence.end = first_end
         sentence.text = text[: first_end - base]
         sentence.save(update_fields=["end", "text"])
+        # A model's prediction was made for the whole text, which no sentence holds any more.
+        Prediction.objects.filter(sentence=sentence).delete()
         second = Sentence.objects.create(
             article=article,
             ordinal=ordinal + 1,
@@ -292,7 +295,9 @@ def merge_sentences(*, first_id: int, second_id: int, by: User) -> Sentence:
         start, end = first.start, second.end
         text = Article.objects.filter(pk=article.pk).values_list("text", flat=True).get()[start:end]
         same_zone = first.zone == second.zone and first.zone_confirmed and second.zone_confirmed
-        drop.delete()
+        drop.delete()  # its model predictions go with it
+        # A model's prediction was made for part of the text the kept sentence now holds.
+        Prediction.objects.filter(sentence=keep).delete()
         keep.ordinal = ordinal
         keep.paragraph = first.paragraph
         keep.start, keep.end, keep.text = start, end, text

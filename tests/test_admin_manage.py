@@ -71,6 +71,11 @@ def test_a_corpus_added_here_gets_the_default_schema_and_a_manager(
             "name": "Iran coverage",
             "slug": "iran",
             "annotators_per_article": 2,
+            # The model-assistance settings as the add form shows them (their defaults).
+            "suggestions": "off",
+            "suggestion_control_share": 0.2,
+            "retrain_every": 0,
+            "assignment_order": "fair",
         },
     )
 

@@ -17,6 +17,7 @@ from annotator.models import (
     Corpus,
     LabelChoice,
     Layer,
+    Prediction,
     SegmentationAction,
     SegmentationChange,
     Sentence,
@@ -31,6 +32,7 @@ from annotator.resegmenting import (
     split_sentence,
 )
 from annotator.segmentation import SpanError, split_points, split_span
+from tests.assist_data import model_version, predict
 from tests.factories import sentence_ids
 
 pytestmark = pytest.mark.django_db
@@ -412,12 +414,14 @@ def test_split_and_merge_cost_the_same_queries_however_long_the_article(
     )
     first, second = sentence_ids(article, 0, 1)
     # sentence's article, lock, role, sentence, 3 label kinds, 2 shifts, update, insert,
-    # history, savepoints (the recount runs after the commit)
-    with django_assert_num_queries(14):
+    # history, savepoints, the sentence's stale model predictions (the recount runs after the
+    # commit)
+    with django_assert_num_queries(15):
         split_sentence(sentence_id=first, position=9, by=manager)
     (new,) = sentence_ids(article, 1)
     # as above for two sentences, plus history check, empty notes, article text, delete
-    with django_assert_num_queries(22):
+    # (with its cascade to the sentence's model predictions), the kept one's stale predictions
+    with django_assert_num_queries(24):
         merge_sentences(first_id=first, second_id=new, by=manager)
     assert_exact_text(article)
 
@@ -428,3 +432,18 @@ def assert_exact_text(article: Article) -> None:
     )
     assert [row[0] for row in rows] == list(range(len(rows)))
     assert all(article.text[start:end] == text for _, start, end, text in rows)
+
+
+def test_a_corrected_sentence_loses_the_model_predictions_made_for_its_old_text(
+    corpus: Corpus, manager: AbstractUser, make_article: Callable[..., Article]
+) -> None:
+    article = make_article(corpus=corpus, text="One two three. Four five. Six.")
+    first, second, third = sentence_ids(article, 0, 1, 2)
+    version = model_version(corpus)
+    for sentence in Sentence.objects.filter(article=article):
+        predict(version, sentence, "opinion")
+
+    split_sentence(sentence_id=first, position=4, by=manager)
+    assert set(Prediction.objects.values_list("sentence_id", flat=True)) == {second, third}
+    merge_sentences(first_id=second, second_id=third, by=manager)
+    assert not Prediction.objects.exists()
