@@ -183,16 +183,17 @@ class CorpusSentences:
     article_ids: np.ndarray
     texts: list[str]
     positions: list[float]  # relative position in the article: 0 first .. 1 last
+    zones: list[str]  # where on the page (annotator/zones.py): body, boilerplate, comments
 
     @classmethod
     def read(cls, corpus: Corpus) -> CorpusSentences:
         rows = list(
             Sentence.objects.filter(article__corpus=corpus)
             .order_by("id")
-            .values_list("id", "article_id", "ordinal", "text")
+            .values_list("id", "article_id", "ordinal", "text", "zone")
         )
         last: dict[int, int] = {}
-        for _, article_id, ordinal, _ in rows:
+        for _, article_id, ordinal, _, _ in rows:
             if ordinal > last.get(article_id, -1):
                 last[article_id] = ordinal
         return cls(
@@ -200,6 +201,7 @@ class CorpusSentences:
             article_ids=np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)),
             texts=[r[3] for r in rows],
             positions=[r[2] / last[r[1]] if last[r[1]] else 0.0 for r in rows],
+            zones=[r[4] for r in rows],
         )
 
 
@@ -352,9 +354,11 @@ def _train(version: ModelVersion, settings: modelling.ModelSettings) -> str:
             groups,
             class_names=[c.value for c in choices],
             positions=[sentences.positions[r] for r in rows],
+            zones=[sentences.zones[r] for r in rows],
             settings=settings,
             also_predict=[sentences.texts[r] for r in unlabelled],
             also_predict_positions=[sentences.positions[r] for r in unlabelled],
+            also_predict_zones=[sentences.zones[r] for r in unlabelled],
         )
     except modelling.NotEnoughData as missing:
         readiness = modelling.check_training_data(

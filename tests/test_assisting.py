@@ -406,7 +406,9 @@ def test_probabilities_of_a_stored_trained_model_match_its_predictions(
     sentence = Sentence.objects.get(pk=ids[0])
     stored = Prediction.objects.get(model_version=version, sentence=sentence)
     last = Sentence.objects.filter(article=sentence.article).count() - 1
-    (row,) = model.predict_proba([sentence.text], positions=[sentence.ordinal / last])
+    (row,) = model.predict_proba(
+        [sentence.text], positions=[sentence.ordinal / last], zones=[sentence.zone]
+    )
     classes = ("factual_claim", "opinion", "user_comment", "not_a_claim")
     assert np.allclose(row, [stored.probabilities[c] for c in classes], atol=1e-4)
 
