@@ -30,35 +30,14 @@ import resource
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scratch_db import ensure_database, kept_database_url  # noqa: E402
+
 BENCH_DB = "annotator_bench_assist"
 SLUG = "bench-assist"
-
-
-def bench_database_url() -> str:
-    base = urlparse(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator"))
-    if not base.scheme.startswith("postgres"):
-        sys.exit("bench_assist needs a PostgreSQL DATABASE_URL")
-    return urlunparse(base._replace(path=f"/{BENCH_DB}"))
-
-
-def ensure_database(url: str, *, rebuild: bool) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    admin = psycopg2.connect(urlunparse(parsed._replace(path="/postgres")))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        if rebuild:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    admin.close()
 
 
 def build(articles: int) -> None:
@@ -98,7 +77,7 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true")
     arguments = parser.parse_args()
 
-    url = bench_database_url()
+    url = kept_database_url(BENCH_DB)
     ensure_database(url, rebuild=arguments.rebuild)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DEBUG", "1")

@@ -2,7 +2,7 @@
 page and in a label save, the stored uncertainty that uncertainty-first assignment orders by,
 "Next article" in both orders, and "Check these".
 
-Creates a fresh database (`<DATABASE_URL's name>_bench_assist`, on the server of DATABASE_URL,
+Creates a fresh database (`<DATABASE_URL's name>_bench_assist_ws`, on the server of DATABASE_URL,
 migrated here, dropped afterwards) with a corpus of `--articles` articles of 30 sentences, a
 claim-type prediction with probabilities for every sentence (written by
 `assisting.write_predictions`, as training does, with out-of-fold probabilities and confirmed
@@ -27,35 +27,14 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scratch_db import database_urls, recreate_database  # noqa: E402
+
 SENTENCES_PER_ARTICLE = 30
 VALUES = ("factual_claim", "opinion", "user_comment", "not_a_claim")
-
-
-def database_urls() -> tuple[str, str, str]:
-    base = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator"))
-    name = f"{base.path.lstrip('/') or 'annotator'}_bench_assist"
-    return (
-        name,
-        urlunsplit(base._replace(path=f"/{name}")),
-        urlunsplit(base._replace(path="/postgres")),
-    )
-
-
-def recreate_database(maintenance_url: str, name: str, *, drop_only: bool = False) -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(maintenance_url)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
 
 
 def report(name: str, samples: list[float], queries: int | str = "") -> None:
@@ -73,7 +52,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
     args = parser.parse_args()
-    name, bench_url, maintenance_url = database_urls()
+    name, bench_url, maintenance_url = database_urls("assist_ws")
     os.environ.update(
         {
             "DATABASE_URL": bench_url,

@@ -33,12 +33,14 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlparse, urlunparse
+from urllib.parse import urlencode
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from scratch_db import ensure_database, kept_database_url  # noqa: E402
 
 BENCH_DB = "annotator_bench_console"
 ARTICLES = 100_000
@@ -47,27 +49,6 @@ ANNOTATORS = 10
 SLUG = "console"
 PLACES = ("Seoul", "Pyongyang", "Beijing", "Tokyo", "Washington", "Moscow", "Geneva")
 VERBS = ("rose", "fell", "held steady", "doubled", "slipped")
-
-
-def bench_database_url() -> str:
-    base = urlparse(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator"))
-    if not base.scheme.startswith("postgres"):
-        sys.exit("bench_console needs a PostgreSQL DATABASE_URL")
-    return urlunparse(base._replace(path=f"/{BENCH_DB}"))
-
-
-def ensure_database(url: str, *, rebuild: bool) -> None:
-    import psycopg2
-
-    admin = psycopg2.connect(urlunparse(urlparse(url)._replace(path="/postgres")))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        if rebuild:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    admin.close()
 
 
 def copy_rows(cursor: object, table: str, columns: str, rows: object) -> int:
@@ -286,7 +267,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="Timed runs of each page.")
     args = parser.parse_args()
 
-    url = bench_database_url()
+    url = kept_database_url(BENCH_DB)
     ensure_database(url, rebuild=args.rebuild)
     os.environ["DATABASE_URL"] = url
     # Production mode, as bench_workspace: DEBUG would keep every query in memory.

@@ -26,36 +26,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from scratch_db import database_urls, recreate_database  # noqa: E402
+
 BIN = Path(sys.executable).parent
 SENTENCES = 50
 DOCCANO_P50_MS = 18.0
-
-
-def database_urls() -> tuple[str, str, str]:
-    """(bench database name, its URL, maintenance URL) on the server of DATABASE_URL."""
-    base = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator"))
-    name = f"{base.path.lstrip('/') or 'annotator'}_bench_http"
-    return (
-        name,
-        urlunsplit(base._replace(path=f"/{name}")),
-        urlunsplit(base._replace(path="/postgres")),
-    )
-
-
-def recreate_database(maintenance_url: str, name: str, *, drop_only: bool = False) -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(maintenance_url)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
 
 
 def free_port() -> int:
@@ -161,7 +141,7 @@ def main() -> None:
     parser.add_argument("--warm-up", type=int, default=100)
     args = parser.parse_args()
 
-    name, bench_url, maintenance_url = database_urls()
+    name, bench_url, maintenance_url = database_urls("http")
     static_root = tempfile.mkdtemp(prefix="annotator-bench-static-")
     os.environ.update(
         {

@@ -22,39 +22,18 @@ import resource
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scratch_db import ensure_database, kept_database_url  # noqa: E402
+
 BENCH_DB = "annotator_bench_statistics"
 SENTENCES_PER_ARTICLE = 20
 ANNOTATORS = 5
 PER_SENTENCE = 3
-
-
-def bench_database_url() -> str:
-    base = urlparse(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator"))
-    if not base.scheme.startswith("postgres"):
-        sys.exit("bench_statistics needs a PostgreSQL DATABASE_URL")
-    return urlunparse(base._replace(path=f"/{BENCH_DB}"))
-
-
-def ensure_database(url: str, *, rebuild: bool) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    admin = psycopg2.connect(urlunparse(parsed._replace(path="/postgres")))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        if rebuild:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    admin.close()
 
 
 def copy_rows(cursor: object, table: str, columns: str, rows: object) -> None:
@@ -189,7 +168,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="Timed runs; the best is reported.")
     args = parser.parse_args()
 
-    url = bench_database_url()
+    url = kept_database_url(BENCH_DB)
     ensure_database(url, rebuild=args.rebuild)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DEBUG", "1")

@@ -26,39 +26,14 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scratch_db import database_urls, recreate_database  # noqa: E402
+
 SENTENCES = 300
-
-
-def database_urls() -> tuple[str, str, str]:
-    """(bench database name, its URL, maintenance database URL) on the server of DATABASE_URL.
-
-    The bench database is named after DATABASE_URL's, so two people benchmarking on one server
-    (each with their own DATABASE_URL) do not drop each other's database.
-    """
-    base = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator"))
-    name = f"{base.path.lstrip('/') or 'annotator'}_bench_ws"
-    return (
-        name,
-        urlunsplit(base._replace(path=f"/{name}")),
-        urlunsplit(base._replace(path="/postgres")),
-    )
-
-
-def recreate_database(maintenance_url: str, name: str, *, drop_only: bool = False) -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(maintenance_url)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
 
 
 def timed(samples: list[float], call: object, cpu: list[float] | None = None) -> object:
@@ -98,7 +73,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    name, bench_url, maintenance_url = database_urls()
+    name, bench_url, maintenance_url = database_urls("ws")
     os.environ.update(
         {
             "DATABASE_URL": bench_url,
