@@ -62,10 +62,9 @@ def worked(corpus, make_article, make_member, annotator, other_annotator, manage
     label(s3, annotator, value="opinion", seconds=0, when=recent)  # imported: no time
     label(s4, annotator, value="opinion", seconds=99, when=now - timedelta(days=20))
     # Finished articles: one today, two two days ago, one before the period.
-    for days_ago in (0, 2, 2, 12):
-        other = make_article(
-            corpus=corpus, text=f"Finished {days_ago} {now.timestamp()} {id(object())}."
-        )
+    for number, days_ago in enumerate((0, 2, 2, 12)):
+        # Distinct texts: the corpus refuses a second article with the same content.
+        other = make_article(corpus=corpus, text=f"Finished article {number}, {days_ago} days ago.")
         Assignment.objects.create(
             article=other,
             annotator=annotator,
