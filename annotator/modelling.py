@@ -151,6 +151,7 @@ import functools
 import io
 import json
 import math
+import re
 import warnings
 import zipfile
 from collections.abc import Hashable, Iterable, Sequence
@@ -863,6 +864,25 @@ def _macro(per_class: np.ndarray) -> np.ndarray:
 # --- features ----------------------------------------------------------------------------------
 
 
+# scikit-learn's default token pattern for "word" analysers, with one-letter words kept.
+_TOKEN = re.compile(r"(?u)\b\w+\b")
+
+
+def word_ngrams(text: str, ngram_max: int) -> list[str]:
+    """The terms HashingVectorizer(ngram_range=(1, ngram_max), token_pattern=_TOKEN) makes of
+    `text`: lower-cased tokens, then each run of 2..ngram_max tokens joined by a space.
+
+    The same terms as scikit-learn's own analyser (a test compares them), built with zip and
+    map instead of its per-term Python loop: hashing terms is most of prediction's cost, and
+    this is about a third of that on news sentences.
+    """
+    tokens = _TOKEN.findall(text.lower())
+    terms = list(tokens)
+    for n in range(2, ngram_max + 1):
+        terms.extend(map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False)))
+    return terms
+
+
 def _n_columns(settings: ModelSettings) -> int:
     return 2**settings.hash_bits + len(ZONES) + POSITION_BINS
 
@@ -880,8 +900,7 @@ def _features(
             raise ValueError(f"texts[{index}] is {type(text).__name__}, not str")
     vectorizer = HashingVectorizer(
         n_features=2**settings.hash_bits,
-        ngram_range=(1, settings.ngram_max),
-        token_pattern=r"(?u)\b\w+\b",
+        analyzer=functools.partial(word_ngrams, ngram_max=settings.ngram_max),
         alternate_sign=False,
         norm="l2",
         dtype=np.float64,

@@ -707,3 +707,29 @@ def test_also_predict_gives_the_final_models_probabilities_of_both_sets(
     )
     assert plain.probabilities is None
     assert np.allclose(plain.out_of_fold, result.out_of_fold)
+
+
+@pytest.mark.parametrize("ngram_max", [1, 2, 3])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The ministry said exports rose 4% in May.",
+        "“I think,” said Kim Jong-un's aide, “it's U.S. policy” — 2 a.m. in Seoul!",
+        "한국 정부는 발표했다. 北京 说",
+        "قال المتحدث إن المحادثات ستستأنف",
+        "a",
+        "",
+        "Éclair ÇA ǅ x_y 3.14 ...!!! tab\there",
+    ],
+)
+def test_word_ngrams_are_the_terms_scikit_learn_would_hash(text: str, ngram_max: int) -> None:
+    from collections import Counter
+
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    from annotator.modelling import word_ngrams
+
+    reference = HashingVectorizer(
+        ngram_range=(1, ngram_max), token_pattern=r"(?u)\b\w+\b"
+    ).build_analyzer()
+    assert Counter(word_ngrams(text, ngram_max)) == Counter(reference(text))
