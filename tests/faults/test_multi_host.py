@@ -60,7 +60,6 @@ def host_environment(folder: Path, **extra: str) -> dict[str, str]:
         ALLOWED_HOSTS="127.0.0.1",
         TMPDIR=str(folder / "tmp"),
         MEDIA_ROOT=str(folder / "media"),
-        ACTIVITY_FILE=str(folder / "activity"),
         PYTHONPATH=str(ROOT),
         PYTHONUNBUFFERED="1",
         **extra,
@@ -119,7 +118,7 @@ def csrf_token(session: requests.Session, url: str) -> str:
 
 
 def files_under(folder: Path) -> list[Path]:
-    return [path for path in folder.rglob("*") if path.is_file() and path.name != "activity"]
+    return [path for path in folder.rglob("*") if path.is_file()]
 
 
 def test_upload_on_one_host_is_imported_by_a_worker_elsewhere_and_followed_on_another(
