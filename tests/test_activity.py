@@ -19,7 +19,6 @@ from django.db.models.functions import Now
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from annotator import middleware
 from annotator.activity import ActivityBeacon
 from annotator.middleware import site_activity
 from annotator.models import Corpus, ImportJob, Role, SiteActivity
@@ -51,16 +50,8 @@ def set_last_seen(seconds_from_now: float) -> None:
 
 
 @pytest.fixture
-def beacons(transactional_db: None) -> Iterator[Callable[..., ActivityBeacon]]:
-    """Beacons as separate hosts would have them, on a database where nobody was active yet.
-
-    The process's own beacon (the middleware's) is stopped first, so that a beat of an earlier
-    test cannot land in this one.
-    """
-    for beacon in middleware._beacons.values():
-        beacon.stop()
-    middleware._beacons.clear()
-    SiteActivity.objects.all().delete()
+def beacons(quiet_site: None) -> Iterator[Callable[..., ActivityBeacon]]:
+    """Beacons as separate hosts would have them, on a database where nobody was active yet."""
     made: list[ActivityBeacon] = []
 
     def make(**options: object) -> ActivityBeacon:
@@ -68,9 +59,8 @@ def beacons(transactional_db: None) -> Iterator[Callable[..., ActivityBeacon]]:
         return made[-1]
 
     yield make
-    for beacon in [*made, *middleware._beacons.values()]:
+    for beacon in made:
         beacon.stop()
-    middleware._beacons.clear()
 
 
 def test_a_touch_on_one_host_is_seen_by_another(beacons: Callable[..., ActivityBeacon]) -> None:
