@@ -190,6 +190,15 @@ def _stop_activity_writers() -> None:
     middleware._beacons.clear()
 
 
+@pytest.fixture(autouse=True)
+def _activity_beats_stay_in_their_test() -> Iterator[None]:
+    """A page view's beat is written by a thread of the process, after the request: stop that
+    thread after each test, so no beat lands in a later test or after the test database is
+    dropped."""
+    yield
+    _stop_activity_writers()
+
+
 @pytest.fixture
 def quiet_site(transactional_db: None) -> Iterator[None]:
     """Nobody has used the site yet, by the shared activity record (annotator/activity.py).
