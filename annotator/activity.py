@@ -21,6 +21,7 @@ as that work's queries would), answered from the database clock and reused for
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -85,10 +86,14 @@ class ActivityBeacon:
             if self._writer is not None and self._writer.is_alive():
                 return
             self._stopping.clear()
-            self._writer = threading.Thread(
+            writer = threading.Thread(
                 target=self._write_beats, name="site-activity-writer", daemon=True
             )
-            self._writer.start()
+            try:
+                writer.start()
+            except RuntimeError:  # no thread to be had: this beat is dropped, the next retries
+                return
+            self._writer = writer
 
     def _write_beats(self) -> None:
         while not self._stopping.is_set():
@@ -97,7 +102,8 @@ class ActivityBeacon:
                 return
             self._beat.clear()
             self.write()
-            connections[self.using].close()  # hold no connection between beats
+            with contextlib.suppress(Exception):
+                connections[self.using].close()  # hold no connection between beats
             # At most one write per interval; beats meanwhile are written together after it.
             self._stopping.wait(self.write_interval_seconds)
 
