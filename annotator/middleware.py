@@ -224,15 +224,16 @@ def login_locked_out(
     return response
 
 
-_beacons: dict[tuple[str, int], ActivityBeacon] = {}
+_beacons: dict[int, ActivityBeacon] = {}
 
 
 def site_activity() -> ActivityBeacon:
-    """The machine-wide record of interactive requests (settings.ACTIVITY_FILE)."""
-    key = (settings.ACTIVITY_FILE, settings.ACTIVITY_WINDOW_SECONDS)
-    if key not in _beacons:
-        _beacons[key] = ActivityBeacon(key[0], window_seconds=key[1])
-    return _beacons[key]
+    """This process's beacon onto the site-wide record of interactive requests (one row in
+    the database, shared by every host: annotator/activity.py)."""
+    window = settings.ACTIVITY_WINDOW_SECONDS
+    if window not in _beacons:
+        _beacons[window] = ActivityBeacon(window_seconds=window)
+    return _beacons[window]
 
 
 def not_activity(view: Callable) -> Callable:
@@ -245,6 +246,7 @@ def not_activity(view: Callable) -> Callable:
 
 class ActivityMiddleware:
     """Records that people are using the site, so background work gives way (activity.py).
+    In memory only: the request makes no query for it.
 
     Every request that reaches a view counts, except the REST API's (its clients are scripts,
     an export among them, and their own requests should not slow their export down) and those

@@ -1340,6 +1340,28 @@ class WorkerHeartbeat(models.Model):
         return f"Worker {self.worker_id} on {self.hostname} (pid {self.pid})"
 
 
+class SiteActivity(models.Model):
+    """When a person last used the site (a page or htmx request), on any web host: one row.
+
+    Background work reads it to give way to annotators (annotator/activity.py). `last_seen`
+    is the database's clock, so hosts whose clocks disagree still agree on "recently".
+    """
+
+    SINGLETON_ID = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID)
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "site activity"
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="site_activity_is_a_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Site activity, last seen {self.last_seen:%Y-%m-%d %H:%M:%S}"
+
+
 class ApiToken(models.Model):
     """A personal API token; only its SHA-256 is stored, the token is shown once."""
 

@@ -8,10 +8,8 @@ without a real SECRET_KEY and turns on the HTTPS-only settings `check --deploy` 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -354,17 +352,12 @@ EXPORT_NICENESS = env_int("EXPORT_NICENESS", 19, minimum=0)
 # working (database time included) and rest the remainder. 1 never rests.
 EXPORT_DUTY_CYCLE = env_fraction("EXPORT_DUTY_CYCLE", 0.1)
 IMPORT_DUTY_CYCLE = env_fraction("IMPORT_DUTY_CYCLE", 0.1)
-# ...but only while the site is in use: a page or htmx request within this many seconds, as
-# recorded in ACTIVITY_FILE by every web process on the machine (annotator/activity.py). With
-# nobody working, exports and imports run at full speed. The default file is per database.
+# ...but only while the site is in use: a page or htmx request within this many seconds, on any
+# web host. The record is one row in the database, shared by every host and worker
+# (annotator/activity.py): each web process writes it at most once a second from a thread of its
+# own, on a connection it opens for the write and closes after it. With nobody working, exports
+# and imports run at full speed.
 ACTIVITY_WINDOW_SECONDS = env_int("ACTIVITY_WINDOW_SECONDS", 5, minimum=0)
-_database_key = "{}:{}/{}".format(
-    *(DATABASES["default"].get(key, "") for key in ("HOST", "PORT", "NAME"))
-)
-ACTIVITY_FILE = os.environ.get("ACTIVITY_FILE") or os.path.join(
-    tempfile.gettempdir(),
-    "annotator-activity-" + hashlib.sha256(_database_key.encode()).hexdigest()[:16],
-)
 
 # Import limits: each rejects input before anything is written.
 IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 5 * 1024 * 1024, minimum=1)

@@ -10,14 +10,14 @@ import contextlib
 import itertools
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from hypothesis import settings as hypothesis_settings
 
-from annotator import corpora
+from annotator import corpora, middleware
 from annotator.models import (
     Annotation,
     Article,
@@ -29,6 +29,7 @@ from annotator.models import (
     Membership,
     Role,
     Sentence,
+    SiteActivity,
     StanceTarget,
 )
 from annotator.views.workspace import forget_schemas
@@ -181,3 +182,32 @@ def meet_after_reading(monkeypatch: pytest.MonkeyPatch) -> None:
         check(roles, membership)
 
     monkeypatch.setattr(corpora, "_refuse_losing_last_manager", held)
+
+
+def _stop_activity_writers() -> None:
+    for beacon in middleware._beacons.values():
+        beacon.stop()
+    middleware._beacons.clear()
+
+
+@pytest.fixture(autouse=True)
+def _activity_beats_stay_in_their_test() -> Iterator[None]:
+    """A page view's beat is written by a thread of the process, after the request: stop that
+    thread after each test, so no beat lands in a later test or after the test database is
+    dropped."""
+    yield
+    _stop_activity_writers()
+
+
+@pytest.fixture
+def quiet_site(transactional_db: None) -> Iterator[None]:
+    """Nobody has used the site yet, by the shared activity record (annotator/activity.py).
+
+    The record is a committed row written by a thread of the process, so tests that read it are
+    transactional: the process's writer is stopped first (a beat of an earlier test must not
+    land in this one) and again at the end.
+    """
+    _stop_activity_writers()
+    SiteActivity.objects.all().delete()
+    yield
+    _stop_activity_writers()

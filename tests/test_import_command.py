@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from annotator.activity import ActivityBeacon
 from annotator.middleware import site_activity
 from annotator.models import Article, Corpus, LabelChoice, Sentence
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def wait_until_recorded(beacon: ActivityBeacon) -> None:
+    deadline = time.monotonic() + 10
+    while not beacon.writes and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert beacon.writes, "the activity writer never wrote the beat"
 
 
 def run(*args: str) -> tuple[str, str]:
@@ -65,7 +74,7 @@ def test_rejection_lists_file_and_reason_and_fails(corpus: Corpus, tmp_path: Pat
 
 @pytest.mark.parametrize("someone_annotating", [True, False])
 def test_duty_cycle_paces_the_import_only_while_the_site_is_in_use(
-    db: None, monkeypatch: pytest.MonkeyPatch, settings, tmp_path: Path, someone_annotating: bool
+    quiet_site: None, monkeypatch: pytest.MonkeyPatch, someone_annotating: bool
 ) -> None:
     from annotator import importing
     from annotator.throttling import DutyCycle
@@ -77,9 +86,9 @@ def test_duty_cycle_paces_the_import_only_while_the_site_is_in_use(
         return cycles[-1]
 
     monkeypatch.setattr(importing, "DutyCycle", recording)
-    settings.ACTIVITY_FILE = str(tmp_path / "activity")
     if someone_annotating:
-        site_activity().touch()
+        site_activity().touch()  # a page view, on this or any other web host
+        wait_until_recorded(site_activity())
     run("full", str(SAMPLES), "--create")
     run("paced", str(SAMPLES), "--create", "--duty-cycle", "0.5")
 

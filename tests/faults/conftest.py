@@ -253,7 +253,6 @@ def start_worker(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..
             WORKER_LEASE_SECONDS="3",
             WORKER_RETRY_MAX_SECONDS="1",
             IMPORT_DUTY_CYCLE="1",
-            ACTIVITY_FILE=str(tmp_path / "no-activity"),
             CONN_MAX_AGE="60",
             PYTHONUNBUFFERED="1",
         )

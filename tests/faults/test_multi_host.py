@@ -1,5 +1,6 @@
 """Several web hosts, one database: an upload on one host is imported by a worker on another
-and followed from a third; the probes of a host follow the database.
+and followed from a third; the probes of a host follow the database; people working on one
+host pace the background work of another.
 
 Two gunicorn instances and a worker, each with its own working directory, temporary folder
 and MEDIA_ROOT, as on three machines; they share nothing but the test database. The manager's
@@ -15,6 +16,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,11 +24,14 @@ from pathlib import Path
 import pytest
 import requests
 from django.contrib.auth.models import AbstractUser
+from django.core.files.base import ContentFile
 from django.db import connection
 from django.test import Client
 
-from annotator.models import Corpus, ImportJob, ImportStatus, Role, UploadChunk
+from annotator.models import Corpus, ImportJob, ImportStatus, Role, SiteActivity, UploadChunk
+from annotator.tasks import start_import
 from tests.faults.conftest import (
+    DB_BACKEND,
     ROOT,
     WorkerProcess,
     database_name,
@@ -37,6 +42,8 @@ from tests.faults.conftest import (
 
 pytestmark = pytest.mark.slow
 
+# Unpaced, a worker imports this many in under a second here; paced to 5 %, in about 19 s.
+ARTICLES = 3000
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -60,7 +67,6 @@ def host_environment(folder: Path, **extra: str) -> dict[str, str]:
         ALLOWED_HOSTS="127.0.0.1",
         TMPDIR=str(folder / "tmp"),
         MEDIA_ROOT=str(folder / "media"),
-        ACTIVITY_FILE=str(folder / "activity"),
         PYTHONPATH=str(ROOT),
         PYTHONUNBUFFERED="1",
         **extra,
@@ -119,7 +125,7 @@ def csrf_token(session: requests.Session, url: str) -> str:
 
 
 def files_under(folder: Path) -> list[Path]:
-    return [path for path in folder.rglob("*") if path.is_file() and path.name != "activity"]
+    return [path for path in folder.rglob("*") if path.is_file()]
 
 
 def test_upload_on_one_host_is_imported_by_a_worker_elsewhere_and_followed_on_another(
@@ -185,3 +191,54 @@ def test_upload_on_one_host_is_imported_by_a_worker_elsewhere_and_followed_on_an
     maintenance(f'ALTER DATABASE "{database_name()}" ALLOW_CONNECTIONS true')
     wait_for(lambda: answers(f"{host_b}/readyz"), timeout=30, what="host B ready again")
     connection.close()  # terminated above; the test database's teardown opens a new one
+
+
+def test_people_on_one_web_host_pace_the_import_of_a_worker_on_another(
+    settings: object,
+    web_hosts: Callable[[str], str],
+    corpus: Corpus,
+    start_worker: Callable[..., WorkerProcess],
+    tmp_path: Path,
+) -> None:
+    """The activity record is shared through the database: a page view on host A makes the
+    worker on host C rest between batches; once nobody has been seen, it runs at full speed."""
+    settings.TASKS = DB_BACKEND
+    SiteActivity.objects.all().delete()
+    host_a = web_hosts("a")
+    worker_folder = tmp_path / "worker"
+    worker = start_worker(
+        cwd=worker_folder,
+        **host_environment(worker_folder, IMPORT_DUTY_CYCLE="0.05", ACTIVITY_WINDOW_SECONDS="3600"),
+    )
+    wait_for(lambda: answers(f"{host_a}/healthz"), timeout=60, what="host A up")
+
+    # A person opens a page on host A; its process records the visit in the database.
+    assert requests.get(f"{host_a}/accounts/login/", timeout=30).status_code == 200
+    wait_for(SiteActivity.objects.exists, timeout=30, what="host A to record the page view")
+
+    job = start_import(
+        corpus=corpus,
+        created_by=None,
+        file_name="batch.jsonl",
+        content=ContentFile(jsonl_articles(ARTICLES)),
+    )
+
+    def state() -> tuple[str, int]:
+        job.refresh_from_db()
+        return job.status, job.processed
+
+    wait_for(
+        lambda: state()[0] == ImportStatus.RUNNING and job.processed >= 20,
+        timeout=90,
+        what=f"the worker to import part of the job\n{worker.output()[-2000:]}",
+    )
+    time.sleep(3)
+    assert state()[0] == ImportStatus.RUNNING and job.processed < ARTICLES, "not paced"
+
+    SiteActivity.objects.all().delete()  # nobody has used the site
+    wait_for(  # what is left takes a second at full speed, over ten seconds paced
+        lambda: state()[0] == ImportStatus.DONE,
+        timeout=10,
+        what=f"the worker to finish at full speed\n{worker.output()[-2000:]}",
+    )
+    assert corpus.articles.count() == ARTICLES

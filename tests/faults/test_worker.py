@@ -12,11 +12,11 @@ import os
 import signal
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import AbstractUser
 from django.core.files.base import ContentFile
+from django.db.models.functions import Now
 from django.test import Client
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
@@ -27,6 +27,7 @@ from annotator.models import (
     ImportJob,
     ImportStatus,
     Sentence,
+    SiteActivity,
     UploadChunk,
     WorkerHeartbeat,
 )
@@ -45,15 +46,16 @@ ARTICLES = 400
 
 
 @pytest.fixture
-def busy_site(tmp_path: Path) -> dict[str, str]:
-    """Environment for a worker that paces its import: the site looks busy for an hour."""
-    activity = tmp_path / "activity"
-    activity.touch()
-    return {
-        "ACTIVITY_FILE": str(activity),
-        "ACTIVITY_WINDOW_SECONDS": "3600",
-        "IMPORT_DUTY_CYCLE": "0.05",
-    }
+def busy_site(transactional_db: None) -> dict[str, str]:
+    """Environment for a worker that paces its import: the site looks busy for an hour.
+
+    A person was active just now, by the record every host shares (the database), and the
+    worker counts anyone seen within the hour as active.
+    """
+    SiteActivity.objects.update_or_create(
+        id=SiteActivity.SINGLETON_ID, defaults={"last_seen": Now()}
+    )
+    return {"ACTIVITY_WINDOW_SECONDS": "3600", "IMPORT_DUTY_CYCLE": "0.05"}
 
 
 def job_state(job: ImportJob) -> tuple[str, int]:
@@ -194,8 +196,7 @@ def test_import_whose_connection_is_killed_runs_again_by_itself(
     )
     assert Article.objects.count() == 0  # the cut-off run left nothing
     # It waits REQUEUE_DELAY_SECONDS, then the same worker runs it again, now unpaced.
-    busy_site_file = Path(busy_site["ACTIVITY_FILE"])
-    busy_site_file.unlink()
+    SiteActivity.objects.all().delete()  # nobody has used the site
     wait_for(
         lambda: job_state(job)[0] == ImportStatus.DONE,
         timeout=90,

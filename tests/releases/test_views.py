@@ -183,7 +183,6 @@ def test_release_downloads_are_never_paced_while_live_exports_are(
     client: Client,
     settings,  # noqa: ANN001 - pytest-django fixture
     monkeypatch: pytest.MonkeyPatch,
-    tmp_path,  # noqa: ANN001
     labelled_corpus: Corpus,
     manager,  # noqa: ANN001
     release_of,  # noqa: ANN001
@@ -203,7 +202,6 @@ def test_release_downloads_are_never_paced_while_live_exports_are(
 
     monkeypatch.setattr(background_stream, "DutyCycle", recording)
     settings.EXPORT_DUTY_CYCLE = 0.5
-    settings.ACTIVITY_FILE = str(tmp_path / "activity")
     release = release_of(labelled_corpus)
     site_activity().touch()  # people are annotating right now
     headers = {}
