@@ -172,6 +172,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several connections write to the one file: requests, the activity writer thread
+    # (annotator/activity.py) and the worker beside `make run`. A transaction that starts as
+    # a reader and then writes fails at once with "database is locked" when another connection
+    # wrote meanwhile; taking the write lock at BEGIN (IMMEDIATE) makes it wait its turn
+    # instead, up to `timeout` seconds.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 

@@ -203,6 +203,12 @@ def test_import_whose_connection_is_killed_runs_again_by_itself(
         what=f"the job to finish on its second run\n{worker.output()[-2000:]}",
     )
     assert job.attempts == 2 and Article.objects.count() == ARTICLES
+    # The job is marked done inside the task, just before the worker records the task's result.
+    wait_for(
+        lambda: not DBTaskResult.objects.filter(status="RUNNING").exists(),
+        timeout=30,
+        what="the worker to record the second task's result",
+    )
     # The first run handed the job back itself (not the recovery sweep), then a new task ran.
     first, second = DBTaskResult.objects.order_by("enqueued_at")
     assert first.status == "SUCCESSFUL" and "queued_again" in first.return_value
