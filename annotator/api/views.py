@@ -521,12 +521,15 @@ class AnnotationViewSet(
         data.is_valid(raise_exception=True)
         corpus = member_corpus(request.user, data.validated_data["corpus"])
         upload = data.validated_data["file"]
-        if upload.size > settings.IMPORT_MAX_FILE_BYTES:
-            raise ValidationError(
-                {"file": [f"Larger than {settings.IMPORT_MAX_FILE_BYTES} bytes."]}
-            )
-        result = import_label_lines(corpus=corpus, caller=request.user, data=upload.read())
+        result = import_label_lines(corpus=corpus, caller=request.user, data=_read_upload(upload))
         return Response(s.AnnotationImportResultSerializer(result).data)
+
+
+def _read_upload(upload: Any) -> bytes:
+    """An uploaded file's bytes, refused (400, naming the field) above the import size limit."""
+    if upload.size > settings.IMPORT_MAX_FILE_BYTES:
+        raise ValidationError({"file": [f"Larger than {settings.IMPORT_MAX_FILE_BYTES} bytes."]})
+    return upload.read()
 
 
 def _resolve_label(
@@ -643,11 +646,7 @@ class PredictionViewSet(
         data.is_valid(raise_exception=True)
         corpus = member_corpus(request.user, data.validated_data["corpus"], roles=Role.REVIEWERS)
         upload = data.validated_data["file"]
-        if upload.size > settings.IMPORT_MAX_FILE_BYTES:
-            raise ValidationError(
-                {"file": [f"Larger than {settings.IMPORT_MAX_FILE_BYTES} bytes."]}
-            )
-        lines = upload.read().splitlines()
+        lines = _read_upload(upload).splitlines()
         if len(lines) > MAX_IMPORT_LINES:
             raise ValidationError({"file": [f"More than {MAX_IMPORT_LINES} lines."]})
         records = read_jsonl(lines, source=upload.name or "upload")
