@@ -194,3 +194,24 @@ def test_unknown_list_parameters_are_refused(
 ) -> None:
     response = token_client(manager).get(URL, {"colour": "red"})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("url", [URL + "import/", "/api/v1/annotations/import/"])
+def test_an_upload_above_the_import_limit_is_refused_naming_the_field(
+    token_client: Callable[[AbstractUser], APIClient],
+    manager: AbstractUser,
+    corpus: Corpus,
+    article: Article,
+    settings: object,
+    url: str,
+) -> None:
+    settings.IMPORT_MAX_FILE_BYTES = 64
+    upload = SimpleUploadedFile("big.jsonl", b"{}\n" * 40)  # 120 bytes
+
+    response = token_client(manager).post(
+        url, {"corpus": corpus.slug, "file": upload}, format="multipart"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"file": ["Larger than 64 bytes."]}
+    assert not Prediction.objects.exists()
