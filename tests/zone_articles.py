@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass
 
 from annotator.segmentation import SentenceSpan, split_sentences
+from tests import claim_corpus
 
 BODY, BOILERPLATE, COMMENTS = "body", "boilerplate", "comments"
 
@@ -26,58 +27,11 @@ class GeneratedArticle:
     kinds: list[str]  # what generated each sentence ("body", "related", "comment_meta", ...)
 
 
-PEOPLE = [
-    "Ana Ruiz",
-    "Tomas Brandt",
-    "Mei Lin",
-    "Kwame Mensah",
-    "Priya Natarajan",
-    "Olek Nowak",
-    "Sarah O'Connell",
-    "Jamal Haddad",
-    "Ingrid Solberg",
-    "Diego Paredes",
-    "Yuki Tanaka",
-]
-ROLES = [
-    "the finance minister",
-    "the city's mayor",
-    "a senior diplomat",
-    "the company's chief executive",
-    "an economist at a regional bank",
-    "the opposition leader",
-    "a police spokesman",
-    "the union's negotiator",
-    "a climate researcher",
-    "the health ministry",
-]
-PLACES = [
-    "Lagos",
-    "Rotterdam",
-    "Busan",
-    "Quito",
-    "Gdansk",
-    "Nairobi",
-    "Osaka",
-    "Porto",
-    "Tbilisi",
-    "Winnipeg",
-    "Chennai",
-    "Hobart",
-]
-DAYS = ["on Monday", "on Tuesday", "late on Wednesday", "on Thursday", "on Friday", "last week"]
-TOPICS = [
-    "the port expansion",
-    "fuel subsidies",
-    "the new rail line",
-    "water rationing",
-    "the border agreement",
-    "teacher salaries",
-    "the wind farm tender",
-    "housing permits",
-    "the fishing quota",
-    "hospital waiting lists",
-]
+PEOPLE = claim_corpus.PEOPLE[:11]
+ROLES = claim_corpus.ROLES[:10]
+PLACES = claim_corpus.PLACES[:12]
+DAYS = claim_corpus.DAYS[:6]
+TOPICS = claim_corpus.TOPICS[:10]
 ACTIONS = [
     "announced a review of",
     "defended",

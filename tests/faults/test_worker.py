@@ -58,6 +58,16 @@ def busy_site(transactional_db: None) -> dict[str, str]:
     return {"ACTIVITY_WINDOW_SECONDS": "3600", "IMPORT_DUTY_CYCLE": "0.05"}
 
 
+def queue_batch(corpus: Corpus, *, created_by: AbstractUser | None) -> ImportJob:
+    """An import of ARTICLES generated articles, queued for a worker."""
+    return start_import(
+        corpus=corpus,
+        created_by=created_by,
+        file_name="batch.jsonl",
+        content=ContentFile(jsonl_articles(ARTICLES)),
+    )
+
+
 def job_state(job: ImportJob) -> tuple[str, int]:
     job.refresh_from_db()
     return job.status, job.processed
@@ -87,12 +97,7 @@ def test_worker_killed_mid_import_is_picked_up_again_and_imports_everything_once
     busy_site: dict[str, str],
 ) -> None:
     settings.TASKS = DB_BACKEND
-    job = start_import(
-        corpus=corpus,
-        created_by=None,
-        file_name="batch.jsonl",
-        content=ContentFile(jsonl_articles(ARTICLES)),
-    )
+    job = queue_batch(corpus, created_by=None)
     kill_mid_import(job, start_worker, busy_site)
 
     second = start_worker()
@@ -120,12 +125,7 @@ def test_after_the_last_attempt_the_job_fails_clearly_and_retry_imports_it(
     busy_site: dict[str, str],
 ) -> None:
     settings.TASKS = DB_BACKEND
-    job = start_import(
-        corpus=corpus,
-        created_by=manager,
-        file_name="batch.jsonl",
-        content=ContentFile(jsonl_articles(ARTICLES)),
-    )
+    job = queue_batch(corpus, created_by=manager)
     kill_mid_import(job, start_worker, busy_site)
 
     second = start_worker(IMPORT_MAX_ATTEMPTS="1")
@@ -164,12 +164,7 @@ def test_import_whose_connection_is_killed_runs_again_by_itself(
     busy_site: dict[str, str],
 ) -> None:
     settings.TASKS = DB_BACKEND
-    job = start_import(
-        corpus=corpus,
-        created_by=None,
-        file_name="batch.jsonl",
-        content=ContentFile(jsonl_articles(ARTICLES)),
-    )
+    job = queue_batch(corpus, created_by=None)
     worker = start_worker(**busy_site)
     wait_for(
         lambda: job_state(job)[0] == ImportStatus.RUNNING and job.processed >= 20,
@@ -223,12 +218,7 @@ def test_worker_stopped_mid_import_puts_the_job_back_uncounted(
     busy_site: dict[str, str],
 ) -> None:
     settings.TASKS = DB_BACKEND
-    job = start_import(
-        corpus=corpus,
-        created_by=None,
-        file_name="batch.jsonl",
-        content=ContentFile(jsonl_articles(ARTICLES)),
-    )
+    job = queue_batch(corpus, created_by=None)
     worker = start_worker(WORKER_STOP_GRACE_SECONDS="1", **busy_site)
     wait_for(
         lambda: job_state(job)[0] == ImportStatus.RUNNING and job.processed >= 20,
