@@ -64,17 +64,14 @@ def seed() -> tuple[str, list[tuple[int, int]]]:
     from django.test import Client
 
     from annotator.models import (
-        Article,
         Assignment,
         Corpus,
         Layer,
         Membership,
         Role,
-        Sentence,
         StanceTarget,
-        content_hash,
     )
-    from annotator.segmentation import SEGMENTER_VERSION, split_sentences
+    from tests.factories import create_article
 
     corpus = Corpus.objects.create(name="Bench", slug="bench")
     corpus.ensure_default_schema()
@@ -84,24 +81,7 @@ def seed() -> tuple[str, list[tuple[int, int]]]:
         f"Officials said on day {n} that talks about sanctions would continue."
         for n in range(SENTENCES)
     )
-    article = Article.objects.create(
-        corpus=corpus,
-        external_id="bench.txt",
-        text=text,
-        content_hash=content_hash(text),
-        segmenter_version=SEGMENTER_VERSION,
-    )
-    Sentence.objects.bulk_create(
-        Sentence(
-            article=article,
-            ordinal=i,
-            paragraph=span.paragraph,
-            start=span.start,
-            end=span.end,
-            text=text[span.start : span.end],
-        )
-        for i, span in enumerate(split_sentences(text))
-    )
+    article = create_article(corpus=corpus, text=text, external_id="bench.txt")
     user = get_user_model().objects.create_user("bench-annotator")
     Membership.objects.create(user=user, corpus=corpus, role=Role.ANNOTATOR)
     Assignment.objects.create(article=article, annotator=user)

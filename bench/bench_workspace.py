@@ -109,17 +109,14 @@ def run(args: argparse.Namespace, database: str) -> None:
 
     from annotator.forms import label_value
     from annotator.models import (
-        Article,
         Assignment,
         Corpus,
         Layer,
         Membership,
         Role,
-        Sentence,
         StanceTarget,
-        content_hash,
     )
-    from annotator.segmentation import SEGMENTER_VERSION, split_sentences
+    from tests.factories import create_article
 
     # Production storage needs collectstatic's manifest; plain static URLs cost the same here.
     override_settings(
@@ -142,24 +139,8 @@ def run(args: argparse.Namespace, database: str) -> None:
         )
         for p in range(SENTENCES // 5)
     )
-    article = Article.objects.create(
-        corpus=corpus,
-        external_id="bench.txt",
-        title="A long article",
-        text=text,
-        content_hash=content_hash(text),
-        segmenter_version=SEGMENTER_VERSION,
-    )
-    Sentence.objects.bulk_create(
-        Sentence(
-            article=article,
-            ordinal=i,
-            paragraph=span.paragraph,
-            start=span.start,
-            end=span.end,
-            text=text[span.start : span.end],
-        )
-        for i, span in enumerate(split_sentences(text))
+    article = create_article(
+        corpus=corpus, text=text, external_id="bench.txt", title="A long article"
     )
     sentences = list(article.sentences.order_by("ordinal"))
     assert len(sentences) == SENTENCES, len(sentences)
