@@ -215,3 +215,25 @@ def test_an_upload_above_the_import_limit_is_refused_naming_the_field(
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {"file": ["Larger than 64 bytes."]}
     assert not Prediction.objects.exists()
+
+
+def test_a_prediction_file_above_the_line_limit_is_refused_naming_the_field(
+    token_client: Callable[[AbstractUser], APIClient],
+    manager: AbstractUser,
+    corpus: Corpus,
+    article: Article,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from annotator.api import views
+
+    monkeypatch.setattr(views, "MAX_IMPORT_LINES", 3)
+    line = json.dumps(_record(sentence=article.sentences.first().pk))
+    upload = SimpleUploadedFile("many.jsonl", "\n".join([line] * 4).encode())
+
+    response = token_client(manager).post(
+        URL + "import/", {"corpus": corpus.slug, "file": upload}, format="multipart"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"file": ["More than 3 lines."]}
+    assert not Prediction.objects.exists()
