@@ -157,15 +157,17 @@ import zipfile
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from statistics import NormalDist
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.linear_model import SGDClassifier
-from sklearn.model_selection import StratifiedGroupKFold
 
 from annotator.zones import ZONES
+
+# scikit-learn and SciPy's sparse matrices are imported where they are used: the web pages
+# import this module (suggestions, uncertainty, Check these) and would otherwise pay about 2 s
+# of imports at every process start.
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 MODEL_FORMAT_VERSION = 1
 
@@ -720,6 +722,8 @@ def _fit(
     epochs = max(
         settings.epochs, min(settings.max_epochs, math.ceil(settings.min_updates / len(labels)))
     )
+    from sklearn.linear_model import SGDClassifier
+
     classifier = SGDClassifier(
         loss="log_loss",
         alpha=settings.alpha,
@@ -742,6 +746,8 @@ def _fit(
 def _assign_folds(labels: np.ndarray, group_ids: np.ndarray, settings: ModelSettings) -> np.ndarray:
     n_groups = int(group_ids.max()) + 1
     splits = min(settings.n_folds, n_groups)
+    from sklearn.model_selection import StratifiedGroupKFold
+
     splitter = StratifiedGroupKFold(n_splits=splits, shuffle=True, random_state=settings.seed)
     folds = np.full(len(labels), -1, dtype=np.int64)
     with warnings.catch_warnings():
@@ -898,6 +904,9 @@ def _features(
     for index, text in enumerate(texts):
         if not isinstance(text, str):
             raise ValueError(f"texts[{index}] is {type(text).__name__}, not str")
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import HashingVectorizer
+
     vectorizer = HashingVectorizer(
         n_features=2**settings.hash_bits,
         analyzer=functools.partial(word_ngrams, ngram_max=settings.ngram_max),

@@ -1,0 +1,33 @@
+"""What a web process loads when it starts: the URLconf imports every view, and the views of
+model assistance must not pull in scikit-learn or SciPy's sparse matrices (about 2 s of imports
+per process); training and prediction import them where they run. Which modules load is
+deterministic where seconds are not."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_loading_every_view_leaves_scikit_learn_and_scipy_sparse_unloaded():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-c",
+            "import django; django.setup(); import annotator.urls",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "annotator.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
+    assert {"annotator.views.curation", "annotator.assisting", "annotator.modelling"} <= imported
+    assert not imported & {"sklearn", "scipy.sparse"}
