@@ -803,6 +803,11 @@ def read_jsonl(lines: Iterable[bytes | str], *, source: str = "") -> Iterator[Pr
                 data={"__error__": f"not JSON: {error.msg}"}, line=number, source=source
             )
             continue
+        except RecursionError:  # as the other JSONL readers: deep nesting is bad input
+            yield PredictionRecord(
+                data={"__error__": "not JSON: nested too deeply"}, line=number, source=source
+            )
+            continue
         if not isinstance(data, dict):
             data = {"__error__": "not a JSON object"}
         yield PredictionRecord(data=data, line=number, source=source)

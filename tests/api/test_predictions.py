@@ -237,3 +237,21 @@ def test_a_prediction_file_above_the_line_limit_is_refused_naming_the_field(
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {"file": ["More than 3 lines."]}
     assert not Prediction.objects.exists()
+
+
+def test_a_line_nested_too_deeply_is_reported_as_bad_json(
+    token_client: Callable[[AbstractUser], APIClient],
+    manager: AbstractUser,
+    corpus: Corpus,
+    article: Article,
+) -> None:
+    good = json.dumps(_record(sentence=article.sentences.first().pk))
+    upload = SimpleUploadedFile("deep.jsonl", f"{good}\n{'[' * 100_000}\n".encode())
+
+    response = token_client(manager).post(
+        URL + "import/", {"corpus": corpus.slug, "file": upload}, format="multipart"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"line 2": ["line: not JSON: nested too deeply"]}
+    assert not Prediction.objects.exists()
