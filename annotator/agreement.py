@@ -77,9 +77,7 @@ NUMERIC_LEVELS: tuple[Level, ...] = ("interval", "ratio")
 
 NO_PAIRABLE_UNIT = "no unit has two or more ratings"
 
-# The multinomial bootstrap costs about replicates x groups; drawing unit indices costs about
-# replicates x units at a twentieth of the price per item, so switch over where they cross.
-_MULTINOMIAL_MAX_GROUP_SHARE = 1 / 20
+# Bootstrap weights drawn at once (replicates x groups): 32 MB of float64.
 _BOOTSTRAP_BATCH_ITEMS = 4_000_000
 
 
@@ -322,6 +320,24 @@ class CodedRatings:
         return cls(unit_values, annotator_values, label_values, unit, annotator, label)
 
     @classmethod
+    def from_arrays(
+        cls, units: np.ndarray, annotators: np.ndarray, labels: np.ndarray
+    ) -> CodedRatings:
+        """From NumPy columns of plain values (database ids), factorised by NumPy."""
+        if not units.shape == annotators.shape == labels.shape:
+            raise ValueError("units, annotators and labels must be equally long")
+        columns = [np.unique(column, return_inverse=True) for column in (units, annotators, labels)]
+        (unit_values, unit), (annotator_values, annotator), (label_values, label) = columns
+        return cls(
+            tuple(unit_values.tolist()),
+            tuple(annotator_values.tolist()),
+            tuple(label_values.tolist()),
+            unit.reshape(-1),
+            annotator.reshape(-1),
+            label.reshape(-1),
+        )
+
+    @classmethod
     def from_triples(cls, ratings: Iterable[Rating]) -> CodedRatings:
         ratings = ratings if isinstance(ratings, list) else list(ratings)
         _check_triples(ratings)
@@ -501,19 +517,86 @@ class _Table:
     @cached_property
     def groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Distinct per-unit count vectors, how many units have each, and each unit's group."""
-        counts = self.counts
-        if counts.shape[0] == 0:
-            return counts, np.zeros(0, np.int64), np.zeros(0, np.int64)
-        base = int(counts.max()) + 1
-        n_categories = counts.shape[1]
-        if n_categories * math.log2(base) < 62:
-            key = counts @ (base ** np.arange(n_categories, dtype=np.int64))
-            _, first, inverse, size = np.unique(
-                key, return_index=True, return_inverse=True, return_counts=True
-            )
-            return counts[first], size, inverse
-        rows, inverse, size = np.unique(counts, axis=0, return_inverse=True, return_counts=True)
-        return rows, size, inverse.reshape(-1)
+        return _distinct_rows(self.counts)
+
+    @cached_property
+    def pool(self) -> _Pool:
+        rows, size, _ = self.groups
+        pairs, confusion = _pair_confusions(
+            self.pairs, n_annotators=len(self.annotators), n_categories=len(self.categories)
+        )
+        return _Pool(
+            level=self.level,
+            categories=self.categories,
+            values=self.values,
+            annotators=self.annotators,
+            rows=rows,
+            size=size,
+            pairs=pairs,
+            confusion=confusion,
+            n_ratings_by_annotator=np.bincount(
+                self.annotator[self.ratings_on_kept], minlength=len(self.annotators)
+            ),
+            n_units_dropped=self.n_units_dropped,
+        )
+
+
+def _distinct_rows(
+    counts: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct rows of `counts` in one fixed order (it depends on the rows' values only,
+    not on their order), how many rows (or how much weight) each has, and each row's position
+    among them."""
+    if counts.shape[0] == 0:
+        return counts, np.zeros(0, np.int64), np.zeros(0, np.int64)
+    base = int(counts.max()) + 1
+    n_categories = counts.shape[1]
+    if n_categories * math.log2(base) < 62:
+        key = counts @ (base ** np.arange(n_categories, dtype=np.int64))
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        rows = counts[first]
+    else:
+        rows, inverse = np.unique(counts, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if weights is None:
+        size = np.bincount(inverse, minlength=rows.shape[0])
+    else:
+        size = np.bincount(inverse, weights=weights, minlength=rows.shape[0]).astype(np.int64)
+    return rows, size, inverse
+
+
+@dataclass(frozen=True)
+class _Pool:
+    """What every corpus-wide figure needs, and nothing per rating or per unit: the distinct
+    count vectors of the units with two or more ratings (`rows`, with `size` units each), each
+    annotator pair's confusion matrix, and each annotator's ratings on those units.
+
+    A `_Table` makes one; `summarize_chunks` adds up one per chunk of units, which is how a
+    corpus of millions of ratings is summarised in the memory of one chunk.
+    """
+
+    level: Level
+    categories: tuple[Hashable, ...]
+    values: np.ndarray | None
+    annotators: tuple[Hashable, ...]
+    rows: np.ndarray
+    size: np.ndarray
+    pairs: list[tuple[int, int]]
+    confusion: np.ndarray
+    n_ratings_by_annotator: np.ndarray
+    n_units_dropped: int
+
+    @property
+    def n_kept(self) -> int:
+        return int(self.size.sum())
+
+    @property
+    def n_ratings_kept(self) -> int:
+        return int(self.rows.sum(axis=1) @ self.size)
+
+    @property
+    def category_totals(self) -> np.ndarray:
+        return self.size @ self.rows
 
 
 def _encode(
@@ -574,20 +657,20 @@ def _alpha_from_coincidences(
     return alpha, expected
 
 
-def _group_coincidences(table: _Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rows, size, inverse = table.groups
-    return _coincidences(rows).reshape(rows.shape[0], -1), size, inverse
+def _group_coincidences(pool: _Pool) -> np.ndarray:
+    """Each group's coincidence matrix, flattened: (groups, K * K)."""
+    return _coincidences(pool.rows).reshape(pool.rows.shape[0], -1)
 
 
-def _alpha(table: _Table) -> Coefficient:
-    if table.n_kept == 0:
+def _alpha(pool: _Pool) -> Coefficient:
+    if pool.n_kept == 0:
         return Coefficient.undefined(NO_PAIRABLE_UNIT)
-    flat, size, _ = _group_coincidences(table)
-    k = len(table.categories)
-    o = (size.astype(np.float64) @ flat).reshape(1, k, k)
-    alpha, _ = _alpha_from_coincidences(o, level=table.level, values=table.values)
+    flat = _group_coincidences(pool)
+    k = len(pool.categories)
+    o = (pool.size.astype(np.float64) @ flat).reshape(1, k, k)
+    alpha, _ = _alpha_from_coincidences(o, level=pool.level, values=pool.values)
     if np.isnan(alpha[0]):
-        used = [table.categories[i] for i in np.flatnonzero(table.counts.sum(axis=0))]
+        used = [pool.categories[i] for i in np.flatnonzero(pool.category_totals)]
         if len(used) == 1:
             return Coefficient.undefined(
                 f"only one category ({used[0]!r}) is used, so no disagreement is expected"
@@ -599,34 +682,29 @@ def _alpha(table: _Table) -> Coefficient:
 
 
 def _alpha_interval(
-    table: _Table, *, replicates: int, seed: int, confidence: float
+    pool: _Pool, *, replicates: int, seed: int, confidence: float
 ) -> tuple[tuple[float, float] | None, str | None]:
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1, not {confidence!r}")
     if replicates < 1:
         raise ValueError(f"replicates must be positive, not {replicates!r}")
-    point = _alpha(table)
+    point = _alpha(pool)
     if point.value is None:
         return None, point.reason
-    flat, size, inverse = _group_coincidences(table)
-    n_units, n_groups = table.n_kept, size.size
+    flat = _group_coincidences(pool)
+    n_units, n_groups = pool.n_kept, pool.size.size
     rng = np.random.default_rng(seed)
-    if n_groups <= n_units * _MULTINOMIAL_MAX_GROUP_SHARE:
-        weights = rng.multinomial(n_units, size / n_units, size=replicates).astype(np.float64)
-        o: np.ndarray = weights @ flat
-    else:
-        batch = max(1, _BOOTSTRAP_BATCH_ITEMS // n_units)
-        o = np.empty((replicates, flat.shape[1]))
-        for start in range(0, replicates, batch):
-            stop = min(start + batch, replicates)
-            picked = inverse[rng.integers(0, n_units, size=(stop - start, n_units))]
-            picked += (np.arange(stop - start) * n_groups)[:, None]
-            picks = np.bincount(picked.ravel(), minlength=(stop - start) * n_groups)
-            o[start:stop] = picks.reshape(stop - start, n_groups).astype(np.float64) @ flat
-    k = len(table.categories)
-    alphas, _ = _alpha_from_coincidences(
-        o.reshape(-1, k, k), level=table.level, values=table.values
-    )
+    # Resampling units is a multinomial draw over the groups (see the module's docstring), so
+    # the interval depends on the groups alone, not on the units' order or on how the ratings
+    # were read; the draws go in batches so that the weights stay small with many groups.
+    batch = max(1, _BOOTSTRAP_BATCH_ITEMS // n_groups)
+    o = np.empty((replicates, flat.shape[1]))
+    for start in range(0, replicates, batch):
+        stop = min(start + batch, replicates)
+        weights = rng.multinomial(n_units, pool.size / n_units, size=stop - start)
+        o[start:stop] = weights.astype(np.float64) @ flat
+    k = len(pool.categories)
+    alphas, _ = _alpha_from_coincidences(o.reshape(-1, k, k), level=pool.level, values=pool.values)
     alphas = alphas[~np.isnan(alphas)]
     if alphas.size == 0:
         return None, "alpha is undefined in every bootstrap replicate"
@@ -650,7 +728,7 @@ def krippendorff_alpha(
     Undefined (None with a reason) when no unit has two ratings or no disagreement is expected
     (one category used, or equal codes).
     """
-    return _alpha(_encode(ratings, level=level, order=order, codes=codes))
+    return _alpha(_encode(ratings, level=level, order=order, codes=codes).pool)
 
 
 def krippendorff_alpha_interval(
@@ -667,8 +745,8 @@ def krippendorff_alpha_interval(
 
     The same seed gives the same interval. Replicates with undefined alpha are left out.
     """
-    table = _encode(ratings, level=level, order=order, codes=codes)
-    interval, _ = _alpha_interval(table, replicates=replicates, seed=seed, confidence=confidence)
+    pool = _encode(ratings, level=level, order=order, codes=codes).pool
+    interval, _ = _alpha_interval(pool, replicates=replicates, seed=seed, confidence=confidence)
     return interval
 
 
@@ -682,9 +760,14 @@ def _agreeing_share(sum_of_squares: Any, m: Any) -> Any:
     return (sum_of_squares - m) / (m * (m - 1))
 
 
-def _per_unit_shares(table: _Table) -> np.ndarray:
-    counts = table.counts
+def _per_unit_shares(counts: np.ndarray) -> np.ndarray:
+    """Per-unit agreement of each row of per-unit (or per-group) label counts."""
     return _agreeing_share(np.square(counts).sum(axis=1), counts.sum(axis=1))
+
+
+def _mean_share(pool: _Pool) -> float:
+    """Mean per-unit agreement: each group's share weighted by its number of units."""
+    return float(_per_unit_shares(pool.rows) @ pool.size / pool.n_kept)
 
 
 def unit_agreement(counts: Collection[int]) -> float | None:
@@ -707,10 +790,10 @@ def mean_unit_agreement(units: Iterable[Collection[int]]) -> float | None:
     return sum(shares) / len(shares) if shares else None
 
 
-def _percent_agreement(table: _Table) -> Coefficient:
-    if table.n_kept == 0:
+def _percent_agreement(pool: _Pool) -> Coefficient:
+    if pool.n_kept == 0:
         return Coefficient.undefined(NO_PAIRABLE_UNIT)
-    return Coefficient.of(_per_unit_shares(table).mean())
+    return Coefficient.of(_mean_share(pool))
 
 
 def percent_agreement(ratings: Iterable[Rating] | CodedRatings) -> Coefficient:
@@ -719,7 +802,7 @@ def percent_agreement(ratings: Iterable[Rating] | CodedRatings) -> Coefficient:
     Each unit weighs the same; with m ratings per unit this is Fleiss' P-bar. Undefined when no
     unit has two ratings.
     """
-    return _percent_agreement(_encode(ratings))
+    return _percent_agreement(_encode(ratings).pool)
 
 
 def per_unit_agreement(ratings: Iterable[Rating] | CodedRatings) -> dict[Hashable, float]:
@@ -728,7 +811,7 @@ def per_unit_agreement(ratings: Iterable[Rating] | CodedRatings) -> dict[Hashabl
 
 
 def _per_unit(table: _Table, *, ranked: bool) -> dict[Hashable, float]:
-    shares = _per_unit_shares(table)
+    shares = _per_unit_shares(table.counts)
     positions = np.argsort(shares, kind="stable") if ranked else np.arange(shares.size)
     units = table.units
     return dict(
@@ -740,23 +823,24 @@ def _per_unit(table: _Table, *, ranked: bool) -> dict[Hashable, float]:
     )
 
 
-def _fleiss(table: _Table) -> Coefficient:
-    if table.n_kept == 0:
+def _fleiss(pool: _Pool) -> Coefficient:
+    if pool.n_kept == 0:
         return Coefficient.undefined(NO_PAIRABLE_UNIT)
-    m = table.counts.sum(axis=1)
+    m = pool.rows.sum(axis=1)
     if m.min() != m.max():
         return Coefficient.undefined(
             f"units have between {m.min()} and {m.max()} ratings; Fleiss' kappa needs the same"
             " number of ratings for every unit"
         )
-    shares = table.counts.sum(axis=0) / table.counts.sum()
+    totals = pool.category_totals
+    shares = totals / totals.sum()
     expected = float(np.square(shares).sum())
     if np.count_nonzero(shares) == 1:
-        category = table.categories[int(np.flatnonzero(shares)[0])]
+        category = pool.categories[int(np.flatnonzero(shares)[0])]
         return Coefficient.undefined(
             f"only one category ({category!r}) is used, so chance agreement is 1"
         )
-    observed = float(_per_unit_shares(table).mean())
+    observed = _mean_share(pool)
     return Coefficient.of((observed - expected) / (1 - expected))
 
 
@@ -766,14 +850,16 @@ def fleiss_kappa(ratings: Iterable[Rating] | CodedRatings) -> Coefficient:
     Undefined (None with a reason) unless every such unit has the same number of ratings, or when
     only one category is used. Single-rated units are dropped before the equal-count check.
     """
-    return _fleiss(_encode(ratings))
+    return _fleiss(_encode(ratings).pool)
 
 
-def _pair_confusions(table: _Table) -> tuple[list[tuple[int, int]], np.ndarray]:
-    """All annotator pairs (a < b) and their K x K confusion matrices."""
-    n_annotators, k = len(table.annotators), len(table.categories)
+def _pair_confusions(
+    pairs: tuple[np.ndarray, ...], *, n_annotators: int, n_categories: int
+) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """All annotator pairs (a < b) and their K x K confusion matrices, from a table's pairs."""
+    k = n_categories
     first, second = np.triu_indices(n_annotators, 1)
-    _, a, b, label_a, label_b = table.pairs
+    _, a, b, label_a, label_b = pairs
     # Row index of pair (a, b) in the triu_indices listing.
     pair = a * n_annotators - a * (a + 1) // 2 + (b - a - 1)
     confusion = np.bincount(
@@ -795,12 +881,12 @@ def _kappas(confusion: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return n, agree, kappa
 
 
-def _pairwise(table: _Table) -> list[PairAgreement]:
-    pairs, confusion = _pair_confusions(table)
+def _pairwise(pool: _Pool) -> list[PairAgreement]:
+    pairs, confusion = pool.pairs, pool.confusion
     n, agree, kappa = _kappas(confusion)
     results = []
     for i, (a, b) in enumerate(pairs):
-        names = (table.annotators[a], table.annotators[b])
+        names = (pool.annotators[a], pool.annotators[b])
         if n[i] == 0:
             share = kappa_value = Coefficient.undefined(
                 f"annotators {names[0]!r} and {names[1]!r} rated no unit in common"
@@ -808,7 +894,7 @@ def _pairwise(table: _Table) -> list[PairAgreement]:
         else:
             share = Coefficient.of(agree[i] / n[i])
             if np.isnan(kappa[i]):
-                used = table.categories[int(np.argmax(confusion[i].sum(axis=1)))]
+                used = pool.categories[int(np.argmax(confusion[i].sum(axis=1)))]
                 kappa_value = Coefficient.undefined(
                     f"both annotators used only {used!r} on their shared units,"
                     " so chance agreement is 1"
@@ -821,7 +907,7 @@ def _pairwise(table: _Table) -> list[PairAgreement]:
                 n_units=int(n[i]),
                 percent_agreement=share,
                 cohen_kappa=kappa_value,
-                categories=table.categories,
+                categories=pool.categories,
                 confusion=tuple(tuple(row) for row in confusion[i].tolist()),
             )
         )
@@ -837,7 +923,7 @@ def cohen_kappa_pairs(
     labels and columns b's, in `categories` order (sorted labels by default). A pair sharing no
     unit, or where both used one and the same category only, has kappa None with a reason.
     """
-    return _pairwise(_encode(ratings, order=categories))
+    return _pairwise(_encode(ratings, order=categories).pool)
 
 
 def _mean_kappa(pairwise: Sequence[PairAgreement]) -> Coefficient:
@@ -847,17 +933,18 @@ def _mean_kappa(pairwise: Sequence[PairAgreement]) -> Coefficient:
     return Coefficient.of(sum(defined) / len(defined))
 
 
-def _per_annotator(table: _Table, pairwise: Sequence[PairAgreement]) -> list[AnnotatorAgreement]:
-    n_annotators = len(table.annotators)
-    _, a, b, label_a, label_b = table.pairs
-    agrees = (label_a == label_b).astype(np.int64)
-    n_pairs = np.bincount(a, minlength=n_annotators) + np.bincount(b, minlength=n_annotators)
-    n_agree = np.bincount(a, agrees, minlength=n_annotators) + np.bincount(
-        b, agrees, minlength=n_annotators
+def _per_annotator(pool: _Pool, pairwise: Sequence[PairAgreement]) -> list[AnnotatorAgreement]:
+    n_annotators = len(pool.annotators)
+    a = np.array([pair[0] for pair in pool.pairs], dtype=np.int64)
+    b = np.array([pair[1] for pair in pool.pairs], dtype=np.int64)
+    n, agree, _ = _kappas(pool.confusion)
+    n_pairs = np.bincount(a, n, minlength=n_annotators) + np.bincount(b, n, minlength=n_annotators)
+    n_agree = np.bincount(a, agree, minlength=n_annotators) + np.bincount(
+        b, agree, minlength=n_annotators
     )
-    n_ratings = np.bincount(table.annotator[table.ratings_on_kept], minlength=n_annotators)
+    n_ratings = pool.n_ratings_by_annotator
     results = []
-    for i, name in enumerate(table.annotators):
+    for i, name in enumerate(pool.annotators):
         if n_pairs[i]:
             agreement = Coefficient.of(n_agree[i] / n_pairs[i])
         else:
@@ -880,27 +967,28 @@ def per_annotator_agreement(ratings: Iterable[Rating] | CodedRatings) -> list[An
 
     `n_ratings` counts their ratings on units with two or more ratings.
     """
-    table = _encode(ratings)
-    return _per_annotator(table, _pairwise(table))
+    pool = _encode(ratings).pool
+    return _per_annotator(pool, _pairwise(pool))
 
 
 # --- Per category -------------------------------------------------------------------------------
 
 
-def _per_category(table: _Table) -> list[CategoryAgreement]:
-    counts = table.counts
+def _per_category(pool: _Pool) -> list[CategoryAgreement]:
+    # Sums over units are sums over groups weighted by each group's number of units.
+    counts, size = pool.rows, pool.size
     m = counts.sum(axis=1, keepdims=True)
-    n_ratings = counts.sum(axis=0)
+    n_ratings = size @ counts
     total = int(n_ratings.sum())
-    agreeing = (counts * (counts - 1)).sum(axis=0)
-    possible = (counts * (m - 1)).sum(axis=0)
+    agreeing = size @ (counts * (counts - 1))
+    possible = size @ (counts * (m - 1))
     # Binary nominal alpha for k vs rest: 1 - (n-1) o_k,rest / (n_k n_rest), where
     # o_k,rest = sum_u n_uk (m_u - n_uk) / (m_u - 1).
     with np.errstate(divide="ignore", invalid="ignore"):
-        disagreeing = (counts * (m - counts) / (m - 1)).sum(axis=0)
+        disagreeing = size @ (counts * (m - counts) / (m - 1))
     results = []
-    for i, category in enumerate(table.categories):
-        if table.n_kept == 0:
+    for i, category in enumerate(pool.categories):
+        if pool.n_kept == 0:
             specific = vs_rest = Coefficient.undefined(NO_PAIRABLE_UNIT)
         elif n_ratings[i] == 0:
             specific = vs_rest = Coefficient.undefined(
@@ -936,7 +1024,7 @@ def per_category(
     Listed in `categories` order (sorted labels by default); `n_ratings` counts the category's
     ratings on units with two or more ratings. A category never chosen there is None with a reason.
     """
-    return _per_category(_encode(ratings, order=categories))
+    return _per_category(_encode(ratings, order=categories).pool)
 
 
 # --- Gold ---------------------------------------------------------------------------------------
@@ -1003,27 +1091,133 @@ def summarize(
     skips the per-unit ranking (one entry per unit: a third of a second on a million ratings).
     """
     table = _encode(ratings, level=level, order=order, codes=codes)
-    pairwise = _pairwise(table)
+    return _summary(
+        table.pool,
+        replicates=replicates,
+        seed=seed,
+        confidence=confidence,
+        per_unit=_per_unit(table, ranked=True) if per_unit else None,
+        accuracy=None if gold is None else tuple(_accuracy(table, gold)),
+    )
+
+
+def summarize_chunks(
+    chunks: Iterable[Iterable[Rating] | CodedRatings],
+    *,
+    level: Level = "nominal",
+    order: Sequence[Hashable],
+    codes: Mapping[Hashable, float] | None = None,
+    replicates: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> Summary:
+    """`summarize` of ratings that arrive in chunks, holding one chunk at a time.
+
+    Every unit's ratings must all be in one chunk (a reader cuts chunks where the unit changes);
+    `order` names every category, so that each chunk's counts line up. The figures are those
+    `summarize` gives for all the ratings at once, less what needs every unit: `per_unit` and
+    `accuracy` are None.
+    """
+    pool = _merge_pools(
+        _Table(chunk, level=level, order=order, codes=codes).pool for chunk in chunks
+    )
+    if pool is None:
+        pool = _Table([], level=level, order=order, codes=codes).pool
+    return _summary(
+        pool,
+        replicates=replicates,
+        seed=seed,
+        confidence=confidence,
+        per_unit=None,
+        accuracy=None,
+    )
+
+
+def _merge_pools(pools: Iterable[_Pool]) -> _Pool | None:
+    """One pool of the units of several, each pool's units distinct from the others'."""
+    merged: _Pool | None = None
+    rows: list[np.ndarray] = []
+    sizes: list[np.ndarray] = []
+    n_ratings: dict[Hashable, int] = {}
+    confusions: dict[tuple[Hashable, Hashable], np.ndarray] = {}
+    n_units_dropped = 0
+    for pool in pools:
+        merged = merged or pool
+        rows.append(pool.rows)
+        sizes.append(pool.size)
+        if len(rows) > 64:
+            # Keep the pending groups few: fold them into their distinct rows now and then.
+            folded, size, _ = _distinct_rows(np.concatenate(rows), np.concatenate(sizes))
+            rows, sizes = [folded], [size]
+        for name, n in zip(pool.annotators, pool.n_ratings_by_annotator.tolist(), strict=True):
+            n_ratings[name] = n_ratings.get(name, 0) + n
+        for (a, b), confusion in zip(pool.pairs, pool.confusion, strict=True):
+            key = (pool.annotators[a], pool.annotators[b])
+            if key in confusions:
+                confusions[key] += confusion
+            else:
+                confusions[key] = confusion.copy()
+        n_units_dropped += pool.n_units_dropped
+    if merged is None:
+        return None
+    all_rows, size, _ = _distinct_rows(np.concatenate(rows), np.concatenate(sizes))
+    # The same annotator order as one table of all the ratings would have; a pair seen in
+    # the other order in some chunk adds its matrix transposed.
+    annotators = _sorted_if_possible(n_ratings)
+    k = len(merged.categories)
+    first, second = np.triu_indices(len(annotators), 1)
+    pairs = list(zip(first.tolist(), second.tolist(), strict=True))
+    confusion = np.zeros((len(pairs), k, k), dtype=np.int64)
+    for i, (a, b) in enumerate(pairs):
+        names = (annotators[a], annotators[b])
+        if names in confusions:
+            confusion[i] += confusions[names]
+        if names[::-1] in confusions:
+            confusion[i] += confusions[names[::-1]].T
+    return _Pool(
+        level=merged.level,
+        categories=merged.categories,
+        values=merged.values,
+        annotators=annotators,
+        rows=all_rows,
+        size=size,
+        pairs=pairs,
+        confusion=confusion,
+        n_ratings_by_annotator=np.array([n_ratings[name] for name in annotators], dtype=np.int64),
+        n_units_dropped=n_units_dropped,
+    )
+
+
+def _summary(
+    pool: _Pool,
+    *,
+    replicates: int,
+    seed: int,
+    confidence: float,
+    per_unit: dict[Hashable, float] | None,
+    accuracy: tuple[AnnotatorAccuracy, ...] | None,
+) -> Summary:
+    pairwise = _pairwise(pool)
     interval, interval_reason = _alpha_interval(
-        table, replicates=replicates, seed=seed, confidence=confidence
+        pool, replicates=replicates, seed=seed, confidence=confidence
     )
     return Summary(
-        level=level,
-        categories=table.categories,
-        n_units=table.n_kept,
-        n_units_dropped=table.n_units_dropped,
-        n_ratings=table.n_ratings_kept,
-        n_annotators=len(table.annotators),
-        percent_agreement=_percent_agreement(table),
-        krippendorff_alpha=_alpha(table),
+        level=pool.level,
+        categories=pool.categories,
+        n_units=pool.n_kept,
+        n_units_dropped=pool.n_units_dropped,
+        n_ratings=pool.n_ratings_kept,
+        n_annotators=len(pool.annotators),
+        percent_agreement=_percent_agreement(pool),
+        krippendorff_alpha=_alpha(pool),
         krippendorff_alpha_ci=interval,
         krippendorff_alpha_ci_reason=interval_reason,
         confidence=confidence,
-        fleiss_kappa=_fleiss(table),
+        fleiss_kappa=_fleiss(pool),
         mean_pairwise_kappa=_mean_kappa(pairwise),
         pairwise=tuple(pairwise),
-        per_category=tuple(_per_category(table)),
-        per_annotator=tuple(_per_annotator(table, pairwise)),
-        per_unit=_per_unit(table, ranked=True) if per_unit else None,
-        accuracy=None if gold is None else tuple(_accuracy(table, gold)),
+        per_category=tuple(_per_category(pool)),
+        per_annotator=tuple(_per_annotator(pool, pairwise)),
+        per_unit=per_unit,
+        accuracy=accuracy,
     )

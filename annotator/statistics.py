@@ -4,18 +4,31 @@ Reads each layer (claim type; stance per target) as integer triples (sentence id
 choice id) with one `values_list` query, hands them to the pure `agreement.summarize`, and only
 then maps ids to usernames and choice values. Used by the statistics page, its JSON endpoint,
 the API and `manage.py agreement --corpus`.
+
+`corpus_agreement` gives the corpus-wide figures alone (no rankings of sentences and articles),
+reading each layer in chunks of sentences so that its memory does not grow with the number of
+ratings; a release's card records those.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Hashable, Mapping
+from collections.abc import Collection, Hashable, Iterator, Mapping
+from itertools import islice
 from typing import Any
 
+import numpy as np
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 
-from annotator.agreement import LEVELS, NUMERIC_LEVELS, Level, summarize
+from annotator.agreement import (
+    LEVELS,
+    NUMERIC_LEVELS,
+    CodedRatings,
+    Level,
+    summarize,
+    summarize_chunks,
+)
 from annotator.curating import Unit
 from annotator.models import (
     Annotation,
@@ -29,6 +42,8 @@ from annotator.models import (
 # How many of the least agreed sentences and articles the page lists.
 RANKED_SENTENCES = 50
 RANKED_ARTICLES = 20
+# Ratings per chunk when a layer is read in chunks of sentences (about 2 MB of NumPy columns).
+RATINGS_CHUNK = 50_000
 
 
 def units_of(corpus: Corpus) -> list[Unit]:
@@ -63,6 +78,43 @@ def read_ratings(
     if not left_out:
         return list(rows.order_by())
     return [row for row in rows.order_by() if row[0] not in left_out]
+
+
+def read_rating_chunks(
+    unit: Unit,
+    choices: list[LabelChoice],
+    *,
+    left_out: Collection[int] = frozenset(),
+    chunk_size: int | None = None,
+) -> Iterator[CodedRatings]:
+    """The ratings of `read_ratings` in chunks of about `chunk_size`, each sentence's ratings
+    in one chunk: read in sentence order through a server-side cursor (the layer's index
+    is in that order), so only one chunk is ever in memory."""
+    chunk_size = chunk_size or RATINGS_CHUNK
+    rows = (
+        Annotation.objects.filter(
+            layer=unit.layer, target=unit.target, choice_id__in=[c.pk for c in choices]
+        )
+        .order_by("sentence_id")
+        .values_list("sentence_id", "annotator_id", "choice_id")
+        .iterator(chunk_size=chunk_size)
+    )
+    skipped = np.fromiter(left_out, dtype=np.int64, count=len(left_out))
+    carried = np.zeros((0, 3), dtype=np.int64)
+    while batch := list(islice(rows, chunk_size)):
+        block = np.concatenate([carried, np.array(batch, dtype=np.int64)])
+        # The last sentence of the batch may go on in the next one: carry it over.
+        cut = int(np.searchsorted(block[:, 0], block[-1, 0]))
+        block, carried = block[:cut], block[cut:]
+        if block.size:
+            yield _coded(block, skipped)
+    if carried.size:
+        yield _coded(carried, skipped)
+
+
+def _coded(block: np.ndarray, skipped: np.ndarray) -> CodedRatings:
+    block = block[~np.isin(block[:, 0], skipped)]
+    return CodedRatings.from_arrays(block[:, 0], block[:, 1], block[:, 2])
 
 
 def read_gold(
@@ -178,28 +230,13 @@ def layer_statistics(
     Sentences that do not count (excluded page furniture) are left out of every figure."""
     if left_out is None:
         left_out = _left_out(corpus)
-    level = level or default_level(unit, choices)
-    level_note = ""
-    if level in NUMERIC_LEVELS and any(c.numeric_code is None for c in choices):
-        # Claim types (or stance choices without codes) have no distances between them: an
-        # interval request for every layer falls back to the layer's own level, and says so.
-        level_note = f"{level} level needs a numeric code on every choice of this layer"
-        level = default_level(unit, choices)
-    elif level == "ratio" and any(c.numeric_code < 0 for c in choices):  # type: ignore[operator]
-        level_note = "ratio level needs numeric codes of at least 0 (a scale with a true zero)"
-        level = default_level(unit, choices)
+    level, level_note = _layer_level(unit, choices, level)
     ratings = read_ratings(unit, choices, left_out=left_out)
-    # A numeric level is left only when every choice has a code (checked above).
-    codes: dict[Hashable, float] | None = (
-        {c.pk: c.numeric_code for c in choices if c.numeric_code is not None}
-        if level in NUMERIC_LEVELS
-        else None
-    )
     summary = summarize(
         ratings,
         level=level,
         order=[c.pk for c in choices],
-        codes=codes,
+        codes=_codes(level, choices),
         replicates=replicates,
         seed=seed,
         gold=read_gold(unit, choices, left_out=left_out),
@@ -207,9 +244,7 @@ def layer_statistics(
     per_unit = {row["unit"]: row["agreement"] for row in summary.pop("per_unit")}
     distribution: Counter[tuple[int, int]] = Counter((a, c) for _, a, c in ratings)
     result = {
-        "layer": unit.layer,
-        "target": None if unit.target is None else {"id": unit.target.pk, "name": unit.target.name},
-        "label": unit.label,
+        **_layer_names(unit),
         "choices": [
             {"id": c.pk, "value": c.value, "name": c.name, "key": c.key, "code": c.numeric_code}
             for c in choices
@@ -245,6 +280,71 @@ def layer_statistics(
     return result
 
 
+def _layer_level(unit: Unit, choices: list[LabelChoice], level: Level | None) -> tuple[Level, str]:
+    """The level a layer is measured at, and why it is not the one asked for ("" when it is)."""
+    level = level or default_level(unit, choices)
+    if level in NUMERIC_LEVELS and any(c.numeric_code is None for c in choices):
+        # Claim types (or stance choices without codes) have no distances between them: an
+        # interval request for every layer falls back to the layer's own level, and says so.
+        note = f"{level} level needs a numeric code on every choice of this layer"
+        return default_level(unit, choices), note
+    if level == "ratio" and any(c.numeric_code < 0 for c in choices):  # type: ignore[operator]
+        note = "ratio level needs numeric codes of at least 0 (a scale with a true zero)"
+        return default_level(unit, choices), note
+    return level, ""
+
+
+def _codes(level: Level, choices: list[LabelChoice]) -> dict[Hashable, float] | None:
+    # A numeric level is left only when every choice has a code (see `_layer_level`).
+    if level not in NUMERIC_LEVELS:
+        return None
+    return {c.pk: c.numeric_code for c in choices if c.numeric_code is not None}
+
+
+def _layer_names(unit: Unit) -> dict[str, Any]:
+    return {
+        "layer": unit.layer,
+        "target": None if unit.target is None else {"id": unit.target.pk, "name": unit.target.name},
+        "label": unit.label,
+    }
+
+
+def _choices_by_layer(corpus: Corpus) -> defaultdict[str, list[LabelChoice]]:
+    choices_of: defaultdict[str, list[LabelChoice]] = defaultdict(list)
+    for choice in corpus.choices.order_by("order", "id"):
+        choices_of[choice.layer].append(choice)
+    return choices_of
+
+
+def corpus_agreement(
+    corpus: Corpus, *, level: Level | None = None, replicates: int = 1000, seed: int = 0
+) -> list[dict[str, Any]]:
+    """Each layer's corpus-wide figures, exactly as `corpus_statistics` gives them, without
+    what needs every sentence (rankings, per-sentence agreement, accuracy against gold).
+
+    Reads each layer in chunks of sentences (`read_rating_chunks`), so the memory it takes
+    does not grow with the number of ratings. Annotators stay ids: the figures named here
+    (alpha and its interval, kappas, percent agreement, counts) name nobody.
+    """
+    left_out = _left_out(corpus)
+    choices_of = _choices_by_layer(corpus)
+    layers = []
+    for unit in units_of(corpus):
+        choices = choices_of[unit.layer]
+        layer_level, level_note = _layer_level(unit, choices, level)
+        summary = summarize_chunks(
+            read_rating_chunks(unit, choices, left_out=left_out),
+            level=layer_level,
+            order=[c.pk for c in choices],
+            codes=_codes(layer_level, choices),
+            replicates=replicates,
+            seed=seed,
+        ).to_dict()
+        del summary["per_unit"], summary["accuracy"]
+        layers.append({**_layer_names(unit), **summary, "level_note": level_note})
+    return layers
+
+
 def corpus_statistics(
     corpus: Corpus,
     *,
@@ -261,9 +361,7 @@ def corpus_statistics(
     if level is not None and level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     units = units_of(corpus) if units is None else units
-    choices_of: defaultdict[str, list[LabelChoice]] = defaultdict(list)
-    for choice in corpus.choices.order_by("order", "id"):
-        choices_of[choice.layer].append(choice)
+    choices_of = _choices_by_layer(corpus)
     # One read of the corpus's sentences gives both the articles of those that count and the
     # few that do not (excluded page furniture).
     article_of: dict[int, int] = {}

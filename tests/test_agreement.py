@@ -40,6 +40,7 @@ from annotator.agreement import (
     per_unit_agreement,
     percent_agreement,
     summarize,
+    summarize_chunks,
     unit_agreement,
 )
 
@@ -381,18 +382,38 @@ def test_bootstrap_interval_shrinks_with_more_data() -> None:
     assert high_large - low_large < (high_small - low_small) / 2
 
 
-def test_bootstrap_by_group_counts_matches_resampling_unit_indices(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # The fast path draws how many units of each count-vector group are picked (multinomial);
-    # the fallback draws unit indices. Both are the same bootstrap, so intervals agree closely.
-    ratings = medium_ratings(n_units=2000)
-    by_groups = krippendorff_alpha_interval(ratings, seed=1)
-    monkeypatch.setattr(agreement, "_MULTINOMIAL_MAX_GROUP_SHARE", 0.0)
-    by_units = krippendorff_alpha_interval(ratings, seed=1)
-    assert by_groups is not None and by_units is not None
-    assert by_groups != by_units
-    assert by_groups == pytest.approx(by_units, abs=0.01)
+def test_bootstrap_by_group_counts_matches_resampling_unit_indices() -> None:
+    # The interval draws how many units of each count-vector group are picked (multinomial).
+    # The textbook bootstrap draws unit indices with replacement and recomputes alpha; both
+    # are the same distribution, so their intervals agree up to Monte Carlo noise.
+    ratings = medium_ratings(n_units=400)
+    units = sorted({unit for unit, _, _ in ratings})
+    by_unit: dict[Hashable, list[Rating]] = {unit: [] for unit in units}
+    for rating in ratings:
+        by_unit[rating[0]].append(rating)
+    rng = np.random.default_rng(7)
+    alphas = []
+    for _ in range(400):
+        picked = rng.integers(0, len(units), len(units))
+        resampled = [
+            ((copy, unit), annotator, label)
+            for copy, index in enumerate(picked)
+            for unit, annotator, label in by_unit[units[index]]
+        ]
+        alphas.append(value(krippendorff_alpha(resampled)))
+    textbook = np.quantile(alphas, [0.025, 0.975])
+    by_groups = krippendorff_alpha_interval(ratings, replicates=2000, seed=1)
+    assert by_groups is not None
+    assert by_groups == pytest.approx(tuple(textbook), abs=0.02)
+
+
+def test_bootstrap_interval_does_not_depend_on_the_order_of_the_ratings() -> None:
+    ratings = medium_ratings()
+    shuffled = list(ratings)
+    np.random.default_rng(0).shuffle(shuffled)
+    assert krippendorff_alpha_interval(shuffled, seed=2) == krippendorff_alpha_interval(
+        ratings, seed=2
+    )
 
 
 def test_bootstrap_skips_replicates_where_alpha_is_undefined() -> None:
@@ -720,6 +741,88 @@ def test_summary_matches_the_single_functions() -> None:
     assert list(summary.per_category) == per_category(ratings)
     assert list(summary.per_annotator) == per_annotator_agreement(ratings)
     assert summary.per_unit == per_unit_agreement(ratings)
+
+
+def chunks_by_unit(ratings: Sequence[Rating], n_chunks: int) -> list[list[Rating]]:
+    """The ratings cut into chunks at unit boundaries, each chunk in its own order, as a
+    reader of a big table hands them over."""
+    units = sorted({unit for unit, _, _ in ratings}, key=repr)
+    chunk_of = {unit: i * n_chunks // len(units) for i, unit in enumerate(units)}
+    chunks: list[list[Rating]] = [[] for _ in range(n_chunks)]
+    for rating in ratings:
+        chunks[chunk_of[rating[0]]].append(rating)
+    rng = np.random.default_rng(n_chunks)
+    for chunk in chunks:
+        rng.shuffle(chunk)  # type: ignore[arg-type]
+    return chunks
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval"])
+@pytest.mark.parametrize("n_chunks", [1, 7, 100])
+def test_summary_of_chunks_is_the_summary_of_all_ratings(level: str, n_chunks: int) -> None:
+    ratings = medium_ratings(n_units=300)
+    order = [0, 1, 2]
+    whole = summarize(ratings, level=level, order=order, replicates=300, seed=4, per_unit=False)
+    chunked = summarize_chunks(
+        chunks_by_unit(ratings, n_chunks), level=level, order=order, replicates=300, seed=4
+    )
+    # Every figure, the interval included, exactly; what needs each unit is left out.
+    expected = whole.to_dict() | {"per_unit": None, "accuracy": None}
+    assert _close(chunked.to_dict(), expected)
+
+
+def _close(actual: object, expected: object) -> bool:
+    """Equal, with floats equal to 12 digits (sums over chunks add in another order)."""
+    if isinstance(expected, float) and isinstance(actual, float):
+        return math.isclose(actual, expected, rel_tol=1e-12, abs_tol=1e-12)
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        assert actual.keys() == expected.keys()
+        return all(_close(actual[key], expected[key]) for key in expected)
+    if isinstance(expected, list | tuple) and isinstance(actual, list | tuple):
+        return len(actual) == len(expected) and all(
+            _close(a, e) for a, e in zip(actual, expected, strict=True)
+        )
+    return actual == expected
+
+
+def test_summary_of_chunks_lines_up_annotators_met_in_another_order() -> None:
+    # Names that do not sort keep the order first met; a later chunk meeting a pair the other
+    # way round adds its confusion matrix transposed.
+    names = {"a0": 1, "a1": "one", "a2": (1,), "a3": 1.5, "a4": "two"}
+    ratings = [(unit, names[str(a)], label) for unit, a, label in medium_ratings(n_units=200)]
+    chunks = chunks_by_unit(ratings, 9)
+    whole = summarize(
+        [rating for chunk in chunks for rating in chunk], order=[0, 1, 2], per_unit=False
+    )
+    chunked = summarize_chunks(chunks, order=[0, 1, 2])
+    assert _close(chunked.to_dict(), whole.to_dict() | {"accuracy": None})
+
+
+def test_summary_of_chunks_matches_the_published_examples() -> None:
+    # Krippendorff (2011), section C (alpha 0.743 nominal) and Fleiss (1971, kappa .430),
+    # each read in chunks of a few units.
+    chunked = summarize_chunks(
+        chunks_by_unit(from_matrix(KRIPPENDORFF_2011_C, "ABCD"), 4),
+        order=[1, 2, 3, 4, 5],
+        replicates=10,
+    )
+    assert round(value(chunked.krippendorff_alpha), 3) == 0.743
+    fleiss = summarize_chunks(
+        chunks_by_unit(fleiss_1971_ratings(), 6), order=[1, 2, 3, 4, 5], replicates=10
+    )
+    assert round(value(fleiss.fleiss_kappa), 3) == 0.430
+
+
+def test_summary_of_no_chunks_says_nothing_is_pairable() -> None:
+    summary = summarize_chunks([], order=["favor", "against"])
+    assert summary.n_units == summary.n_ratings == summary.n_annotators == 0
+    assert summary.krippendorff_alpha.reason == NO_PAIRABLE_UNIT
+    assert summary.krippendorff_alpha_ci is None
+
+
+def test_summary_of_chunks_names_the_duplicate_within_a_chunk() -> None:
+    with pytest.raises(ValueError, match="more than one rating"):
+        summarize_chunks([[("u", "A", "x"), ("u", "A", "y")]], order=["x", "y"])
 
 
 def test_ratio_level_measures_relative_distance() -> None:

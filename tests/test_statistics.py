@@ -5,11 +5,18 @@ from __future__ import annotations
 import pytest
 from django.db.models import F
 
-from annotator import curating
+from annotator import curating, statistics
 from annotator.agreement import summarize
 from annotator.curating import Unit
 from annotator.models import LabelChoice, Layer
-from annotator.statistics import corpus_statistics, read_alpha, read_kappa
+from annotator.resegmenting import set_excluded
+from annotator.statistics import (
+    corpus_agreement,
+    corpus_statistics,
+    read_alpha,
+    read_kappa,
+    read_rating_chunks,
+)
 
 TEXT = (
     "The minister said the plan works. Critics disagree with him. "
@@ -195,3 +202,97 @@ def test_alpha_reading_follows_krippendorffs_thresholds(value, reading):
 def test_kappa_reading_follows_landis_and_koch():
     assert read_kappa(0.5, None) == "moderate agreement beyond chance"
     assert read_kappa(None, "only one category") == "not defined: only one category"
+
+
+# --- Corpus-wide figures read in chunks (a release's card) -------------------------------------
+
+CORPUS_WIDE = (
+    "layer",
+    "label",
+    "level",
+    "level_note",
+    "n_units",
+    "n_units_dropped",
+    "n_ratings",
+    "krippendorff_alpha",
+    "krippendorff_alpha_ci",
+    "percent_agreement",
+    "fleiss_kappa",
+    "mean_pairwise_kappa",
+    "n_annotators",
+)
+
+
+@pytest.fixture
+def three_annotated(corpus, labelled, make_article, make_member, make_annotation, manager):
+    """Two more articles, a third annotator on some sentences, stance on others and one
+    sentence excluded as page furniture: units of 1, 2 and 3 ratings in both layers."""
+    third = make_member(corpus=corpus, username="third")
+    people = [labelled[0].annotations.first().annotator, third]
+    values = ["factual_claim", "opinion", "not_a_claim"]
+    stances = ["favor", "against", "neutral"]
+    for n in range(2):
+        article = make_article(corpus=corpus, text=f"{TEXT} Part {n + 2} follows.")
+        for i, sentence in enumerate(article.sentences.order_by("ordinal")):
+            for j, person in enumerate(people[: 1 + (i + n) % 2]):
+                make_annotation(sentence=sentence, annotator=person, value=values[(i + j) % 3])
+                make_annotation(
+                    sentence=sentence,
+                    annotator=person,
+                    value=stances[(i * j + n) % 3],
+                    layer=Layer.STANCE,
+                )
+    make_annotation(sentence=labelled[2], annotator=third, value="factual_claim")
+    set_excluded(
+        article_id=labelled[3].article_id,
+        sentence_ids=[labelled[3].pk],
+        excluded=True,
+        by=manager,
+    )
+    return corpus
+
+
+@pytest.mark.parametrize("chunk_size", [None, 1, 3])
+def test_corpus_wide_figures_read_in_chunks_are_the_statistics_pages(
+    three_annotated, monkeypatch, chunk_size
+):
+    # Chunks of 1 and 3 ratings cut through sentences, which the reader carries over whole.
+    if chunk_size:
+        monkeypatch.setattr(statistics, "RATINGS_CHUNK", chunk_size)
+    page = corpus_statistics(three_annotated, replicates=200)["layers"]
+    card = corpus_agreement(three_annotated, replicates=200)
+
+    assert [layer["label"] for layer in card] == [layer["label"] for layer in page]
+    for chunked, whole in zip(card, page, strict=True):
+        assert whole["n_ratings"] > 0 and whole["krippendorff_alpha_ci"] is not None
+        for key in CORPUS_WIDE:
+            if isinstance(whole[key], float | list):
+                assert chunked[key] == pytest.approx(whole[key], rel=1e-12), key
+            else:
+                assert chunked[key] == whole[key], key
+        assert chunked["target"] == whole["target"]
+        assert "per_unit" not in chunked and "accuracy" not in chunked
+
+
+def test_the_chunk_reader_keeps_each_sentence_whole_and_leaves_out_excluded_ones(
+    three_annotated, labelled
+):
+    claim = Unit(layer=Layer.CLAIM_TYPE, target=None)
+    choices = list(
+        LabelChoice.objects.filter(corpus=three_annotated, layer=Layer.CLAIM_TYPE).order_by("order")
+    )
+    left_out = {labelled[3].pk}
+    chunks = list(read_rating_chunks(claim, choices, left_out=left_out, chunk_size=2))
+    everything = statistics.read_ratings(claim, choices, left_out=left_out)
+
+    seen = [
+        (chunk.units[u], chunk.annotators[a], chunk.labels[c])
+        for chunk in chunks
+        for u, a, c in zip(chunk.unit, chunk.annotator, chunk.label, strict=True)
+    ]
+    assert sorted(seen) == sorted(everything)
+    units_per_chunk = [set(chunk.units) for chunk in chunks]
+    assert sum(len(units) for units in units_per_chunk) == len(set().union(*units_per_chunk))
+    # Bounded: a chunk holds at most the chunk size plus one sentence carried over.
+    assert max(len(chunk) for chunk in chunks) <= 2 + 3
+    assert labelled[3].pk not in set().union(*units_per_chunk)

@@ -513,12 +513,12 @@ def release_facts(
 ) -> dict[str, Any]:
     """Everything the card and release.json say about the release, JSON-ready."""
     from annotator.export_queries import model_versions_card
-    from annotator.statistics import corpus_statistics
+    from annotator.statistics import corpus_agreement
 
     tally = builder.tally
-    statistics = corpus_statistics(corpus, replicates=replicates)
     agreement = [
-        {key: layer.get(key) for key in AGREEMENT_KEYS} for layer in statistics.get("layers", [])
+        {key: layer.get(key) for key in AGREEMENT_KEYS}
+        for layer in corpus_agreement(corpus, replicates=replicates)
     ]
     for row in agreement:
         if row["target"]:
