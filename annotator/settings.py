@@ -315,7 +315,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON bodies only; the two upload endpoints add multipart themselves.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["annotator.api.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["annotator.api.filters.StrictFilterBackend"],
     # `?format=` belongs to the export endpoint (jsonl|csv), not to renderer selection.
     "URL_FORMAT_OVERRIDE": None,

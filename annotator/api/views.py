@@ -22,7 +22,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -38,6 +38,7 @@ from annotator.api.filters import (
     PredictionFilter,
     SentenceFilter,
 )
+from annotator.api.parsers import JSONParser
 from annotator.api.permissions import (
     annotations_visible_to,
     can_create_corpora,

@@ -111,3 +111,20 @@ def test_unknown_api_addresses_answer_json_404(client: Client, path: str) -> Non
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/json")
     assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("url", ["/api/v1/annotations/", "/api/v1/articles/"])
+def test_a_body_nested_too_deeply_is_a_parse_error_not_a_500(
+    url: str,
+    labelled_article: Article,
+    manager: AbstractUser,
+    token_client: Callable[[AbstractUser], APIClient],
+) -> None:
+    response = token_client(manager).post(url, data="[" * 100_000, content_type="application/json")
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], error["message"]) == (
+        "parse_error",
+        "JSON parse error - nested too deeply",
+    )
