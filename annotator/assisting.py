@@ -789,10 +789,28 @@ class ImportedPredictions:
         }
 
 
-def read_jsonl(lines: Iterable[bytes | str], *, source: str = "") -> Iterator[PredictionRecord]:
+def read_jsonl(
+    lines: Iterable[bytes | str], *, source: str = "", max_lines: int | None
+) -> Iterator[PredictionRecord]:
     """Records of a JSONL file: one JSON object a line; a line that is not one is a record whose
-    data is None, which `import_predictions` reports with its line number."""
+    data is None, which `import_predictions` reports with its line number.
+
+    A file of more than `max_lines` lines (uploads: `uploads.MAX_UPLOAD_LINES`; None for no
+    limit) is refused whole when that line is reached, with PredictionsRejected.
+    """
     for number, raw in enumerate(lines, start=1):
+        if max_lines is not None and number > max_lines:
+            raise PredictionsRejected(
+                [
+                    PredictionProblem(
+                        line=number,
+                        field="file",
+                        reason=f"more than {max_lines:,} lines; split the file, or import it "
+                        "with manage.py import_predictions",
+                        source=source,
+                    )
+                ]
+            )
         text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
         if not text.strip():
             continue

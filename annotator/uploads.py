@@ -13,6 +13,10 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadhandler import FileUploadHandler
 
+# Lines in one file uploaded through the web or the API (labels, predictions): a request's
+# worth of work. The management commands read files of any length.
+MAX_UPLOAD_LINES = 100_000
+
 
 def upload_limit() -> int:
     return settings.IMPORT_MAX_TOTAL_BYTES + settings.DATA_UPLOAD_MAX_MEMORY_SIZE

@@ -357,7 +357,8 @@ def test_bad_predictions_are_all_reported_with_line_and_field_and_nothing_is_sto
 
     with pytest.raises(PredictionsRejected) as rejected:
         import_predictions(
-            corpus=corpus, records=assisting.read_jsonl(lines, source="predictions.jsonl")
+            corpus=corpus,
+            records=assisting.read_jsonl(lines, source="predictions.jsonl", max_lines=None),
         )
 
     reported = [(p.line, p.field) for p in rejected.value.problems]

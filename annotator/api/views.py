@@ -72,8 +72,7 @@ from annotator.models import (
     StanceTarget,
 )
 from annotator.sources import SourceRejected
-
-MAX_IMPORT_LINES = 100_000
+from annotator.uploads import MAX_UPLOAD_LINES
 
 
 @csrf_exempt  # it changes nothing, and must answer JSON to any method
@@ -554,7 +553,7 @@ def _resolve_label(
 def import_label_lines(*, corpus: Corpus, caller: Any, data: bytes) -> dict[str, int]:
     """Validate every line, then write all labels in one transaction (or raise, writing none)."""
     try:
-        return import_labels(corpus=corpus, caller=caller, data=data, max_lines=MAX_IMPORT_LINES)
+        return import_labels(corpus=corpus, caller=caller, data=data, max_lines=MAX_UPLOAD_LINES)
     except LabelImportRejected as rejected:
         raise ValidationError(rejected.errors) from None
 
@@ -648,9 +647,7 @@ class PredictionViewSet(
         corpus = member_corpus(request.user, data.validated_data["corpus"], roles=Role.REVIEWERS)
         upload = data.validated_data["file"]
         lines = _read_upload(upload).splitlines()
-        if len(lines) > MAX_IMPORT_LINES:
-            raise ValidationError({"file": [f"More than {MAX_IMPORT_LINES} lines."]})
-        records = read_jsonl(lines, source=upload.name or "upload")
+        records = read_jsonl(lines, source=upload.name or "upload", max_lines=MAX_UPLOAD_LINES)
         result = _import_predictions(corpus, records, key=lambda p: f"line {p.line}")
         return Response(s.PredictionImportResultSerializer(result).data)
 

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from annotator import charts
 from annotator.models import Corpus, Role
 from annotator.request_types import AuthenticatedRequest
+from annotator.uploads import MAX_UPLOAD_LINES
 
 if TYPE_CHECKING:
     from annotator.agreement import Level
@@ -208,7 +209,10 @@ def corpus_predictions_import(request: AuthenticatedRequest, slug: str) -> HttpR
         lines = upload.read().splitlines()
         try:
             summary = import_predictions(
-                corpus=corpus, records=read_jsonl(lines, source=upload.name or "upload")
+                corpus=corpus,
+                records=read_jsonl(
+                    lines, source=upload.name or "upload", max_lines=MAX_UPLOAD_LINES
+                ),
             )
         except PredictionsRejected as rejected:
             problems = rejected.problems

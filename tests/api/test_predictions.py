@@ -226,7 +226,7 @@ def test_a_prediction_file_above_the_line_limit_is_refused_naming_the_field(
 ) -> None:
     from annotator.api import views
 
-    monkeypatch.setattr(views, "MAX_IMPORT_LINES", 3)
+    monkeypatch.setattr(views, "MAX_UPLOAD_LINES", 3)
     line = json.dumps(_record(sentence=article.sentences.first().pk))
     upload = SimpleUploadedFile("many.jsonl", "\n".join([line] * 4).encode())
 
@@ -235,7 +235,12 @@ def test_a_prediction_file_above_the_line_limit_is_refused_naming_the_field(
     )
 
     assert response.status_code == 400
-    assert response.json()["error"]["fields"] == {"file": ["More than 3 lines."]}
+    assert response.json()["error"]["fields"] == {
+        "line 4": [
+            "file: more than 3 lines; split the file, or import it with "
+            "manage.py import_predictions"
+        ]
+    }
     assert not Prediction.objects.exists()
 
 

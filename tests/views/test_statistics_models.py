@@ -143,6 +143,35 @@ def test_a_curator_uploads_predictions_and_bad_lines_are_listed(
     assert Prediction.objects.count() == 1
 
 
+def test_an_uploaded_prediction_file_above_the_line_limit_is_refused_whole(
+    client: Client,
+    curator: AbstractUser,
+    corpus: Corpus,
+    make_article: Callable,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from annotator.models import Prediction
+    from annotator.views import statistics
+
+    monkeypatch.setattr(statistics, "MAX_UPLOAD_LINES", 3)
+    sentence = make_article(corpus=corpus).sentences.first()
+    good = (
+        f'{{"sentence": {sentence.pk}, "layer": "claim_type", "label": "opinion", '
+        '"score": 0.8, "model": "bert", "model_version": "1"}'
+    )
+    client.force_login(curator)
+    upload = SimpleUploadedFile("many.jsonl", "\n".join([good] * 4).encode())
+    response = client.post(import_url(), {"file": upload})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "<td>many.jsonl</td><td>4</td><td><code>file</code></td>" in html
+    assert "more than 3 lines; split the file, or import it with manage.py" in html
+    assert not Prediction.objects.exists()
+
+
 @pytest.mark.parametrize("who", ["annotator", "outsider"])
 def test_only_managers_and_curators_import_predictions(
     client: Client, request: pytest.FixtureRequest, corpus: Corpus, who: str

@@ -70,4 +70,4 @@ class Command(BaseCommand):
     def _records(self, paths: list[str]) -> Iterator[PredictionRecord]:
         for path in paths:
             with open(path, "rb") as lines:
-                yield from read_jsonl(lines, source=path)
+                yield from read_jsonl(lines, source=path, max_lines=None)
