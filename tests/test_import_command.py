@@ -72,6 +72,30 @@ def test_rejection_lists_file_and_reason_and_fails(corpus: Corpus, tmp_path: Pat
     assert Article.objects.count() == 0
 
 
+def test_a_rejected_import_leaves_no_corpus_it_created(db: None, tmp_path: Path) -> None:
+    (tmp_path / "bad.jsonl").write_text('{"id": 1}\n')
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command(
+            "import_corpus",
+            "fresh",
+            str(tmp_path / "bad.jsonl"),
+            "--create",
+            stdout=out,
+            stderr=io.StringIO(),
+        )
+    assert "Removed corpus 'fresh', created for this import." in out.getvalue()
+    assert not Corpus.objects.exists()
+    assert not LabelChoice.objects.exists()
+
+
+def test_a_rejected_import_keeps_a_corpus_that_was_there(corpus: Corpus, tmp_path: Path) -> None:
+    (tmp_path / "bad.jsonl").write_text('{"id": 1}\n')
+    with pytest.raises(CommandError):
+        run(corpus.slug, str(tmp_path / "bad.jsonl"), "--create")
+    assert Corpus.objects.filter(pk=corpus.pk).exists()
+
+
 @pytest.mark.parametrize("someone_annotating", [True, False])
 def test_duty_cycle_paces_the_import_only_while_the_site_is_in_use(
     quiet_site: None, monkeypatch: pytest.MonkeyPatch, someone_annotating: bool

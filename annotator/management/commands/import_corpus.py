@@ -54,7 +54,19 @@ class Command(BaseCommand):
         duty_cycle: float,
         **options: object,
     ) -> None:
-        corpus = self._corpus(slug, create=create)
+        corpus, created = self._corpus(slug, create=create)
+        try:
+            self._import(corpus, paths, workers=workers, duty_cycle=duty_cycle)
+        except BaseException:
+            if created:
+                # Nothing was imported into it: leave no empty corpus behind a failed run.
+                corpus.delete()
+                self.stdout.write(f"Removed corpus {slug!r}, created for this import.")
+            raise
+
+    def _import(
+        self, corpus: Corpus, paths: list[str], *, workers: int | None, duty_cycle: float
+    ) -> None:
         with tqdm(total=0, unit=" articles", desc="Importing", file=self.stderr._out) as bar:
 
             def progress(processed: int, total: int) -> None:
@@ -80,17 +92,18 @@ class Command(BaseCommand):
                 ) from None
         self._print_summary(summary)
 
-    def _corpus(self, slug: str, *, create: bool) -> Corpus:
+    def _corpus(self, slug: str, *, create: bool) -> tuple[Corpus, bool]:
+        """The corpus, and whether this run created it."""
         corpus = Corpus.objects.filter(slug=slug).first()
         if corpus is not None:
-            return corpus
+            return corpus, False
         if not create:
             raise CommandError(f"No corpus with slug {slug!r}; pass --create to create it.")
         with transaction.atomic():
             corpus = Corpus.objects.create(slug=slug, name=slug)
             corpus.ensure_default_schema()
         self.stdout.write(f"Created corpus {slug!r}.")
-        return corpus
+        return corpus, True
 
     def _print_summary(self, summary: ImportSummary) -> None:
         if summary.rejected:
