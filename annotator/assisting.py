@@ -292,6 +292,22 @@ def retrain_if_due(corpus: Corpus) -> list[ModelVersion]:
 # --- training (the background task's body) ---------------------------------------------------
 
 
+def fail_lost_training(version_id: int, *, reason: str) -> bool:
+    """The worker training `version_id` is gone: the version ends failed with `reason`, so the
+    page says so and the next request queues a fresh version (without waiting for
+    STALE_TRAINING). False when it had finished meanwhile."""
+    return bool(
+        ModelVersion.objects.filter(
+            pk=version_id, status__in=(ModelStatus.QUEUED, ModelStatus.RUNNING)
+        ).update(
+            status=ModelStatus.FAILED,
+            error=f"The background worker training this model stopped: {reason}. "
+            "Ask for training again.",
+            finished_at=timezone.now(),
+        )
+    )
+
+
 def train_model_version(version_id: int, *, settings: modelling.ModelSettings | None = None) -> str:
     """Train a queued ModelVersion and store its model, scores and predictions; the status it
     ended in. Too little data ends it failed, with the readiness in `scores["readiness"]`."""

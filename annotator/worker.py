@@ -240,7 +240,25 @@ def _recover_task(task_id: UUID, reason: str) -> int:
             task.save(update_fields=["status", "started_at"])
         else:
             task.set_failed(WorkerLost(f"The worker running this task stopped: {reason}."))
+            _fail_lost_work(task, reason)
     return 1
+
+
+def _fail_lost_work(task: DBTaskResult, reason: str) -> None:
+    """A training run or release build whose task was lost ends failed, saying why; without
+    this its row would say "running" or "building" for good."""
+    # Imported here: web processes import this module (worker_status) and need neither.
+    from annotator.assisting import fail_lost_training
+    from annotator.releases.building import fail_lost_build
+    from annotator.releases.tasks import build_release_task
+    from annotator.tasks import train_model
+
+    fail = {
+        train_model.module_path: fail_lost_training,
+        build_release_task.module_path: fail_lost_build,
+    }.get(task.task_path)
+    if fail is not None:
+        fail(task.args_kwargs["args"][0], reason=reason)
 
 
 def _recover_orphaned_jobs(backend_name: str, lease: timedelta) -> int:

@@ -127,6 +127,73 @@ def test_another_kind_of_task_is_failed_not_run_again(corpus: Corpus) -> None:
     assert task.status == "FAILED" and "WorkerLost" in task.traceback
 
 
+def claimed_by(worker_id: str, *, started_ago: float = 120) -> DBTaskResult:
+    """The one queued task, as a worker that claimed it `started_ago` seconds ago leaves it."""
+    task = DBTaskResult.objects.get()
+    DBTaskResult.objects.filter(pk=task.pk).update(
+        status="RUNNING",
+        started_at=timezone.now() - timedelta(seconds=started_ago),
+        worker_ids=[worker_id],
+    )
+    return task
+
+
+@pytest.mark.usefixtures("queue")
+def test_a_lost_training_run_fails_saying_why_and_the_next_request_trains_afresh(
+    corpus: Corpus,
+) -> None:
+    from annotator.assisting import request_training
+    from annotator.curating import Unit
+    from annotator.models import Layer, ModelStatus, ModelVersion
+
+    claim = Unit(layer=Layer.CLAIM_TYPE, target=None)
+    version = request_training(corpus=corpus, unit=claim)
+    ModelVersion.objects.filter(pk=version.pk).update(status=ModelStatus.RUNNING)
+    heartbeat("dead", seconds_ago=60)
+    task = claimed_by("dead")
+
+    assert sweep() == 1
+    version.refresh_from_db()
+    task.refresh_from_db()
+    assert (version.status, task.status) == (ModelStatus.FAILED, "FAILED")
+    assert version.error.startswith("The background worker training this model stopped: its")
+    assert request_training(corpus=corpus, unit=claim).number == version.number + 1
+
+
+@pytest.mark.usefixtures("queue")
+def test_a_lost_release_build_fails_and_its_stored_files_are_removed(
+    corpus: Corpus, settings: object, tmp_path: Path
+) -> None:
+    from annotator.models import Release, ReleaseStatus
+    from annotator.releases.building import ReleaseOptions, cut_release
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "releases": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    release = cut_release(corpus=corpus, options=ReleaseOptions())
+    Release.objects.filter(pk=release.pk).update(status=ReleaseStatus.BUILDING)
+    folder = tmp_path / corpus.slug / str(release.number)
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "train.parquet").write_bytes(b"half")
+    (folder / "sentences.jsonl.gz").write_bytes(b"half")
+    kept = tmp_path / corpus.slug / "10" / "README.md"
+    kept.parent.mkdir()
+    kept.write_text("another release")
+    heartbeat("dead", seconds_ago=60)
+    claimed_by("dead")
+
+    assert sweep() == 1
+    release.refresh_from_db()
+    assert release.status == ReleaseStatus.FAILED
+    assert release.error.startswith("The background worker building this release stopped")
+    assert not [path for path in folder.rglob("*") if path.is_file()]
+    assert kept.read_text() == "another release"
+
+
 @pytest.mark.usefixtures("queue")
 def test_a_job_no_task_will_finish_is_queued_again_and_old_heartbeats_are_forgotten(
     corpus: Corpus,

@@ -194,6 +194,37 @@ def release_storage() -> Storage:
     return storages["releases"]
 
 
+def fail_lost_build(release_id: int, *, reason: str) -> bool:
+    """The worker building `release_id` is gone: whatever the build had moved into the
+    storage is removed and the release ends failed with `reason` (a new cut builds it
+    afresh). False when it had finished meanwhile."""
+    release = (
+        Release.objects.select_related("corpus")
+        .filter(pk=release_id, status__in=(ReleaseStatus.QUEUED, ReleaseStatus.BUILDING))
+        .first()
+    )
+    if release is None:
+        return False
+    _delete_tree(release_storage(), f"{release.corpus.slug}/{release.number}")
+    Release.objects.filter(pk=release.pk).update(
+        status=ReleaseStatus.FAILED,
+        finished_at=timezone.now(),
+        error=f"The background worker building this release stopped: {reason}. "
+        "Cut a new release to build it again.",
+    )
+    return True
+
+
+def _delete_tree(storage: Storage, folder: str) -> None:
+    if not storage.exists(folder):
+        return
+    folders, files = storage.listdir(folder)
+    for name in files:
+        storage.delete(f"{folder}/{name}")
+    for name in folders:
+        _delete_tree(storage, f"{folder}/{name}")
+
+
 def release_schema(corpus: Corpus) -> tuple[ReleaseSchema, dict[str, str]]:
     """The corpus's label schema as the pure code needs it, and choice display names."""
     choices = list(
