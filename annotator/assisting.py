@@ -10,8 +10,11 @@ inputs and its answers into rows. Every entry point calls the functions here:
   a ModelVersion; the background task `annotator.tasks.train_model` runs
   `train_model_version`, which stores the fitted model, its evaluation and a Prediction per
   sentence of the corpus (with out-of-fold probabilities for the labelled ones).
-- `import_predictions(corpus=, records=, ...)`: the API (single and bulk JSONL), and
-  `manage.py import_predictions`: all or nothing, every bad line reported.
+- `import_predictions(corpus=, records=, by=, ...)`: the API (single and bulk JSONL), the
+  upload page and `manage.py import_predictions`: all or nothing, every bad line reported.
+- Who may: `may_train` (managers) and `may_import_predictions` (managers and curators), which
+  `request_training` and `import_predictions` check for the person they are given (None is
+  the command line or the system).
 - `label_issues(corpus, layer, target)`: gold labels and individual annotations that the
   current model's out-of-fold probabilities say look wrong (confident learning).
 - `suggestion_is_hidden(sentence_id, corpus)`: whether a sentence's suggestion is a hidden
@@ -52,13 +55,14 @@ from annotator.models import (
     ModelStatus,
     ModelVersion,
     Prediction,
+    Role,
     Sentence,
     StanceTarget,
 )
 from annotator.uncertainty import refresh_article_uncertainty
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import User
+    from django.contrib.auth.models import AnonymousUser, User
 
 logger = logging.getLogger(__name__)
 
@@ -226,6 +230,18 @@ def readiness(corpus: Corpus, unit: Unit, choices: list[LabelChoice] | None = No
 # --- asking for a model --------------------------------------------------------------------------
 
 
+class AssistanceRefused(PermissionError):
+    """The person may not do this with the corpus's models; the message says who may."""
+
+
+def may_train(user: User | AnonymousUser, corpus: Corpus) -> bool:
+    return corpus.role_of(user) in Role.MANAGERS
+
+
+def may_import_predictions(user: User | AnonymousUser, corpus: Corpus) -> bool:
+    return corpus.role_of(user) in Role.REVIEWERS
+
+
 def _labels_in_corpus(corpus: Corpus) -> int:
     """The corpus's label count as of the articles table's figures (counted on article finish),
     which is what `retrain_every` counts new labels against: one indexed sum, no label scan."""
@@ -235,8 +251,14 @@ def _labels_in_corpus(corpus: Corpus) -> int:
 def request_training(
     *, corpus: Corpus, unit: Unit, requested_by: User | None = None
 ) -> ModelVersion:
-    """Queue a new trained version of the unit's model (or return the one already on its way)."""
+    """Queue a new trained version of the unit's model (or return the one already on its way).
+
+    `requested_by` must manage the corpus (AssistanceRefused otherwise); None is the command
+    line or the `retrain_every` trigger."""
     from annotator.tasks import train_model  # tasks imports this module
+
+    if requested_by is not None and not may_train(requested_by, corpus):
+        raise AssistanceRefused(f"Only managers of corpus {corpus.slug!r} may train models.")
 
     with transaction.atomic():
         # Lock the corpus row: two requests for the same corpus take numbers one after another.
@@ -862,6 +884,7 @@ def import_predictions(
     *,
     corpus: Corpus,
     records: Iterable[PredictionRecord],
+    by: User | None,
     on_progress: Callable[[int], None] | None = None,
 ) -> ImportedPredictions:
     """Store external predictions, all or nothing; the one function the API (single and bulk),
@@ -874,7 +897,14 @@ def import_predictions(
     model name and version go to one external ModelVersion per layer and target; a record for a
     sentence that already has that version's prediction replaces it. Raises PredictionsRejected
     with every bad record's line, field and reason, having written nothing.
+
+    `by` must manage or curate the corpus (AssistanceRefused otherwise); None is the command
+    line.
     """
+    if by is not None and not may_import_predictions(by, corpus):
+        raise AssistanceRefused(
+            f"Only managers and curators of corpus {corpus.slug!r} may import predictions."
+        )
     records = list(records)
     choices = {(c.layer, c.value): c.pk for c in corpus.choices.all()}
     values_of_layer: defaultdict[str, set[str]] = defaultdict(set)

@@ -210,6 +210,7 @@ def test_imported_predictions_refresh_the_uncertainty_of_the_articles_they_touch
 
     import_predictions(
         corpus=corpus,
+        by=None,
         records=[
             PredictionRecord(
                 data={

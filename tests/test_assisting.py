@@ -299,6 +299,7 @@ def test_external_predictions_name_sentences_by_id_or_by_article_and_index(
 
     summary = import_predictions(
         corpus=corpus,
+        by=None,
         records=_records(
             {"sentence": first.pk, "layer": "claim_type", "label": "opinion", "score": 0.7,
              **model},
@@ -324,6 +325,7 @@ def test_external_predictions_name_sentences_by_id_or_by_article_and_index(
     # Posting the same version again replaces its prediction of the sentence.
     again = import_predictions(
         corpus=corpus,
+        by=None,
         records=_records(
             {"sentence": first.pk, "layer": "claim_type", "label": "not_a_claim", "score": 0.5,
              **model}
@@ -358,6 +360,7 @@ def test_bad_predictions_are_all_reported_with_line_and_field_and_nothing_is_sto
     with pytest.raises(PredictionsRejected) as rejected:
         import_predictions(
             corpus=corpus,
+            by=None,
             records=assisting.read_jsonl(lines, source="predictions.jsonl", max_lines=None),
         )
 
@@ -383,7 +386,7 @@ def test_the_same_sentence_twice_in_one_import_is_refused(
     row = {"sentence": sentence.pk, "layer": "claim_type", "label": "opinion", "score": 0.5,
            "model": "m", "model_version": "1"}  # fmt: skip
     with pytest.raises(PredictionsRejected) as rejected:
-        import_predictions(corpus=corpus, records=_records(row, row))
+        import_predictions(corpus=corpus, records=_records(row, row), by=None)
     (problem,) = rejected.value.problems
     assert (problem.line, problem.field) == (2, "sentence")
     assert "first at line 1" in problem.reason
@@ -490,3 +493,36 @@ def test_the_commands_import_predictions_and_train(
     out = io.StringIO()
     call_command("train_model", corpus.slug, "--layer", "claim_type", "--now", stdout=out)
     assert "Claim type: version 1 failed: Needs" in out.getvalue()
+
+
+def test_who_may_train_and_import_predictions_is_decided_here(
+    corpus: Corpus,
+    manager: AbstractUser,
+    curator: AbstractUser,
+    annotator: AbstractUser,
+    make_article: Callable,
+) -> None:
+    # The rule every entry point relies on: web, API and commands pass the person (or None).
+    for person in (curator, annotator):
+        with pytest.raises(assisting.AssistanceRefused, match="Only managers of corpus 'korea'"):
+            request_training(corpus=corpus, unit=CLAIM, requested_by=person)
+    assert not ModelVersion.objects.exists()
+    request_training(corpus=corpus, unit=CLAIM, requested_by=manager)
+    request_training(corpus=corpus, unit=CLAIM)  # the command line
+    assert ModelVersion.objects.count() == 2
+
+    sentence = make_article(corpus=corpus).sentences.first()
+    record = {
+        "sentence": sentence.pk,
+        "layer": "claim_type",
+        "label": "opinion",
+        "score": 0.7,
+        "model": "bert",
+        "model_version": "1",
+    }
+    with pytest.raises(assisting.AssistanceRefused, match="managers and curators"):
+        import_predictions(corpus=corpus, records=_records(record), by=annotator)
+    assert not Prediction.objects.exists()
+    for person in (curator, manager, None):
+        import_predictions(corpus=corpus, records=_records(record), by=person)
+    assert Prediction.objects.count() == 1

@@ -28,6 +28,7 @@ def assisted(
     target = corpus.stance_targets.get()
     import_predictions(
         corpus=corpus,
+        by=None,
         records=[
             PredictionRecord(
                 data={"sentence": sentences[0].pk, "layer": "claim_type", "label": "opinion",

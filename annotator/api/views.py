@@ -623,7 +623,9 @@ class PredictionViewSet(
             PredictionRecord(data=record, line=number, source="predictions")
             for number, record in enumerate(data.validated_data["predictions"])
         ]
-        result = _import_predictions(corpus, records, key=lambda p: f"predictions[{p.line}]")
+        result = _import_predictions(
+            corpus, records, by=request.user, key=lambda p: f"predictions[{p.line}]"
+        )
         return Response(
             s.PredictionImportResultSerializer(result).data, status=status.HTTP_201_CREATED
         )
@@ -648,15 +650,19 @@ class PredictionViewSet(
         upload = data.validated_data["file"]
         lines = _read_upload(upload).splitlines()
         records = read_jsonl(lines, source=upload.name or "upload", max_lines=MAX_UPLOAD_LINES)
-        result = _import_predictions(corpus, records, key=lambda p: f"line {p.line}")
+        result = _import_predictions(
+            corpus, records, by=request.user, key=lambda p: f"line {p.line}"
+        )
         return Response(s.PredictionImportResultSerializer(result).data)
 
 
-def _import_predictions(corpus: Corpus, records: Any, *, key: Any) -> dict[str, Any]:
-    from annotator.assisting import PredictionsRejected, import_predictions
+def _import_predictions(corpus: Corpus, records: Any, *, by: Any, key: Any) -> dict[str, Any]:
+    from annotator.assisting import AssistanceRefused, PredictionsRejected, import_predictions
 
     try:
-        return import_predictions(corpus=corpus, records=records).to_dict()
+        return import_predictions(corpus=corpus, records=records, by=by).to_dict()
+    except AssistanceRefused as refused:
+        raise PermissionDenied(str(refused)) from None
     except PredictionsRejected as rejected:
         errors: dict[str, list[str]] = {}
         for problem in rejected.problems:

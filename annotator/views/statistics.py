@@ -166,12 +166,13 @@ def _assistance(corpus: Corpus) -> tuple[list[Any], dict[tuple[str, int | None],
 @require_POST
 def corpus_train_models(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     """Queue a new baseline model version of every layer (managers)."""
-    from annotator.assisting import request_training_all
+    from annotator.assisting import AssistanceRefused, request_training_all
 
     corpus = curated_corpus(request, slug)
-    if corpus.role != Role.MANAGER:
-        return HttpResponseForbidden("Only managers of this corpus may train models.")
-    versions = request_training_all(corpus=corpus, requested_by=request.user)
+    try:
+        versions = request_training_all(corpus=corpus, requested_by=request.user)
+    except AssistanceRefused as refused:
+        return HttpResponseForbidden(str(refused))
     messages.success(
         request,
         f"Training {len(versions)} model{'s' if len(versions) != 1 else ''} in the background; "
@@ -198,7 +199,12 @@ def corpus_statistics_json(request: AuthenticatedRequest, slug: str) -> HttpResp
 def corpus_predictions_import(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     """Upload a JSONL file of external predictions (managers and curators); every bad line is
     listed with its file, line, field and reason, and then nothing is stored."""
-    from annotator.assisting import PredictionsRejected, import_predictions, read_jsonl
+    from annotator.assisting import (
+        AssistanceRefused,
+        PredictionsRejected,
+        import_predictions,
+        read_jsonl,
+    )
     from annotator.manage_forms import PredictionUploadForm
 
     corpus = curated_corpus(request, slug)
@@ -213,9 +219,12 @@ def corpus_predictions_import(request: AuthenticatedRequest, slug: str) -> HttpR
                 records=read_jsonl(
                     lines, source=upload.name or "upload", max_lines=MAX_UPLOAD_LINES
                 ),
+                by=request.user,
             )
         except PredictionsRejected as rejected:
             problems = rejected.problems
+        except AssistanceRefused as refused:
+            return HttpResponseForbidden(str(refused))
         else:
             versions = ", ".join(f"{v['name']} {v['version']}" for v in summary.model_versions)
             messages.success(

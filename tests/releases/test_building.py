@@ -371,6 +371,7 @@ def test_the_card_names_the_model_versions_of_the_corpus(
     sentence = Sentence.objects.filter(article__corpus=split_corpus).first()
     import_predictions(
         corpus=split_corpus,
+        by=None,
         records=[
             PredictionRecord(
                 data={

@@ -45,6 +45,7 @@ class Command(BaseCommand):
                 summary = import_predictions(
                     corpus=corpus,
                     records=records,
+                    by=None,
                     on_progress=lambda done: bar.update(done - bar.n),
                 )
             except PredictionsRejected as rejected:
