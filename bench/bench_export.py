@@ -116,9 +116,11 @@ def build() -> None:
             )
             cursor.execute(
                 f"""
-                INSERT INTO annotator_sentence (article_id, ordinal, paragraph, start, "end", text)
+                INSERT INTO annotator_sentence (article_id, ordinal, paragraph, start, "end", text,
+                    zone, zone_rule, zone_confirmed, excluded)
                 SELECT a.id, o, o / 5, o * 100, o * 100 + 99,
-                       {sentence_sql.replace("a_title", "a.title")}
+                       {sentence_sql.replace("a_title", "a.title")},
+                       'body', '', false, false
                 FROM annotator_article a, generate_series(0, {SENTENCES_PER_ARTICLE - 1}) o
                 WHERE a.corpus_id = %s
                 """,

@@ -133,10 +133,12 @@ def build(slugs: list[str]) -> None:
             )
             cursor.execute(
                 f"""
-                INSERT INTO annotator_sentence (article_id, ordinal, paragraph, start, "end", text)
+                INSERT INTO annotator_sentence (article_id, ordinal, paragraph, start, "end", text,
+                    zone, zone_rule, zone_confirmed, excluded)
                 SELECT a.id, o, o / 5, o * 100, o * 100 + 99,
                        bench_sentence(substr(a.external_id, 9, length(a.external_id) - 12)::bigint,
-                                      o, %s)
+                                      o, %s),
+                       'body', '', false, false
                 FROM annotator_article a, generate_series(0, {SENTENCES_PER_ARTICLE - 1}) o
                 WHERE a.corpus_id = %s
                 -- Article by article, as an import stores them: an article's sentence ids are
