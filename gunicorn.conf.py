@@ -26,6 +26,12 @@ max_requests_jitter = 200
 # Trust X-Forwarded-* only from the proxy on this machine.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 accesslog = "-"
+# The combined log format, plus the time taken and the request id the app answered with
+# (X-Request-ID), so an access line can be matched with the app's log records of that request.
+access_log_format = (
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms '
+    "request_id=%({x-request-id}o)s"
+)
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # gunicorn's control socket sits at one fixed path per user, so a second gunicorn on the same
