@@ -555,3 +555,37 @@ class GoldLabelAdmin(InspectionAdmin):
     list_filter = ["sentence__article__corpus", "layer", "method", "confirmed"]
     list_select_related = ["sentence", "target", "choice", "decided_by"]
     search_fields = ["sentence__text", "note"]
+
+
+@admin.register(models.Release)
+class ReleaseAdmin(InspectionAdmin):
+    """Releases are cut on the corpus's Releases page, the API or `manage.py release`
+    (releases/building.py); a ready release never changes."""
+
+    list_display = ["corpus", "number", "status", "created_by", "created_at", "finished_at"]
+    list_filter = ["status", "corpus"]
+    list_select_related = ["corpus", "created_by"]
+    search_fields = ["note"]
+
+
+@admin.register(models.ModelVersion)
+class ModelVersionAdmin(InspectionAdmin):
+    """Versions are trained from the statistics page, `manage.py train_model` or the retrain
+    trigger, or come with imported predictions (assisting.py)."""
+
+    list_display = ["corpus", "layer", "target", "kind", "name", "version", "status", "created_at"]
+    list_filter = ["kind", "status", "layer", "corpus"]
+    list_select_related = ["corpus", "target"]
+    search_fields = ["name", "version"]
+    exclude = ["model_bytes"]  # the fitted model: bytes, no use on a page
+
+
+@admin.register(models.Prediction)
+class PredictionAdmin(InspectionAdmin):
+    list_display = ["sentence", "model_version", "layer", "target", "choice", "score"]
+    list_filter = ["layer", "model_version__corpus"]
+    list_select_related = ["sentence", "model_version", "target", "choice"]
+    raw_id_fields = ["sentence", "model_version"]
+    # One row per sentence and model version: counting them all on every page would cost more
+    # than showing the page.
+    show_full_result_count = False

@@ -236,3 +236,39 @@ def test_admin_revokes_tokens_in_bulk_and_cannot_create_one(
     assert token.revoked_at is not None
     assert find_active_token(raw) is None
     assert client.get(reverse("admin:annotator_apitoken_add")).status_code == 403
+
+
+def test_model_versions_and_predictions_are_shown_read_only_without_the_model_bytes(
+    client: Client, superuser: AbstractUser, corpus: Corpus, make_article: Callable
+) -> None:
+    from annotator.assisting import PredictionRecord, import_predictions
+    from annotator.models import ModelVersion, Prediction
+
+    sentence = make_article(corpus=corpus).sentences.first()
+    record = {
+        "sentence": sentence.pk,
+        "layer": "claim_type",
+        "label": "opinion",
+        "score": 0.8,
+        "model": "bert",
+        "model_version": "7",
+    }
+    import_predictions(corpus=corpus, records=[PredictionRecord(data=record, line=1)], by=None)
+    version = ModelVersion.objects.get()
+    ModelVersion.objects.filter(pk=version.pk).update(model_bytes=b"\x00secret-model-bytes")
+    client.force_login(superuser)
+
+    page = client.get(reverse("admin:annotator_modelversion_change", args=[version.pk]))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "bert" in body and "secret-model-bytes" not in body
+    assert 'name="_save"' not in body  # no form to change it
+    listing = client.get(reverse("admin:annotator_prediction_changelist"))
+    assert listing.status_code == 200 and "0.8" in listing.content.decode()
+    prediction = Prediction.objects.get()
+    assert (
+        client.post(
+            reverse("admin:annotator_prediction_delete", args=[prediction.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
