@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal, TypeVar
@@ -1031,6 +1031,28 @@ def per_category(
 
 
 def _accuracy(table: _Table, gold: Mapping[_Unit, Hashable]) -> list[AnnotatorAccuracy]:
+    n_compared, n_correct = _accuracy_counts(table, gold)
+    return _accuracy_list(table.annotators, n_compared, n_correct)
+
+
+def _accuracy_list(
+    annotators: Sequence[Hashable], n_compared: np.ndarray, n_correct: np.ndarray
+) -> list[AnnotatorAccuracy]:
+    return [
+        AnnotatorAccuracy(
+            annotator=name,
+            n_compared=int(n_compared[i]),
+            n_correct=int(n_correct[i]),
+            accuracy=float(n_correct[i] / n_compared[i]) if n_compared[i] else None,
+        )
+        for i, name in enumerate(annotators)
+    ]
+
+
+def _accuracy_counts(
+    table: _Table, gold: Mapping[_Unit, Hashable]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per annotator of the table: ratings of units with gold, and those matching it."""
     unit_index = {unit: i for i, unit in enumerate(table.units)}
     category_index = {category: i for i, category in enumerate(table.categories)}
     # -1: no gold for the unit; -2: a gold label nobody chose, so never matched.
@@ -1046,15 +1068,7 @@ def _accuracy(table: _Table, gold: Mapping[_Unit, Hashable]) -> list[AnnotatorAc
     n_annotators = len(table.annotators)
     n_compared = np.bincount(table.annotator[compared], minlength=n_annotators)
     n_correct = np.bincount(table.annotator[correct], minlength=n_annotators)
-    return [
-        AnnotatorAccuracy(
-            annotator=name,
-            n_compared=int(n_compared[i]),
-            n_correct=int(n_correct[i]),
-            accuracy=float(n_correct[i] / n_compared[i]) if n_compared[i] else None,
-        )
-        for i, name in enumerate(table.annotators)
-    ]
+    return n_compared, n_correct
 
 
 def accuracy_against_gold(
@@ -1101,8 +1115,16 @@ def summarize(
     )
 
 
+@dataclass(frozen=True)
+class Chunk:
+    """Some units' ratings and the gold labels of those units (for `summarize_chunks`)."""
+
+    ratings: Iterable[Rating] | CodedRatings
+    gold: Mapping[Hashable, Hashable]
+
+
 def summarize_chunks(
-    chunks: Iterable[Iterable[Rating] | CodedRatings],
+    chunks: Iterable[Iterable[Rating] | CodedRatings | Chunk],
     *,
     level: Level = "nominal",
     order: Sequence[Hashable],
@@ -1110,26 +1132,58 @@ def summarize_chunks(
     replicates: int = 1000,
     seed: int = 0,
     confidence: float = 0.95,
+    gold: bool = False,
+    on_unit_shares: Callable[[Sequence[Hashable], np.ndarray], None] | None = None,
 ) -> Summary:
     """`summarize` of ratings that arrive in chunks, holding one chunk at a time.
 
     Every unit's ratings must all be in one chunk (a reader cuts chunks where the unit changes);
     `order` names every category, so that each chunk's counts line up. The figures are those
-    `summarize` gives for all the ratings at once, less what needs every unit: `per_unit` and
-    `accuracy` are None.
+    `summarize` gives for all the ratings at once, except what lists every unit: `per_unit` is
+    None; `on_unit_shares(units, shares)` is called instead with each chunk's units of two or
+    more ratings and their per-unit agreement, for a caller that ranks them its own way. With
+    `gold`, every chunk is a `Chunk` carrying its units' gold labels, and `accuracy` is given.
     """
-    pool = _merge_pools(
-        _Table(chunk, level=level, order=order, codes=codes).pool for chunk in chunks
-    )
+    compared: dict[Hashable, list[int]] = {}
+
+    def tables_of_chunks() -> Iterator[_Pool]:
+        for chunk in chunks:
+            if gold and not isinstance(chunk, Chunk):
+                raise ValueError("with gold=True, every chunk must be a Chunk with its gold")
+            ratings = chunk.ratings if isinstance(chunk, Chunk) else chunk
+            table = _Table(ratings, level=level, order=order, codes=codes)
+            if on_unit_shares is not None:
+                units = table.units
+                kept = [units[i] for i in table.kept_units.tolist()]
+                on_unit_shares(kept, _per_unit_shares(table.counts))
+            if isinstance(chunk, Chunk) and gold:
+                n_compared, n_correct = _accuracy_counts(table, chunk.gold)
+                for i, name in enumerate(table.annotators):
+                    counts = compared.setdefault(name, [0, 0])
+                    counts[0] += int(n_compared[i])
+                    counts[1] += int(n_correct[i])
+            yield table.pool
+
+    pool = _merge_pools(tables_of_chunks())
     if pool is None:
         pool = _Table([], level=level, order=order, codes=codes).pool
+    accuracy = None
+    if gold:
+        names = pool.annotators
+        accuracy = tuple(
+            _accuracy_list(
+                names,
+                np.array([compared.get(name, [0, 0])[0] for name in names], dtype=np.int64),
+                np.array([compared.get(name, [0, 0])[1] for name in names], dtype=np.int64),
+            )
+        )
     return _summary(
         pool,
         replicates=replicates,
         seed=seed,
         confidence=confidence,
         per_unit=None,
-        accuracy=None,
+        accuracy=accuracy,
     )
 
 

@@ -366,9 +366,9 @@ def export_response(corpus: Corpus, request: ExportRequest) -> StreamingHttpResp
 
 def dataset_card(corpus: Corpus, *, replicates: int = 200) -> dict[str, object]:
     """What a dataset user needs beside the records: fields, labels, counts, agreement."""
-    from annotator.statistics import corpus_statistics
+    from annotator.statistics import CARD_KEYS, corpus_agreement
 
-    statistics = corpus_statistics(corpus, replicates=replicates)
+    agreement = corpus_agreement(corpus, replicates=replicates)
     # Excluded page furniture is not part of the dataset (Sentence.objects.counted).
     counted = Sentence.objects.counted().filter(article__corpus=corpus)
     return {
@@ -408,29 +408,12 @@ def dataset_card(corpus: Corpus, *, replicates: int = 200) -> dict[str, object]:
         "prediction_fields": PREDICTION_FIELD_DESCRIPTIONS,
         "models": model_versions_card(corpus),
         "long_fields": list(LONG_FIELDS),
-        "agreement": [_agreement_summary(layer) for layer in statistics.get("layers", [])],
+        "agreement": [{key: layer[key] for key in CARD_KEYS} for layer in agreement],
         "loading": {
             "pandas": "pandas.read_json('export.jsonl', lines=True)",
             "datasets": "datasets.load_dataset('json', data_files='export.jsonl')",
         },
     }
-
-
-def _agreement_summary(layer: dict[str, object]) -> dict[str, object]:
-    keys = (
-        "layer",
-        "target",
-        "level",
-        "n_units",
-        "n_ratings",
-        "n_annotators",
-        "krippendorff_alpha",
-        "krippendorff_alpha_ci",
-        "percent_agreement",
-        "fleiss_kappa",
-        "mean_pairwise_kappa",
-    )
-    return {key: layer.get(key) for key in keys if key in layer}
 
 
 def model_versions_card(corpus: Corpus) -> list[dict[str, object]]:

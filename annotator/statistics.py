@@ -1,21 +1,24 @@
 """Agreement statistics of stored annotations: database rows in, JSON-ready dictionaries out.
 
 Reads each layer (claim type; stance per target) as integer triples (sentence id, annotator id,
-choice id) with one `values_list` query, hands them to the pure `agreement.summarize`, and only
-then maps ids to usernames and choice values. Used by the statistics page, its JSON endpoint,
-the API and `manage.py agreement --corpus`.
+choice id) in chunks of sentences through a server-side cursor, hands the chunks to the pure
+`agreement.summarize_chunks`, and only then maps ids to usernames and choice values. What a
+layer holds is one chunk, 16 bytes per sentence of the corpus (`SentenceIndex`, for the
+rankings) and a few numbers per article, however many ratings there are.
 
-`corpus_agreement` gives the corpus-wide figures alone (no rankings of sentences and articles),
-reading each layer in chunks of sentences so that its memory does not grow with the number of
-ratings; a release's card records those.
+`corpus_statistics` is the statistics page, its JSON endpoint, the API and `manage.py agreement
+--corpus`; `corpus_agreement` gives the corpus-wide figures alone (no rankings, no sentence
+index), which the dataset cards of exports and releases record.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Collection, Hashable, Iterator, Mapping
+from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from django.contrib.auth import get_user_model
@@ -24,9 +27,9 @@ from django.db.models import Count, Q
 from annotator.agreement import (
     LEVELS,
     NUMERIC_LEVELS,
+    Chunk,
     CodedRatings,
     Level,
-    summarize,
     summarize_chunks,
 )
 from annotator.curating import Unit
@@ -44,6 +47,21 @@ RANKED_SENTENCES = 50
 RANKED_ARTICLES = 20
 # Ratings per chunk when a layer is read in chunks of sentences (about 2 MB of NumPy columns).
 RATINGS_CHUNK = 50_000
+# What a dataset card (an export's, a release's) says about each layer's agreement.
+CARD_KEYS = (
+    "layer",
+    "target",
+    "label",
+    "level",
+    "n_units",
+    "n_ratings",
+    "n_annotators",
+    "krippendorff_alpha",
+    "krippendorff_alpha_ci",
+    "percent_agreement",
+    "fleiss_kappa",
+    "mean_pairwise_kappa",
+)
 
 
 def units_of(corpus: Corpus) -> list[Unit]:
@@ -60,26 +78,6 @@ def default_level(unit: Unit, choices: list[LabelChoice]) -> Level:
     return "nominal"
 
 
-def read_ratings(
-    unit: Unit, choices: list[LabelChoice], *, left_out: Collection[int] = frozenset()
-) -> list[tuple[int, int, int]]:
-    """(sentence id, annotator id, choice id) for one layer of a corpus, without the sentences
-    in `left_out` (those that do not count: `Sentence.objects.not_counted()`).
-
-    Filtering on the corpus's own choice ids (and the target, which belongs to one corpus)
-    scopes the rows without joining sentences and articles; the few sentences left out are
-    dropped here, not by a join.
-    """
-    rows = Annotation.objects.filter(
-        layer=unit.layer, target=unit.target, choice_id__in=[c.pk for c in choices]
-    ).values_list("sentence_id", "annotator_id", "choice_id")
-    # order_by(): the model's default ordering would make PostgreSQL sort a million rows that
-    # summarize() does not need in any order.
-    if not left_out:
-        return list(rows.order_by())
-    return [row for row in rows.order_by() if row[0] not in left_out]
-
-
 def read_rating_chunks(
     unit: Unit,
     choices: list[LabelChoice],
@@ -87,9 +85,15 @@ def read_rating_chunks(
     left_out: Collection[int] = frozenset(),
     chunk_size: int | None = None,
 ) -> Iterator[CodedRatings]:
-    """The ratings of `read_ratings` in chunks of about `chunk_size`, each sentence's ratings
-    in one chunk: read in sentence order through a server-side cursor (the layer's index
-    is in that order), so only one chunk is ever in memory."""
+    """A layer's ratings (sentence id, annotator id, choice id) in chunks of about `chunk_size`,
+    each sentence's ratings in one chunk, without the sentences in `left_out` (those that do
+    not count: `Sentence.objects.not_counted()`).
+
+    Read in sentence order through a server-side cursor (the layer's index is in that order),
+    so only one chunk is ever in memory. Filtering on the corpus's own choice ids (and the
+    target, which belongs to one corpus) scopes the rows without joining sentences and
+    articles; the few sentences left out are dropped here, not by a join.
+    """
     chunk_size = chunk_size or RATINGS_CHUNK
     rows = (
         Annotation.objects.filter(
@@ -106,29 +110,45 @@ def read_rating_chunks(
         # The last sentence of the batch may go on in the next one: carry it over.
         cut = int(np.searchsorted(block[:, 0], block[-1, 0]))
         block, carried = block[:cut], block[cut:]
-        if block.size:
-            yield _coded(block, skipped)
-    if carried.size:
-        yield _coded(carried, skipped)
+        yield from _coded(block, skipped)
+    yield from _coded(carried, skipped)
 
 
-def _coded(block: np.ndarray, skipped: np.ndarray) -> CodedRatings:
+def _coded(block: np.ndarray, skipped: np.ndarray) -> Iterator[CodedRatings]:
     block = block[~np.isin(block[:, 0], skipped)]
-    return CodedRatings.from_arrays(block[:, 0], block[:, 1], block[:, 2])
+    if block.size:
+        yield CodedRatings.from_arrays(block[:, 0], block[:, 1], block[:, 2])
 
 
-def read_gold(
-    unit: Unit, choices: list[LabelChoice], *, left_out: Collection[int] = frozenset()
-) -> dict[int, int]:
-    """Confirmed gold as {sentence id: choice id}, without the sentences in `left_out`;
-    unconfirmed pre-fills are not gold yet."""
-    rows = GoldLabel.objects.filter(
-        layer=unit.layer,
-        target=unit.target,
-        choice_id__in=[c.pk for c in choices],
-        confirmed=True,
-    ).values_list("sentence_id", "choice_id")
-    return {s: c for s, c in rows.order_by() if s not in left_out}
+def with_gold(
+    chunks: Iterable[CodedRatings],
+    unit: Unit,
+    choices: list[LabelChoice],
+    *,
+    chunk_size: int | None = None,
+) -> Iterator[Chunk]:
+    """Each chunk of `read_rating_chunks` with the confirmed gold labels of its sentences
+    ({sentence id: choice id}; unconfirmed pre-fills are not gold yet), read beside it in
+    sentence order through a second server-side cursor."""
+    rows = (
+        GoldLabel.objects.filter(
+            layer=unit.layer,
+            target=unit.target,
+            choice_id__in=[c.pk for c in choices],
+            confirmed=True,
+        )
+        .order_by("sentence_id")
+        .values_list("sentence_id", "choice_id")
+        .iterator(chunk_size=chunk_size or RATINGS_CHUNK)
+    )
+    pending = next(rows, None)
+    for chunk in chunks:
+        last = cast(int, chunk.units[-1])  # chunks hold sentence ids in increasing order
+        gold: dict[Hashable, Hashable] = {}
+        while pending is not None and pending[0] <= last:
+            gold[pending[0]] = pending[1]
+            pending = next(rows, None)
+        yield Chunk(ratings=chunk, gold=gold)
 
 
 def read_alpha(value: float | None, reason: str | None) -> str:
@@ -183,30 +203,101 @@ def _rename(summary: dict[str, Any], users: Mapping[int, str], values: Mapping[i
         annotator["annotator"] = users[annotator["annotator"]]
 
 
-def _rank_articles(
-    per_unit: Mapping[int, float], article_of: Mapping[int, int]
-) -> list[dict[str, Any]]:
-    disagreement: defaultdict[int, float] = defaultdict(float)
-    units: Counter[int] = Counter()
-    disputed: Counter[int] = Counter()
-    for sentence_id, share in per_unit.items():
-        article_id = article_of[sentence_id]
-        disagreement[article_id] += 1 - share
-        units[article_id] += 1
-        disputed[article_id] += share < 1
-    ranked = sorted(
-        (a for a in units if disputed[a]),
-        key=lambda a: (-disagreement[a] / units[a], a),
-    )[:RANKED_ARTICLES]
-    return [
-        {
-            "article_id": a,
-            "n_units": units[a],
-            "n_disputed": disputed[a],
-            "mean_disagreement": disagreement[a] / units[a],
-        }
-        for a in ranked
-    ]
+@dataclass(frozen=True)
+class SentenceIndex:
+    """A corpus's sentences as the rankings need them, 16 bytes a sentence: the ids of those
+    that count (sorted) with each one's article, and the few that do not (`left_out`)."""
+
+    ids: np.ndarray
+    article: np.ndarray  # each counted sentence's position in `articles`
+    articles: np.ndarray  # article ids, sorted
+    left_out: frozenset[int]
+
+    @classmethod
+    def of(cls, corpus: Corpus) -> SentenceIndex:
+        ids, articles = array("q"), array("q")
+        left_out = set()
+        for pk, article_id, counts in (
+            Sentence.objects.filter(article__corpus=corpus)
+            .with_counts_flag()
+            .order_by()
+            # mypy misses annotations made by a QuerySet method (django-stubs#2917).
+            .values_list("id", "article_id", "counts")  # type: ignore[misc]
+            .iterator(chunk_size=RATINGS_CHUNK)
+        ):
+            if counts:
+                ids.append(pk)
+                articles.append(article_id)
+            else:
+                left_out.add(pk)
+        sentence_ids = np.frombuffer(ids, dtype=np.int64)
+        order = np.argsort(sentence_ids, kind="stable")
+        article_ids, article = np.unique(
+            np.frombuffer(articles, dtype=np.int64)[order], return_inverse=True
+        )
+        return cls(sentence_ids[order], article.reshape(-1), article_ids, frozenset(left_out))
+
+
+class _Tally:
+    """What the page lists beside the coefficients, added up chunk by chunk: the distribution
+    of labels per annotator, the least agreed sentences and, per article, how much its
+    sentences are disputed."""
+
+    def __init__(self, sentences: SentenceIndex) -> None:
+        self.sentences = sentences
+        self.n_ratings = 0
+        self.distribution: Counter[tuple[int, int]] = Counter()
+        self.lowest_ids = np.zeros(0, dtype=np.int64)
+        self.lowest_shares = np.zeros(0, dtype=np.float64)
+        n_articles = sentences.articles.size
+        self.disagreement = np.zeros(n_articles)
+        self.units = np.zeros(n_articles, dtype=np.int64)
+        self.disputed = np.zeros(n_articles, dtype=np.int64)
+
+    def ratings(self, chunks: Iterable[CodedRatings]) -> Iterator[CodedRatings]:
+        for chunk in chunks:
+            self.n_ratings += len(chunk)
+            pairs, n = np.unique(
+                np.stack([chunk.annotator, chunk.label], axis=1), axis=0, return_counts=True
+            )
+            for (annotator, label), count in zip(pairs.tolist(), n.tolist(), strict=True):
+                self.distribution[chunk.annotators[annotator], chunk.labels[label]] += count
+            yield chunk
+
+    def shares(self, units: Sequence[Hashable], shares: np.ndarray) -> None:
+        sentence_ids = np.asarray(units, dtype=np.int64)
+        # Least agreed first; ties by sentence id.
+        ids = np.concatenate([self.lowest_ids, sentence_ids])
+        all_shares = np.concatenate([self.lowest_shares, shares])
+        keep = np.lexsort((ids, all_shares))[:RANKED_SENTENCES]
+        self.lowest_ids, self.lowest_shares = ids[keep], all_shares[keep]
+        article = self.sentences.article[np.searchsorted(self.sentences.ids, sentence_ids)]
+        size = self.sentences.articles.size
+        self.disagreement += np.bincount(article, weights=1 - shares, minlength=size)
+        self.units += np.bincount(article, minlength=size)
+        self.disputed += np.bincount(article, weights=shares < 1, minlength=size).astype(np.int64)
+
+    def least_agreed_sentences(self) -> list[dict[str, Any]]:
+        return [
+            {"sentence_id": s, "agreement": share}
+            for s, share in zip(self.lowest_ids.tolist(), self.lowest_shares.tolist(), strict=True)
+            if share < 1
+        ]
+
+    def least_agreed_articles(self) -> list[dict[str, Any]]:
+        candidates = np.flatnonzero(self.disputed)
+        mean = self.disagreement[candidates] / self.units[candidates]
+        articles = self.sentences.articles[candidates]
+        ranked = np.lexsort((articles, -mean))[:RANKED_ARTICLES]
+        return [
+            {
+                "article_id": int(articles[i]),
+                "n_units": int(self.units[candidates[i]]),
+                "n_disputed": int(self.disputed[candidates[i]]),
+                "mean_disagreement": float(mean[i]),
+            }
+            for i in ranked.tolist()
+        ]
 
 
 def _left_out(corpus: Corpus) -> frozenset[int]:
@@ -220,29 +311,33 @@ def layer_statistics(
     unit: Unit,
     *,
     choices: list[LabelChoice],
+    sentences: SentenceIndex,
     level: Level | None = None,
     replicates: int = 1000,
     seed: int = 0,
-    article_of: Mapping[int, int] | None = None,
-    left_out: Collection[int] | None = None,
 ) -> dict[str, Any]:
     """One layer's figures with ids still in place (see `corpus_statistics` for names).
-    Sentences that do not count (excluded page furniture) are left out of every figure."""
-    if left_out is None:
-        left_out = _left_out(corpus)
+    Sentences that do not count (excluded page furniture) are left out of every figure.
+
+    The ratings are read in chunks of sentences (`read_rating_chunks`), so what the layer
+    holds is one chunk, the corpus's `SentenceIndex` and a few numbers per article."""
     level, level_note = _layer_level(unit, choices, level)
-    ratings = read_ratings(unit, choices, left_out=left_out)
-    summary = summarize(
-        ratings,
+    tally = _Tally(sentences)
+    summary = summarize_chunks(
+        with_gold(
+            tally.ratings(read_rating_chunks(unit, choices, left_out=sentences.left_out)),
+            unit,
+            choices,
+        ),
         level=level,
         order=[c.pk for c in choices],
         codes=_codes(level, choices),
         replicates=replicates,
         seed=seed,
-        gold=read_gold(unit, choices, left_out=left_out),
+        gold=True,
+        on_unit_shares=tally.shares,
     ).to_dict()
-    per_unit = {row["unit"]: row["agreement"] for row in summary.pop("per_unit")}
-    distribution: Counter[tuple[int, int]] = Counter((a, c) for _, a, c in ratings)
+    del summary["per_unit"]
     result = {
         **_layer_names(unit),
         "choices": [
@@ -251,16 +346,13 @@ def layer_statistics(
         ],
         **summary,
         "level_note": level_note,
-        "n_ratings_total": len(ratings),
+        "n_ratings_total": tally.n_ratings,
         "distribution": [
-            {"annotator": a, "choice": c, "n": n} for (a, c), n in sorted(distribution.items())
+            {"annotator": a, "choice": c, "n": n}
+            for (a, c), n in sorted(tally.distribution.items())
         ],
-        "least_agreed_sentences": [
-            {"sentence_id": s, "agreement": share}
-            for s, share in list(per_unit.items())[:RANKED_SENTENCES]
-            if share < 1
-        ],
-        "least_agreed_articles": [] if article_of is None else _rank_articles(per_unit, article_of),
+        "least_agreed_sentences": tally.least_agreed_sentences(),
+        "least_agreed_articles": tally.least_agreed_articles(),
         "gold": GoldLabel.objects.for_layer(unit.layer, unit.target)
         .filter(sentence__in=Sentence.objects.counted().filter(article__corpus=corpus))
         .with_staleness()
@@ -362,31 +454,16 @@ def corpus_statistics(
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     units = units_of(corpus) if units is None else units
     choices_of = _choices_by_layer(corpus)
-    # One read of the corpus's sentences gives both the articles of those that count and the
-    # few that do not (excluded page furniture).
-    article_of: dict[int, int] = {}
-    left_out: set[int] = set()
-    for pk, article_id, counts in (
-        Sentence.objects.filter(article__corpus=corpus)
-        .with_counts_flag()
-        .order_by()
-        # mypy misses annotations made by a QuerySet method (django-stubs#2917).
-        .values_list("id", "article_id", "counts")  # type: ignore[misc]
-    ):
-        if counts:
-            article_of[pk] = article_id
-        else:
-            left_out.add(pk)
+    index = SentenceIndex.of(corpus)
     layers = [
         layer_statistics(
             corpus,
             unit,
             choices=choices_of[unit.layer],
+            sentences=index,
             level=level,
             replicates=replicates,
             seed=seed,
-            article_of=article_of,
-            left_out=left_out,
         )
         for unit in units
     ]

@@ -8,7 +8,7 @@ from django.db.models import F
 from annotator import curating, statistics
 from annotator.agreement import summarize
 from annotator.curating import Unit
-from annotator.models import LabelChoice, Layer
+from annotator.models import Annotation, LabelChoice, Layer, Sentence
 from annotator.resegmenting import set_excluded
 from annotator.statistics import (
     corpus_agreement,
@@ -252,26 +252,68 @@ def three_annotated(corpus, labelled, make_article, make_member, make_annotation
     return corpus
 
 
+def all_at_once(corpus, layer, level):
+    """The pure `summarize` of every counted rating of a layer, read in one go."""
+    choices = list(LabelChoice.objects.filter(corpus=corpus, layer=layer).order_by("order", "id"))
+    triples = list(
+        Annotation.objects.filter(layer=layer, sentence__excluded=False).values_list(
+            "sentence_id", "annotator_id", "choice_id"
+        )
+    )
+    codes = {c.pk: c.numeric_code for c in choices} if level == "interval" else None
+    return summarize(
+        triples, level=level, order=[c.pk for c in choices], codes=codes, replicates=200
+    ).to_dict()
+
+
 @pytest.mark.parametrize("chunk_size", [None, 1, 3])
-def test_corpus_wide_figures_read_in_chunks_are_the_statistics_pages(
+def test_figures_read_in_chunks_are_those_of_all_ratings_at_once(
     three_annotated, monkeypatch, chunk_size
 ):
     # Chunks of 1 and 3 ratings cut through sentences, which the reader carries over whole.
     if chunk_size:
         monkeypatch.setattr(statistics, "RATINGS_CHUNK", chunk_size)
-    page = corpus_statistics(three_annotated, replicates=200)["layers"]
     card = corpus_agreement(three_annotated, replicates=200)
+    page = corpus_statistics(three_annotated, replicates=200)["layers"]
 
     assert [layer["label"] for layer in card] == [layer["label"] for layer in page]
-    for chunked, whole in zip(card, page, strict=True):
+    for chunked, shown, layer in zip(card, page, (Layer.CLAIM_TYPE, Layer.STANCE), strict=True):
+        whole = all_at_once(three_annotated, layer, chunked["level"])
         assert whole["n_ratings"] > 0 and whole["krippendorff_alpha_ci"] is not None
         for key in CORPUS_WIDE:
-            if isinstance(whole[key], float | list):
-                assert chunked[key] == pytest.approx(whole[key], rel=1e-12), key
+            expected = whole[key] if key in whole else shown[key]
+            if isinstance(expected, float | list):
+                assert chunked[key] == pytest.approx(expected, rel=1e-12), key
+                assert shown[key] == pytest.approx(expected, rel=1e-12), key
             else:
-                assert chunked[key] == whole[key], key
-        assert chunked["target"] == whole["target"]
+                assert chunked[key] == shown[key] == expected, key
+        assert chunked["target"] == shown["target"]
         assert "per_unit" not in chunked and "accuracy" not in chunked
+
+
+def test_the_page_is_the_same_whatever_the_chunk_size(three_annotated, curator, monkeypatch):
+    # Rankings, distribution and accuracy against gold are added up chunk by chunk too.
+    claim = Unit(layer=Layer.CLAIM_TYPE, target=None)
+    disputed = (
+        Annotation.objects.filter(layer=Layer.CLAIM_TYPE, choice__value="opinion")
+        .values_list("sentence", flat=True)
+        .first()
+    )
+    opinion = LabelChoice.objects.get(
+        corpus=three_annotated, layer=Layer.CLAIM_TYPE, value="opinion"
+    )
+    curating.settle(
+        sentence=Sentence.objects.get(pk=disputed), unit=claim, choice=opinion, curator=curator
+    )
+    whole = corpus_statistics(three_annotated, replicates=100)
+    monkeypatch.setattr(statistics, "RATINGS_CHUNK", 1)
+    chunked = corpus_statistics(three_annotated, replicates=100)
+
+    assert chunked == whole
+    claim_layer_figures = whole["layers"][0]
+    assert claim_layer_figures["least_agreed_sentences"]
+    assert claim_layer_figures["least_agreed_articles"]
+    assert any(row["n_compared"] for row in claim_layer_figures["accuracy"])
 
 
 def test_the_chunk_reader_keeps_each_sentence_whole_and_leaves_out_excluded_ones(
@@ -283,7 +325,13 @@ def test_the_chunk_reader_keeps_each_sentence_whole_and_leaves_out_excluded_ones
     )
     left_out = {labelled[3].pk}
     chunks = list(read_rating_chunks(claim, choices, left_out=left_out, chunk_size=2))
-    everything = statistics.read_ratings(claim, choices, left_out=left_out)
+    everything = [
+        row
+        for row in Annotation.objects.filter(layer=Layer.CLAIM_TYPE).values_list(
+            "sentence_id", "annotator_id", "choice_id"
+        )
+        if row[0] not in left_out
+    ]
 
     seen = [
         (chunk.units[u], chunk.annotators[a], chunk.labels[c])

@@ -1,7 +1,9 @@
-"""The corpus-wide agreement figures a release's card records take memory that does not grow with
-the number of ratings (issue 14: "memory flat"); the statistics page, which ranks every sentence,
-does grow. Measured with tracemalloc, which counts NumPy's arrays as well as Python objects:
-peak allocations, not seconds."""
+"""Agreement figures take memory that does not grow with the number of ratings (issue 14:
+"memory flat"): a release card's corpus-wide figures take the same peak for eight times the
+ratings; the statistics page, which also ranks sentences and articles, adds no more than its
+index of sentences (16 bytes a sentence) and a few numbers per article. Measured with
+tracemalloc, which counts NumPy's arrays as well as Python objects: peak allocations, not
+seconds."""
 
 from __future__ import annotations
 
@@ -80,7 +82,7 @@ def small_and_large(
     return corpora
 
 
-def test_the_cards_agreement_figures_take_the_same_memory_for_eight_times_the_ratings(
+def test_agreement_figures_take_memory_that_does_not_grow_with_the_ratings(
     small_and_large: tuple[Corpus, Corpus], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(statistics, "RATINGS_CHUNK", 1_000)
@@ -93,8 +95,7 @@ def test_the_cards_agreement_figures_take_the_same_memory_for_eight_times_the_ra
     page_small = peak_bytes(lambda: corpus_statistics(small, replicates=50))
     page_large = peak_bytes(lambda: corpus_statistics(large, replicates=50))
 
-    # The page holds every rating and ranks every sentence: it grows with the corpus (which
-    # shows the measurement can see growth); the card's figures stay within a chunk's worth.
-    assert page_large > 4 * page_small
     assert card_large < 1.5 * card_small
-    assert card_large < page_large / 4
+    # Each added sentence is an article of its own here, so the page's per-article numbers
+    # grow with it too. Holding the ratings as Python tuples took about 900 bytes a sentence.
+    assert (page_large - page_small) / (LARGE - SMALL) < 100

@@ -81,20 +81,6 @@ CONTENT_TYPES = {
     ".md": "text/markdown; charset=utf-8",
     ".json": "application/json",
 }
-AGREEMENT_KEYS = (
-    "layer",
-    "target",
-    "label",
-    "level",
-    "n_units",
-    "n_ratings",
-    "n_annotators",
-    "krippendorff_alpha",
-    "krippendorff_alpha_ci",
-    "percent_agreement",
-    "fleiss_kappa",
-    "mean_pairwise_kappa",
-)
 
 
 class ReleaseError(Exception):
@@ -544,11 +530,11 @@ def release_facts(
 ) -> dict[str, Any]:
     """Everything the card and release.json say about the release, JSON-ready."""
     from annotator.export_queries import model_versions_card
-    from annotator.statistics import corpus_agreement
+    from annotator.statistics import CARD_KEYS, corpus_agreement
 
     tally = builder.tally
     agreement = [
-        {key: layer.get(key) for key in AGREEMENT_KEYS}
+        {key: layer[key] for key in CARD_KEYS}
         for layer in corpus_agreement(corpus, replicates=replicates)
     ]
     for row in agreement:
