@@ -40,7 +40,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scratch_db import ensure_database, kept_database_url  # noqa: E402
+from scratch_db import SENTENCE_ZONE, SENTENCE_ZONE_COLUMNS, ensure_database, kept_database_url  # noqa: E402
 
 BENCH_DB = "annotator_bench_console"
 ARTICLES = 100_000
@@ -130,6 +130,7 @@ def build() -> None:
                             end,
                             sentence_text,
                         )
+                        + SENTENCE_ZONE
                     )
                     start = end + 1
             copy_rows(
@@ -142,7 +143,7 @@ def build() -> None:
             copy_rows(
                 cursor,
                 "annotator_sentence",
-                'id, article_id, ordinal, paragraph, start, "end", text',
+                'id, article_id, ordinal, paragraph, start, "end", text, ' + SENTENCE_ZONE_COLUMNS,
                 sentences,
             )
             del articles, sentences

@@ -28,7 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scratch_db import ensure_database, kept_database_url  # noqa: E402
+from scratch_db import SENTENCE_ZONE, SENTENCE_ZONE_COLUMNS, ensure_database, kept_database_url  # noqa: E402
 
 BENCH_DB = "annotator_bench_statistics"
 SENTENCES_PER_ARTICLE = 20
@@ -106,6 +106,7 @@ def build_corpus(*, slug: str, n_sentences: int, stance_sentences: int, seed: in
                     end = start + len(sentence_text)
                     sentences.append(
                         (sentence_id, first_article + a, i, 0, start, end, sentence_text)
+                        + SENTENCE_ZONE
                     )
                     start = end + 1
             copy_rows(
@@ -118,7 +119,7 @@ def build_corpus(*, slug: str, n_sentences: int, stance_sentences: int, seed: in
             copy_rows(
                 cursor,
                 "annotator_sentence",
-                'id, article_id, ordinal, paragraph, start, "end", text',
+                'id, article_id, ordinal, paragraph, start, "end", text, ' + SENTENCE_ZONE_COLUMNS,
                 sentences,
             )
 

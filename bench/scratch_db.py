@@ -12,6 +12,9 @@ import sys
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/annotator"
+# Sentences written by COPY: every one in the article's body, its zone not yet confirmed.
+SENTENCE_ZONE_COLUMNS = "zone, zone_rule, zone_confirmed, excluded"
+SENTENCE_ZONE = ("body", "", "f", "f")
 
 
 def _base() -> object:
