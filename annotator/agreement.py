@@ -60,7 +60,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, Literal, TypeVar
 
@@ -1228,10 +1228,8 @@ def _merge_pools(pools: Iterable[_Pool]) -> _Pool | None:
             confusion[i] += confusions[names]
         if names[::-1] in confusions:
             confusion[i] += confusions[names[::-1]].T
-    return _Pool(
-        level=merged.level,
-        categories=merged.categories,
-        values=merged.values,
+    return replace(
+        merged,
         annotators=annotators,
         rows=all_rows,
         size=size,
