@@ -46,6 +46,12 @@ counts, so units are grouped by that vector once; resampling U units uniformly i
 multinomial draw of how many units of each group are picked, and a replicate is one matrix
 product. Replicates whose alpha is undefined (all resampled units in one category) are left out.
 
+Chunks: every corpus-wide figure (alpha and its interval, percent agreement, Fleiss' kappa,
+per-category and per-annotator figures, pairwise kappas) depends on the units only through the
+distinct count vectors and how many units have each, and on each annotator pair's confusion
+matrix. Both add up over disjoint sets of units, so `summarize_chunks` reads ratings one chunk of
+units at a time and gives the same figures as `summarize` over all of them, holding one chunk.
+
 Specific agreement (Uebersax 1982; Cicchetti & Feinstein 1990) for category k: agreeing pairs on k
 over all pairs involving k, sum_u n_uk(n_uk-1) / sum_u n_uk(m_u-1); for two raters 2a / (2a+b+c).
 
