@@ -249,7 +249,7 @@ def _fail_lost_work(task: DBTaskResult, reason: str) -> None:
     this its row would say "running" or "building" for good."""
     # Imported here: web processes import this module (worker_status) and need neither.
     from annotator.assisting import fail_lost_training
-    from annotator.releases.building import fail_lost_build
+    from annotator.releases.catalog import fail_lost_build
     from annotator.releases.tasks import build_release_task
     from annotator.tasks import train_model
 

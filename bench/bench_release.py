@@ -197,7 +197,8 @@ def run_release(slug: str, context: bool, storage: str) -> dict[str, object]:
     """Child process: cut and build one release as the worker does, figures as JSON."""
     django_setup(storage)
     from annotator.models import Corpus
-    from annotator.releases.building import ReleaseOptions, build_release, cut_release
+    from annotator.releases.building import build_release
+    from annotator.releases.catalog import ReleaseOptions, cut_release
 
     corpus = Corpus.objects.get(slug=slug)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,7 +1,7 @@
 """What a web process loads when it starts: the URLconf imports every view, and the views of
 model assistance must not pull in scikit-learn or SciPy's sparse matrices (about 2 s of imports
-per process); training and prediction import them where they run. Which modules load is
-deterministic where seconds are not."""
+per process), nor the release views pyarrow and pandas; training, prediction and release builds
+import them where they run. Which modules load is deterministic where seconds are not."""
 
 from __future__ import annotations
 
@@ -31,3 +31,7 @@ def test_loading_every_view_leaves_scikit_learn_and_scipy_sparse_unloaded():
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
     assert {"annotator.views.curation", "annotator.assisting", "annotator.modelling"} <= imported
     assert not imported & {"sklearn", "scipy.sparse"}
+    # Releases are built by the worker; the pages and the API that list, cut and serve them
+    # go through releases.catalog, so pyarrow and pandas (about 80 MB a process) stay out.
+    assert {"annotator.views.releases", "annotator.releases.catalog"} <= imported
+    assert not imported & {"pyarrow", "pandas", "annotator.releases.building"}

@@ -165,7 +165,7 @@ def test_a_lost_release_build_fails_and_its_stored_files_are_removed(
     corpus: Corpus, settings: object, tmp_path: Path
 ) -> None:
     from annotator.models import Release, ReleaseStatus
-    from annotator.releases.building import ReleaseOptions, cut_release
+    from annotator.releases.catalog import ReleaseOptions, cut_release
 
     settings.STORAGES = {
         **settings.STORAGES,

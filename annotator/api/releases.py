@@ -2,7 +2,7 @@
 
 Routes sit under a corpus (`/api/v1/corpora/{slug}/releases/...`). Members who are not managers
 or curators get 403 and non-members 404, as for the export; cutting needs the manager role, which
-`releases.building.cut_release` checks. Files stream from the release storage unchanged.
+`releases.catalog.cut_release` checks. Files stream from the release storage unchanged.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from annotator.api.permissions import require_role, signed_in
 from annotator.api.serializers import StrictBooleanField, StrictCharField, StrictFloatField
 from annotator.api.views import reject_unknown_params
 from annotator.models import Corpus, RecordInclusion, Release, ReleaseStatus, Role
-from annotator.releases.building import (
+from annotator.releases.catalog import (
     ReleaseError,
     ReleaseOptions,
     content_type,

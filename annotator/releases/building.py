@@ -1,10 +1,10 @@
-"""Cutting releases and building them from the database into the release storage.
+"""Building releases from the database into the release storage.
 
-`cut_release` (web page, API and `manage.py release cut` all call it) numbers a new release
-and queues it; `build_release` (the background task, or the command directly) reads the corpus
-in one consistent snapshot, writes every file through the pure modules of this package into a
-scratch folder, and moves the files into `STORAGES["releases"]`. Only then is the release
-marked ready, with the snapshot's facts; after that nothing about it changes.
+`catalog.cut_release` (web page, API and `manage.py release cut` all call it) numbers a new
+release and queues it; `build_release` (the background task, or the command directly) reads
+the corpus in one consistent snapshot, writes every file through the pure modules of this
+package into a scratch folder, and moves the files into `STORAGES["releases"]`. Only then is
+the release marked ready, with the snapshot's facts; after that nothing about it changes.
 """
 
 from __future__ import annotations
@@ -14,19 +14,17 @@ import json
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 from django.contrib.auth import get_user_model
 from django.core.files import File
-from django.core.files.storage import Storage, storages
+from django.core.files.storage import Storage
 from django.db import connection, transaction
-from django.db.models import Count, Max
+from django.db.models import Count
 from django.utils import timezone
 
 from annotator.export_queries import pseudonym_key
@@ -37,19 +35,16 @@ from annotator.models import (
     Corpus,
     GoldLabel,
     Layer,
-    RecordInclusion,
     Release,
     ReleaseStatus,
-    Role,
     Sentence,
 )
 from annotator.releases import card as cards
-from annotator.releases.diff import DEFAULT_LIMIT, diff_snapshots
+from annotator.releases.catalog import release_storage
 from annotator.releases.files import FileInfo, ReleaseWriter, describe, features
 from annotator.releases.records import (
     ANNOTATION_FIELDS,
     ARTICLE_FIELDS,
-    DEFAULT_PROPORTIONS,
     GOLD_FIELDS,
     SENTENCE_FIELDS,
     RecordBuilder,
@@ -57,17 +52,11 @@ from annotator.releases.records import (
     ReleaseChunk,
     ReleaseSchema,
 )
-from annotator.releases.splits import SPLITS, validate_proportions
+from annotator.releases.splits import SPLITS
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser, User
-
     from annotator.releases.records import Include
 
-# Who may do what: managers cut releases; managers and curators read and download them, as
-# they may export the corpus (a release holds every annotator's labels).
-CUT_ROLES = Role.MANAGERS
-READ_ROLES = Role.REVIEWERS
 # Sentences per chunk read from the database: larger than the export's, as a build runs in
 # the background and fewer, larger batches make bigger Parquet row groups at fewer queries.
 CHUNK_SIZE = 5000
@@ -75,140 +64,6 @@ CHUNK_SIZE = 5000
 REPLICATES = 1000
 # Advisory lock namespace: one build per corpus at a time ("RELE" in ASCII, shifted).
 _LOCK_NAMESPACE = 0x52454C45 << 32
-CONTENT_TYPES = {
-    ".parquet": "application/vnd.apache.parquet",
-    ".gz": "application/gzip",
-    ".md": "text/markdown; charset=utf-8",
-    ".json": "application/json",
-}
-
-
-class ReleaseError(Exception):
-    """A release that may not be cut (role, options); the message says why."""
-
-
-@dataclass(frozen=True)
-class ReleaseOptions:
-    note: str = ""
-    include: str = RecordInclusion.GOLD_OR_MAJORITY
-    context: bool = False
-    anonymize: bool = True
-    seed: str = "0"
-    proportions: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PROPORTIONS))
-    license: str = "other"
-
-
-def may_cut(user: User | AnonymousUser, corpus: Corpus) -> bool:
-    return corpus.role_of(user) in CUT_ROLES
-
-
-def may_read(user: User | AnonymousUser, corpus: Corpus) -> bool:
-    return corpus.role_of(user) in READ_ROLES
-
-
-def default_options(corpus: Corpus) -> ReleaseOptions:
-    """The options of the corpus's latest release (so splits stay configured), else defaults."""
-    last = corpus.releases.order_by("-number").first()
-    if last is None:
-        return ReleaseOptions()
-    return ReleaseOptions(
-        include=last.include,
-        context=last.context,
-        anonymize=last.anonymize,
-        seed=last.seed,
-        proportions=last.proportions,
-        license=last.license,
-    )
-
-
-def validate_options(options: ReleaseOptions) -> ReleaseOptions:
-    if options.include not in RecordInclusion.values:
-        raise ReleaseError(
-            f"include must be one of {', '.join(RecordInclusion.values)}, not {options.include!r}"
-        )
-    try:
-        proportions = validate_proportions(options.proportions)
-    except ValueError as error:
-        raise ReleaseError(f"Split proportions: {error}.") from None
-    if not options.seed.strip() or len(options.seed) > 100:
-        raise ReleaseError("The split seed must be 1 to 100 characters.")
-    if not options.license.strip() or len(options.license) > 100:
-        raise ReleaseError("The licence must be 1 to 100 characters (e.g. cc-by-4.0, other).")
-    return replace(options, proportions=proportions, seed=options.seed.strip())
-
-
-def cut_release(
-    *,
-    corpus: Corpus,
-    options: ReleaseOptions,
-    by: User | None = None,
-    enqueue: bool = True,
-) -> Release:
-    """Number a new release of `corpus` and queue its build (unless `enqueue` is False).
-
-    `by` is the person cutting it and must manage the corpus; None is the command line.
-    """
-    if by is not None and not may_cut(by, corpus):
-        raise ReleaseError(f"Only managers of corpus {corpus.slug!r} may cut a release.")
-    options = validate_options(options)
-    with transaction.atomic():
-        # The corpus row lock numbers concurrent cuts one after the other.
-        Corpus.objects.select_for_update().filter(pk=corpus.pk).first()
-        last = corpus.releases.aggregate(last=Max("number"))["last"] or 0
-        release = Release.objects.create(
-            corpus=corpus,
-            number=last + 1,
-            note=options.note.strip(),
-            created_by=by,
-            include=options.include,
-            context=options.context,
-            anonymize=options.anonymize,
-            seed=options.seed,
-            train=options.proportions["train"],
-            validation=options.proportions["validation"],
-            test=options.proportions["test"],
-            license=options.license.strip(),
-        )
-    if enqueue:
-        from annotator.releases.tasks import build_release_task
-
-        build_release_task.enqueue(release.pk)
-    return release
-
-
-def release_storage() -> Storage:
-    return storages["releases"]
-
-
-def fail_lost_build(release_id: int, *, reason: str) -> bool:
-    """The worker building `release_id` is gone: whatever the build had moved into the
-    storage is removed and the release ends failed with `reason` (a new cut builds it
-    afresh). False when it had finished meanwhile."""
-    release = (
-        Release.objects.select_related("corpus")
-        .filter(pk=release_id, status__in=(ReleaseStatus.QUEUED, ReleaseStatus.BUILDING))
-        .first()
-    )
-    if release is None:
-        return False
-    _delete_tree(release_storage(), f"{release.corpus.slug}/{release.number}")
-    Release.objects.filter(pk=release.pk).update(
-        status=ReleaseStatus.FAILED,
-        finished_at=timezone.now(),
-        error=f"The background worker building this release stopped: {reason}. "
-        "Cut a new release to build it again.",
-    )
-    return True
-
-
-def _delete_tree(storage: Storage, folder: str) -> None:
-    if not storage.exists(folder):
-        return
-    folders, files = storage.listdir(folder)
-    for name in files:
-        storage.delete(f"{folder}/{name}")
-    for name in folders:
-        _delete_tree(storage, f"{folder}/{name}")
 
 
 def release_schema(corpus: Corpus) -> tuple[ReleaseSchema, dict[str, str]]:
@@ -628,35 +483,3 @@ def _store(
         stored.append(name)
         manifest.append({**info.as_dict(), "path": name})
     return manifest
-
-
-def open_file(release: Release, name: str) -> tuple[IO[bytes], dict[str, Any]] | None:
-    """A ready release's file by its name in the release, opened from the storage."""
-    if release.status != ReleaseStatus.READY:
-        return None
-    entry = release.file(name)
-    if entry is None:
-        return None
-    path = entry["path"]
-    assert isinstance(path, str)  # the manifest names every file by its storage path
-    return release_storage().open(path, "rb"), entry
-
-
-def content_type(name: str) -> str:
-    return CONTENT_TYPES.get(Path(name).suffix, "application/octet-stream")
-
-
-def release_diff(old: Release, new: Release, *, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
-    """What changed from release `old` to release `new` (both ready, same corpus)."""
-    if old.corpus_id != new.corpus_id:
-        raise ReleaseError("Releases of different corpora cannot be compared.")
-    tables = []
-    for release in (old, new):
-        opened = open_file(release, "snapshot.parquet")
-        if opened is None:
-            raise ReleaseError(f"Release {release.number} is not ready.")
-        handle, _ = opened
-        with handle:
-            tables.append(pq.read_table(handle))
-    result = diff_snapshots(*tables, limit=limit)
-    return {"from": old.number, "to": new.number, **result}

@@ -9,9 +9,11 @@ target's slug, so renaming a target is not a change.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 
 KEYS = ("sentence_id", "external_id", "sentence_index", "text")
 DEFAULT_LIMIT = 1000

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from annotator.models import RecordInclusion
-from annotator.releases.building import ReleaseError, ReleaseOptions, validate_options
+from annotator.releases.catalog import ReleaseError, ReleaseOptions, validate_options
 
 
 class ReleaseForm(forms.Form):

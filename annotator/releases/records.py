@@ -25,11 +25,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from annotator.exporting import CLAIM_TYPE, STANCE, ExportChunk, majority, pseudonym
-from annotator.releases.splits import assign_splits, validate_proportions
+from annotator.releases.splits import DEFAULT_PROPORTIONS, assign_splits, validate_proportions
 
 Include = Literal["gold_or_majority", "any_label", "all"]
 SOURCES = ("gold", "majority", "single")
-DEFAULT_PROPORTIONS = {"train": 0.8, "validation": 0.1, "test": 0.1}
 NO_LABEL = -1  # Hugging Face's ClassLabel value for "no label"
 
 # Per-sentence columns before the label columns; `previous_text` / `next_text` follow `text`

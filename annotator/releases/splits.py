@@ -17,6 +17,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from typing import TypeVar
 
 SPLITS = ("train", "validation", "test")
+DEFAULT_PROPORTIONS = {"train": 0.8, "validation": 0.1, "test": 0.1}
 
 
 def validate_proportions(proportions: Mapping[str, float]) -> dict[str, float]:

@@ -19,7 +19,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from annotator.guidelines import render_guidelines
 from annotator.models import Corpus, Release, ReleaseStatus
-from annotator.releases.building import (
+from annotator.releases.catalog import (
     READ_ROLES,
     ReleaseError,
     content_type,

@@ -220,7 +220,8 @@ def build_load_release() -> tuple[int, dict[str, int]]:
     from dataclasses import replace
 
     from annotator.models import Corpus, Membership, RecordInclusion, Role
-    from annotator.releases.building import build_release, cut_release, default_options
+    from annotator.releases.building import build_release
+    from annotator.releases.catalog import cut_release, default_options
 
     corpus = Corpus.objects.get(slug=CORPUS_SLUG)
     manager = Membership.objects.get(corpus=corpus, role=Role.MANAGER).user

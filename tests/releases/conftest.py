@@ -22,7 +22,8 @@ from annotator.models import (
     Sentence,
     StanceTarget,
 )
-from annotator.releases.building import ReleaseOptions, build_release, cut_release
+from annotator.releases.building import build_release
+from annotator.releases.catalog import ReleaseOptions, cut_release
 
 
 @pytest.fixture(autouse=True)

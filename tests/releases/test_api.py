@@ -136,7 +136,7 @@ def test_diff_as_json(labelled_corpus: Corpus, manager, gold, api, release_of) -
 def test_list_queries_do_not_grow_with_releases(
     labelled_corpus: Corpus, manager, api, django_assert_num_queries
 ) -> None:
-    from annotator.releases.building import ReleaseOptions, cut_release
+    from annotator.releases.catalog import ReleaseOptions, cut_release
 
     client = api(manager)
     for _ in range(2):

@@ -21,13 +21,8 @@ from annotator.models import (
     Sentence,
 )
 from annotator.releases import building
-from annotator.releases.building import (
-    ReleaseError,
-    ReleaseOptions,
-    build_release,
-    cut_release,
-    open_file,
-)
+from annotator.releases.building import build_release
+from annotator.releases.catalog import ReleaseError, ReleaseOptions, cut_release, open_file
 from annotator.statistics import corpus_statistics
 
 pytestmark = pytest.mark.django_db

@@ -108,7 +108,8 @@ def test_unknown_files_and_releases_are_404(
 def test_the_status_fragment_polls_until_the_build_is_over(
     client: Client, labelled_corpus: Corpus, manager
 ) -> None:
-    from annotator.releases.building import ReleaseOptions, build_release, cut_release
+    from annotator.releases.building import build_release
+    from annotator.releases.catalog import ReleaseOptions, cut_release
 
     release = cut_release(corpus=labelled_corpus, options=ReleaseOptions(), enqueue=False)
     client.force_login(manager)
@@ -143,7 +144,7 @@ def test_diff_page_shows_what_changed(
 def test_list_page_queries_do_not_grow_with_releases(
     client: Client, labelled_corpus: Corpus, manager, django_assert_num_queries
 ) -> None:
-    from annotator.releases.building import ReleaseOptions, cut_release
+    from annotator.releases.catalog import ReleaseOptions, cut_release
 
     client.force_login(manager)
 

@@ -14,9 +14,9 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from annotator.models import Corpus, RecordInclusion, Release, ReleaseStatus
-from annotator.releases.building import (
+from annotator.releases.building import build_release
+from annotator.releases.catalog import (
     ReleaseError,
-    build_release,
     cut_release,
     default_options,
     open_file,
