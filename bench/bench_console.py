@@ -27,7 +27,6 @@ Then, through the whole Django stack in-process (test client, DEBUG off, no netw
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import statistics
 import sys
@@ -40,7 +39,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scratch_db import SENTENCE_ZONE, SENTENCE_ZONE_COLUMNS, ensure_database, kept_database_url  # noqa: E402
+from scratch_db import (  # noqa: E402
+    SENTENCE_ZONE,
+    SENTENCE_ZONE_COLUMNS,
+    copy_rows,
+    ensure_database,
+    kept_database_url,
+)
 
 BENCH_DB = "annotator_bench_console"
 ARTICLES = 100_000
@@ -49,17 +54,6 @@ ANNOTATORS = 10
 SLUG = "console"
 PLACES = ("Seoul", "Pyongyang", "Beijing", "Tokyo", "Washington", "Moscow", "Geneva")
 VERBS = ("rose", "fell", "held steady", "doubled", "slipped")
-
-
-def copy_rows(cursor: object, table: str, columns: str, rows: object) -> int:
-    buffer = io.StringIO()
-    n = 0
-    for row in rows:
-        buffer.write("\t".join(map(str, row)) + "\n")
-        n += 1
-    buffer.seek(0)
-    cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)  # type: ignore[attr-defined]
-    return n
 
 
 def reserve_ids(cursor: object, table: str, n: int) -> int:

@@ -16,7 +16,6 @@ on the page corpus, and prints peak RSS. Run (the first run builds the data, abo
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import resource
 import sys
@@ -28,20 +27,18 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scratch_db import SENTENCE_ZONE, SENTENCE_ZONE_COLUMNS, ensure_database, kept_database_url  # noqa: E402
+from scratch_db import (  # noqa: E402
+    SENTENCE_ZONE,
+    SENTENCE_ZONE_COLUMNS,
+    copy_rows,
+    ensure_database,
+    kept_database_url,
+)
 
 BENCH_DB = "annotator_bench_statistics"
 SENTENCES_PER_ARTICLE = 20
 ANNOTATORS = 5
 PER_SENTENCE = 3
-
-
-def copy_rows(cursor: object, table: str, columns: str, rows: object) -> None:
-    buffer = io.StringIO()
-    for row in rows:
-        buffer.write("\t".join(map(str, row)) + "\n")
-    buffer.seek(0)
-    cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)  # type: ignore[attr-defined]
 
 
 def build_corpus(*, slug: str, n_sentences: int, stance_sentences: int, seed: int) -> None:

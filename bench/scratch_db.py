@@ -7,14 +7,28 @@ that is built once and kept between runs (`--rebuild` drops it first).
 
 from __future__ import annotations
 
+import io
 import os
 import sys
+from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/annotator"
 # Sentences written by COPY: every one in the article's body, its zone not yet confirmed.
 SENTENCE_ZONE_COLUMNS = "zone, zone_rule, zone_confirmed, excluded"
 SENTENCE_ZONE = ("body", "", "f", "f")
+
+
+def copy_rows(cursor: object, table: str, columns: str, rows: Iterable[tuple]) -> int:
+    """COPY `rows` (tuples in `columns` order; `\\N` for NULL) into `table`; how many."""
+    buffer = io.StringIO()
+    n = 0
+    for row in rows:
+        buffer.write("\t".join(map(str, row)) + "\n")
+        n += 1
+    buffer.seek(0)
+    cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)  # type: ignore[attr-defined]
+    return n
 
 
 def _base() -> object:
