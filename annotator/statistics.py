@@ -271,7 +271,13 @@ class _Tally:
         all_shares = np.concatenate([self.lowest_shares, shares])
         keep = np.lexsort((ids, all_shares))[:RANKED_SENTENCES]
         self.lowest_ids, self.lowest_shares = ids[keep], all_shares[keep]
-        article = self.sentences.article[np.searchsorted(self.sentences.ids, sentence_ids)]
+        index = self.sentences.ids
+        position = np.minimum(np.searchsorted(index, sentence_ids), max(index.size - 1, 0))
+        # A sentence imported after the index was read (the page reads without a snapshot)
+        # has no article here: it counts everywhere but in the articles' ranking.
+        known = index[position] == sentence_ids if index.size else position < 0
+        article = self.sentences.article[position[known]]
+        shares = shares[known]
         size = self.sentences.articles.size
         self.disagreement += np.bincount(article, weights=1 - shares, minlength=size)
         self.units += np.bincount(article, minlength=size)

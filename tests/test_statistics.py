@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from django.db.models import F
 
@@ -344,3 +345,20 @@ def test_the_chunk_reader_keeps_each_sentence_whole_and_leaves_out_excluded_ones
     # Bounded: a chunk holds at most the chunk size plus one sentence carried over.
     assert max(len(chunk) for chunk in chunks) <= 2 + 3
     assert labelled[3].pk not in set().union(*units_per_chunk)
+
+
+def test_a_sentence_missing_from_the_index_counts_but_ranks_no_article():
+    # Imported between reading the sentence index and reading its ratings: no article known.
+    index = statistics.SentenceIndex(
+        ids=np.array([10, 20]),
+        article=np.array([0, 1]),
+        articles=np.array([100, 200]),
+        left_out=frozenset(),
+    )
+    tally = statistics._Tally(index)
+    tally.shares([10, 15, 20], np.array([0.5, 0.0, 1.0]))
+
+    assert [row["sentence_id"] for row in tally.least_agreed_sentences()] == [15, 10]
+    assert tally.least_agreed_articles() == [
+        {"article_id": 100, "n_units": 1, "n_disputed": 1, "mean_disagreement": 0.5}
+    ]
