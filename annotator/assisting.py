@@ -113,7 +113,7 @@ class TrainingLabels:
 
 
 def training_labels(unit: Unit, choices: list[LabelChoice]) -> TrainingLabels:
-    """Two queries, scoped to the corpus by its own choice ids (as statistics.read_ratings)."""
+    """Two queries, scoped to the corpus by its own choice ids (as the statistics reader)."""
     choice_ids = [c.pk for c in choices]
     gold = (
         GoldLabel.objects.filter(
