@@ -44,3 +44,15 @@ def sentence_ids(article: Article, *ordinals: int) -> list[int]:
     """The ids of the article's sentences at these ordinals, in the order given (0 for none)."""
     found = dict(article.sentences.filter(ordinal__in=ordinals).values_list("ordinal", "pk"))
     return [found.get(ordinal, 0) for ordinal in ordinals]
+
+
+def prediction_record(**fields: object) -> dict:
+    """One external prediction as the API, the JSONL import and the command take it."""
+    return {
+        "layer": "claim_type",
+        "label": "opinion",
+        "score": 0.8,
+        "model": "roberta-claims",
+        "model_version": "3",
+        **fields,
+    }

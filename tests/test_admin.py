@@ -243,16 +243,10 @@ def test_model_versions_and_predictions_are_shown_read_only_without_the_model_by
 ) -> None:
     from annotator.assisting import PredictionRecord, import_predictions
     from annotator.models import ModelVersion, Prediction
+    from tests.factories import prediction_record
 
     sentence = make_article(corpus=corpus).sentences.first()
-    record = {
-        "sentence": sentence.pk,
-        "layer": "claim_type",
-        "label": "opinion",
-        "score": 0.8,
-        "model": "bert",
-        "model_version": "7",
-    }
+    record = prediction_record(sentence=sentence.pk, model="bert", model_version="7")
     import_predictions(corpus=corpus, records=[PredictionRecord(data=record, line=1)], by=None)
     version = ModelVersion.objects.get()
     ModelVersion.objects.filter(pk=version.pk).update(model_bytes=b"\x00secret-model-bytes")

@@ -37,6 +37,7 @@ from annotator.models import (
 )
 from tests.assist_corpus import load_generated
 from tests.claim_corpus import FACTUAL, OPINION, generate_corpus
+from tests.factories import prediction_record
 
 CLAIM = Unit(layer=Layer.CLAIM_TYPE, target=None)
 
@@ -512,14 +513,7 @@ def test_who_may_train_and_import_predictions_is_decided_here(
     assert ModelVersion.objects.count() == 2
 
     sentence = make_article(corpus=corpus).sentences.first()
-    record = {
-        "sentence": sentence.pk,
-        "layer": "claim_type",
-        "label": "opinion",
-        "score": 0.7,
-        "model": "bert",
-        "model_version": "1",
-    }
+    record = prediction_record(sentence=sentence.pk)
     with pytest.raises(assisting.AssistanceRefused, match="managers and curators"):
         import_predictions(corpus=corpus, records=_records(record), by=annotator)
     assert not Prediction.objects.exists()

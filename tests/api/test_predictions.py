@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from annotator.models import Article, Corpus, ModelVersion, Prediction
+from tests.factories import prediction_record
 
 URL = "/api/v1/predictions/"
 
@@ -19,17 +20,6 @@ URL = "/api/v1/predictions/"
 @pytest.fixture
 def article(corpus: Corpus, make_article: Callable) -> Article:
     return make_article(corpus=corpus, external_id="a1.txt")
-
-
-def _record(**fields: object) -> dict:
-    return {
-        "layer": "claim_type",
-        "label": "opinion",
-        "score": 0.8,
-        "model": "roberta-claims",
-        "model_version": "3",
-        **fields,
-    }
 
 
 def test_a_manager_posts_predictions_and_lists_them_with_filters(
@@ -47,9 +37,11 @@ def test_a_manager_posts_predictions_and_lists_them_with_filters(
         {
             "corpus": corpus.slug,
             "predictions": [
-                _record(sentence=first.pk),
-                _record(article="a1.txt", sentence_index=1, label="factual_claim", score=0.6),
-                _record(
+                prediction_record(sentence=first.pk),
+                prediction_record(
+                    article="a1.txt", sentence_index=1, label="factual_claim", score=0.6
+                ),
+                prediction_record(
                     sentence=first.pk,
                     layer="stance",
                     target=target.slug,
@@ -91,10 +83,10 @@ def test_bad_records_are_named_by_position_and_field_and_nothing_is_stored(
         {
             "corpus": corpus.slug,
             "predictions": [
-                _record(sentence=sentence.pk),
-                _record(sentence=sentence.pk, label="favor"),
-                _record(sentence=sentence.pk, score=2),
-                _record(article="a1.txt", sentence_index=50),
+                prediction_record(sentence=sentence.pk),
+                prediction_record(sentence=sentence.pk, label="favor"),
+                prediction_record(sentence=sentence.pk, score=2),
+                prediction_record(article="a1.txt", sentence_index=50),
             ],
         },
         format="json",
@@ -117,10 +109,10 @@ def test_the_jsonl_import_reports_every_bad_line(
 ) -> None:
     sentence = article.sentences.first()
     lines = [
-        json.dumps(_record(sentence=sentence.pk)),
+        json.dumps(prediction_record(sentence=sentence.pk)),
         "",
         "{not json",
-        json.dumps(_record(sentence=sentence.pk, layer="stance", target="nobody")),
+        json.dumps(prediction_record(sentence=sentence.pk, layer="stance", target="nobody")),
     ]
     upload = SimpleUploadedFile("predictions.jsonl", "\n".join(lines).encode())
 
@@ -150,7 +142,10 @@ def test_an_annotator_may_not_post_or_list_predictions(
     client = token_client(annotator)
     response = client.post(
         URL,
-        {"corpus": corpus.slug, "predictions": [_record(sentence=article.sentences.first().pk)]},
+        {
+            "corpus": corpus.slug,
+            "predictions": [prediction_record(sentence=article.sentences.first().pk)],
+        },
         format="json",
     )
     assert response.status_code == 403
@@ -177,11 +172,15 @@ def test_a_non_member_gets_404_and_sees_nothing(
 ) -> None:
     sentence = article.sentences.first()
     token_client(manager).post(
-        URL, {"corpus": corpus.slug, "predictions": [_record(sentence=sentence.pk)]}, format="json"
+        URL,
+        {"corpus": corpus.slug, "predictions": [prediction_record(sentence=sentence.pk)]},
+        format="json",
     )
     client = token_client(outsider)
     response = client.post(
-        URL, {"corpus": corpus.slug, "predictions": [_record(sentence=sentence.pk)]}, format="json"
+        URL,
+        {"corpus": corpus.slug, "predictions": [prediction_record(sentence=sentence.pk)]},
+        format="json",
     )
     assert response.status_code == 404
     assert client.get(URL).json()["results"] == []
@@ -227,7 +226,7 @@ def test_a_prediction_file_above_the_line_limit_is_refused_naming_the_field(
     from annotator.api import views
 
     monkeypatch.setattr(views, "MAX_UPLOAD_LINES", 3)
-    line = json.dumps(_record(sentence=article.sentences.first().pk))
+    line = json.dumps(prediction_record(sentence=article.sentences.first().pk))
     upload = SimpleUploadedFile("many.jsonl", "\n".join([line] * 4).encode())
 
     response = token_client(manager).post(
@@ -250,7 +249,7 @@ def test_a_line_nested_too_deeply_is_reported_as_bad_json(
     corpus: Corpus,
     article: Article,
 ) -> None:
-    good = json.dumps(_record(sentence=article.sentences.first().pk))
+    good = json.dumps(prediction_record(sentence=article.sentences.first().pk))
     upload = SimpleUploadedFile("deep.jsonl", f"{good}\n{'[' * 100_000}\n".encode())
 
     response = token_client(manager).post(
