@@ -160,3 +160,12 @@ def test_page_query_count_does_not_grow_with_rows(
     with django_assert_num_queries(22):
         response = client.get(page_url())
     assert response.status_code == 200
+
+
+def test_a_corpus_without_articles_shows_the_page_with_nothing_to_measure(client, manager, corpus):
+    client.force_login(manager)
+    response = client.get(page_url())
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "No claim type labels yet." in html
+    assert "No stance: china–north korea alliance labels yet." in html
