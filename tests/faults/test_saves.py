@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,10 @@ from tests.faults.conftest import (
     superuser_params,
     wait_for,
 )
+
+# Saves per annotator at most in the killed-backends test (it stops once three saves met a
+# killed backend, or after a minute).
+MAX_SAVES = 20_000
 
 
 @dataclass
@@ -162,7 +167,11 @@ def test_concurrent_saves_while_backends_are_killed_lose_and_double_nothing(
         rng = random.Random(seed)
         client = clients[person.pk]
         try:
-            for _ in range(25):
+            # At least 25 saves each, and on until enough of them met a killed backend: on a
+            # quiet machine a save takes a few milliseconds and most kills hit idle backends.
+            for number in range(MAX_SAVES):
+                if number >= 25 and stop.is_set():
+                    break
                 sentence, choice = rng.choice(sentences), rng.choice(choices)
                 status = save_label(client, sentence, choice).status_code
                 ledger.record(person.pk, sentence.pk, choice.pk, status)
@@ -171,10 +180,13 @@ def test_concurrent_saves_while_backends_are_killed_lose_and_double_nothing(
 
     def kill() -> None:
         rng = random.Random(7)
-        while not stop.wait(0.1):
+        deadline = time.monotonic() + 60
+        while not stop.wait(0.05):
             pids = backends_of(maintenance, exclude=spared)
             if pids:
                 maintenance("SELECT pg_terminate_backend(%s)", (rng.choice(pids),))
+            if ledger.statuses[503] >= 3 or time.monotonic() > deadline:
+                stop.set()
 
     killer = threading.Thread(target=kill)
     threads = [
