@@ -19,6 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.db.models import F, OuterRef, Subquery
+from django.forms import Form
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -601,22 +602,7 @@ def sentence_label(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             if not request.htmx:
                 return redirect(_sentence_url(state.sentence))
             return _saved_row(request, state, schema, others, suggestions)
-    if not request.htmx:
-        messages.error(request, f"Label not saved: {form.errors.as_text()}")
-        return redirect(_sentence_url(state.sentence))
-    return render(
-        request,
-        "annotator/_sentence_row.html",
-        _row_for(
-            request,
-            state,
-            schema,
-            others=others,
-            suggestions=suggestions,
-            can_label=_may_label(request, state),
-        ),
-        status=400,
-    )
+    return _not_saved(request, state, schema, others, suggestions, what="Label", form=form)
 
 
 @login_required
@@ -641,8 +627,23 @@ def sentence_note(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         if not request.htmx:
             return redirect(_sentence_url(state.sentence))
         return _saved_row(request, state, schema, others, suggestions)
+    return _not_saved(request, state, schema, others, suggestions, what="Note", form=form)
+
+
+def _not_saved(
+    request: AuthenticatedRequest,
+    state: LabellingState,
+    schema: Schema,
+    others: list[Annotation],
+    suggestions: dict[Key, Suggestion],
+    *,
+    what: str,
+    form: Form,
+) -> HttpResponse:
+    """A label or note form that did not validate: the row again with the error (htmx, 400),
+    or back to the page with a message."""
     if not request.htmx:
-        messages.error(request, f"Note not saved: {form.errors.as_text()}")
+        messages.error(request, f"{what} not saved: {form.errors.as_text()}")
         return redirect(_sentence_url(state.sentence))
     return render(
         request,
