@@ -78,3 +78,12 @@ def test_note_save_keeps_the_labels_on_the_row(client, corpus, annotator, assign
         url(sentences[0]), {"note": "sure?"}, HTTP_HX_REQUEST="true"
     ).content.decode()
     assert 'aria-pressed="true"' in html and "sure?" in html
+
+
+def test_a_refused_note_without_htmx_goes_back_to_the_page_saying_why(
+    client, annotator, assigned, sentences
+):
+    client.force_login(annotator)
+    response = client.post(url(sentences[0]), {"note": "x" * 1001}, follow=True)
+    assert "Note not saved:" in response.content.decode()
+    assert not SentenceNote.objects.exists()
