@@ -287,11 +287,28 @@ class ImportSummarySerializer(serializers.Serializer):
 
 
 class AnnotationSerializer(serializers.ModelSerializer):
+    """A label, with the model suggestion recorded when it was saved (assisting.py).
+
+    The suggestion fields are null when no suggestion was computed. For the caller's own
+    labels they show only a suggestion the caller was shown: a hidden control suggestion stays
+    hidden from the annotator it was hidden from (null), and is shown to the managers and
+    curators who read everyone's labels.
+    """
+
     article = serializers.IntegerField(source="sentence.article_id", read_only=True)
     annotator = serializers.CharField(source="annotator.username", read_only=True)
     # The serializer metaclass moves declared fields into _declared_fields, so this does not
     # replace Field.label at runtime; djangorestframework-stubs sees a class attribute clash.
     label = serializers.CharField(source="choice.value", read_only=True)  # type: ignore[assignment]
+    suggestion_visible = serializers.SerializerMethodField(
+        help_text="True: the suggestion was shown; false: hidden as a control; null: none."
+    )
+    suggested_label = serializers.SerializerMethodField(
+        help_text="The label the model suggested (a value of the layer), or null."
+    )
+    suggestion_model = serializers.SerializerMethodField(
+        help_text="The model version (id) whose suggestion it was, or null."
+    )
 
     class Meta:
         model = Annotation
@@ -306,8 +323,32 @@ class AnnotationSerializer(serializers.ModelSerializer):
             "seconds_spent",
             "created_at",
             "updated_at",
+            "suggestion_visible",
+            "suggested_label",
+            "suggestion_model",
         ]
         read_only_fields = fields
+
+    def _suggestion_shown_to_caller(self, annotation: Annotation) -> bool:
+        request = self.context.get("request")
+        own = request is None or annotation.annotator_id == request.user.pk
+        return not own or annotation.suggestion_visible is True
+
+    def get_suggestion_visible(self, annotation: Annotation) -> bool | None:
+        if not self._suggestion_shown_to_caller(annotation):
+            return None
+        return annotation.suggestion_visible
+
+    def get_suggested_label(self, annotation: Annotation) -> str | None:
+        if not self._suggestion_shown_to_caller(annotation):
+            return None
+        choice = annotation.suggested_choice
+        return None if choice is None else choice.value
+
+    def get_suggestion_model(self, annotation: Annotation) -> int | None:
+        if not self._suggestion_shown_to_caller(annotation):
+            return None
+        return annotation.suggestion_model_id
 
 
 class AnnotationInputSerializer(serializers.Serializer):

@@ -453,7 +453,7 @@ class AnnotationViewSet(
 
     def get_queryset(self) -> QuerySet[Annotation]:
         return Annotation.objects.filter(annotations_visible_to(self.request.user)).select_related(
-            "sentence", "annotator", "choice"
+            "sentence", "annotator", "choice", "suggested_choice"
         )
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -488,7 +488,9 @@ class AnnotationViewSet(
         # Answered from what the save returned, not read back: once stored, the answer is
         # success even if the connection is lost now.
         code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
-        return Response(s.AnnotationSerializer(annotation).data, status=code)
+        return Response(
+            s.AnnotationSerializer(annotation, context={"request": request}).data, status=code
+        )
 
     def perform_destroy(self, instance: Annotation) -> None:
         if instance.annotator_id != self.request.user.pk:

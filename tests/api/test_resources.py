@@ -658,3 +658,42 @@ def test_upsert_on_an_article_not_assigned_to_you_is_refused(
     assert not Annotation.objects.filter(sentence=sentence).exists()
     assign(article=labelled_article, annotator=annotator)
     assert client.post("/api/v1/annotations/", payload, format="json").status_code == 201
+
+
+def test_annotations_show_the_recorded_suggestion_but_not_a_hidden_one_to_its_annotator(
+    labelled_article: Article,
+    annotator: AbstractUser,
+    manager: AbstractUser,
+    token_client: Callable[[AbstractUser], APIClient],
+) -> None:
+    from annotator.models import ModelKind, ModelVersion
+
+    corpus = labelled_article.corpus
+    version = ModelVersion.objects.create(
+        corpus=corpus, layer="claim_type", kind=ModelKind.EXTERNAL, name="bert", version="1"
+    )
+    opinion = LabelChoice.objects.get(corpus=corpus, layer="claim_type", value="opinion")
+    shown, hidden = Annotation.objects.filter(annotator=annotator, layer="claim_type").order_by(
+        "sentence__ordinal"
+    )[:2]
+    Annotation.objects.filter(pk=shown.pk).update(
+        suggestion_visible=True, suggested_choice=opinion, suggestion_model=version
+    )
+    Annotation.objects.filter(pk=hidden.pk).update(
+        suggestion_visible=False, suggested_choice=opinion, suggestion_model=version
+    )
+
+    def suggestions(user: AbstractUser) -> dict[int, tuple]:
+        rows = token_client(user).get("/api/v1/annotations/?layer=claim_type").json()["results"]
+        return {
+            row["id"]: (row["suggestion_visible"], row["suggested_label"], row["suggestion_model"])
+            for row in rows
+        }
+
+    mine = suggestions(annotator)
+    assert mine[shown.pk] == (True, "opinion", version.pk)
+    assert mine[hidden.pk] == (None, None, None)  # the control stays hidden from them
+    everyone = suggestions(manager)
+    assert everyone[shown.pk] == (True, "opinion", version.pk)
+    assert everyone[hidden.pk] == (False, "opinion", version.pk)
+    assert set(everyone.values()) >= {(None, None, None)}  # labels made without a suggestion
