@@ -25,8 +25,8 @@ sentence's own text, ordinals are shifted by two UPDATE statements.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -49,6 +49,7 @@ from annotator.models import (
     Zone,
 )
 from annotator.segmentation import SpanError, split_span
+from annotator.zones import suggest_zones
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -435,3 +436,71 @@ def confirm_suggested_zones(
             )
             articles += len(per_article)
     return articles, sentences
+
+
+@dataclass
+class ZoneBackfill:
+    """What `suggest_missing_zones` did: articles and sentences given a suggestion, and the
+    articles whose stored spans the zone rules refused (each with the reason)."""
+
+    articles: int = 0
+    sentences: int = 0
+    refused: list[tuple[int, str]] = field(default_factory=list)
+
+
+def suggest_missing_zones(
+    *, corpus: Corpus, on_progress: Callable[[int, int], None] | None = None
+) -> ZoneBackfill:
+    """Give a zone suggestion to every sentence stored before zones existed (`zone_rule` "")
+    and not confirmed, as an import would have: the zone rules read the whole article, and
+    only those sentences change. Confirmed zones and rules already recorded stay; running it
+    again finds nothing. For operators upgrading a corpus (`manage.py suggest_zones`); nothing
+    is confirmed or excluded, a manager reviews the suggestions on the Zones page.
+
+    Each batch of articles is one transaction holding their rows locked, as every other
+    correction here; `on_progress(done, total)` follows the articles."""
+    ids = list(
+        Sentence.objects.filter(article__corpus=corpus, zone_rule="", zone_confirmed=False)
+        .order_by("article_id")
+        .values_list("article_id", flat=True)
+        .distinct()
+    )
+    done = ZoneBackfill()
+    processed = 0
+    for batch in article_stats.batched(ids, BULK_BATCH):
+        with transaction.atomic():
+            articles = list(
+                Article.objects.select_for_update(of=("self",))
+                .filter(pk__in=batch)
+                .order_by("pk")
+                .only("pk", "text")
+            )
+            sentences = Sentence.objects.filter(article__in=articles).order_by(
+                "article_id", "ordinal"
+            )
+            by_article: dict[int, list[Sentence]] = {}
+            for sentence in sentences.only(
+                "pk", "article_id", "start", "end", "paragraph", "zone_rule", "zone_confirmed"
+            ):
+                by_article.setdefault(sentence.article_id, []).append(sentence)
+            changed: list[Sentence] = []
+            for article in articles:
+                spans = by_article.get(article.pk, [])
+                try:
+                    suggestions = suggest_zones(article.text, spans)
+                except ValueError as error:
+                    done.refused.append((article.pk, str(error)))
+                    continue
+                before = len(changed)
+                for sentence, suggestion in zip(spans, suggestions, strict=True):
+                    if sentence.zone_rule == "" and not sentence.zone_confirmed:
+                        sentence.zone, sentence.zone_rule = suggestion.zone, suggestion.rule
+                        changed.append(sentence)
+                done.articles += len(changed) > before
+            done.sentences += Sentence.objects.bulk_update(
+                changed, ["zone", "zone_rule"], batch_size=BULK_BATCH
+            )
+        processed += len(batch)
+        if on_progress is not None:
+            on_progress(processed, len(ids))
+    return done

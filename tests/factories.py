@@ -17,7 +17,9 @@ def create_article(
     external_id: str | None = None,
     title: str = "",
 ) -> Article:
-    """An article segmented with the real segmenter, as an import would store it."""
+    """An article segmented with the real segmenter, as an import would store it, except
+    zones: every sentence reads as body with no rule (as before zones existed; imports store
+    `sources.article_sentences`' suggestions)."""
     article = Article.objects.create(
         corpus=corpus,
         external_id=external_id or f"article-{next(_sequence)}.txt",

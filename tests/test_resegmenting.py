@@ -3,6 +3,7 @@ exact and ordinals contiguous, record history, refuse labelled sentences and the
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 import pytest
@@ -24,6 +25,7 @@ from annotator.models import (
     Zone,
 )
 from annotator.resegmenting import (
+    BY_HAND,
     SegmentationRefused,
     confirm_suggested_zones,
     confirm_zones,
@@ -447,3 +449,68 @@ def test_a_corrected_sentence_loses_the_model_predictions_made_for_its_old_text(
     assert set(Prediction.objects.values_list("sentence_id", flat=True)) == {second, third}
     merge_sentences(first_id=second, second_id=third, by=manager)
     assert not Prediction.objects.exists()
+
+
+# --- zone suggestions for sentences stored before zones ------------------------------------
+
+
+def test_sentences_stored_before_zones_get_the_suggestions_an_import_gives_now(
+    corpus: Corpus, make_article: Callable[..., Article]
+) -> None:
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    from annotator.resegmenting import suggest_missing_zones
+    from annotator.sources import article_sentences
+
+    sample = Path(__file__).resolve().parent.parent / "samples" / "002_9dc813a9fb6319d2.txt"
+    text = sample.read_text(encoding="utf-8")
+    # Stored as before zones existed: every sentence body, no rule, unconfirmed.
+    article = make_article(corpus=corpus, text=text)
+    ids = list(article.sentences.order_by("ordinal").values_list("pk", flat=True))
+    expected = {
+        pk: (zone, rule) for pk, (*_, zone, rule) in zip(ids, article_sentences(text), strict=True)
+    }
+    assert {zone for zone, _ in expected.values()} > {"body"}  # furniture or comments here
+    assert set(article.sentences.values_list("zone_rule", flat=True)) == {""}
+    # One furniture sentence a person already confirmed as body (as the Zones page records it).
+    furniture = next(pk for pk, (zone, _) in expected.items() if zone != "body")
+    article.sentences.filter(pk=furniture).update(zone_rule=BY_HAND, zone_confirmed=True)
+
+    result = suggest_missing_zones(corpus=corpus)
+
+    after = {
+        pk: (zone, rule, confirmed)
+        for pk, zone, rule, confirmed in article.sentences.values_list(
+            "pk", "zone", "zone_rule", "zone_confirmed"
+        )
+    }
+    assert (result.articles, result.sentences) == (1, len(ids) - 1)
+    assert after.pop(furniture) == ("body", BY_HAND, True)  # a person's choice stays
+    assert after == {pk: (*expected[pk], False) for pk in after}
+    assert not article.sentences.filter(excluded=True).exists()  # suggested, not excluded
+
+    out = io.StringIO()
+    call_command("suggest_zones", corpus.slug, stdout=out, stderr=io.StringIO())
+    assert f"{corpus.slug}: suggested zones for 0 sentence(s) in 0 article(s)" in out.getvalue()
+
+
+def test_an_article_whose_spans_the_rules_refuse_is_left_and_named(
+    corpus: Corpus, make_article: Callable[..., Article], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.management import call_command
+
+    from annotator import resegmenting
+
+    article = make_article(corpus=corpus, text="One line here. Another one.")
+    article.sentences.update(zone_rule="")
+
+    def refuse(text: str, sentences: object) -> list:
+        raise ValueError("sentence 1 overlaps the one before it")
+
+    monkeypatch.setattr(resegmenting, "suggest_zones", refuse)
+    out = io.StringIO()
+    call_command("suggest_zones", "--all", stdout=out, stderr=io.StringIO())
+    assert f"article {article.pk} left as it was: sentence 1 overlaps" in out.getvalue()
+    assert set(article.sentences.values_list("zone_rule", flat=True)) == {""}
