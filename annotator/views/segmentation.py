@@ -10,8 +10,11 @@ annotator/resegmenting.py, and a refusal comes back as 409 with the page saying 
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -389,6 +392,7 @@ def corpus_zones(request: AuthenticatedRequest, slug: str) -> HttpResponse:
         .only("pk", "title", "external_id")
         .order_by("pk")
     )
+    page = Paginator(waiting, ARTICLES_LISTED).get_page(request.GET.get("page"))
     selection: dict[str, object] = {}
     if filtered:
         matching = _matching(corpus, filters)
@@ -405,7 +409,9 @@ def corpus_zones(request: AuthenticatedRequest, slug: str) -> HttpResponse:
             "selection": selection,
             "rows": rows,
             "pending": sum(row["suggested"] for row in rows),
-            "articles": list(waiting[:ARTICLES_LISTED]),
-            "listed": ARTICLES_LISTED,
+            "articles": page.object_list,
+            "page": page,
+            # The rest of the query (a selection from the articles table) for the page links.
+            "page_query": urlencode([(k, v) for k, v in request.GET.items() if k != "page"]),
         },
     )

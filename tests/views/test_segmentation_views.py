@@ -317,9 +317,27 @@ def test_corpus_zones_queries_do_not_grow_with_articles(
     for n in range(30):
         make_article(corpus=corpus, text=f"Article {n}. Has text.")
     client.force_login(manager)
-    # session, user, corpus with role, zone tally, articles waiting
-    with django_assert_num_queries(5):
+    # session, user, corpus with role, zone tally, how many articles wait (for the pages),
+    # one page of them
+    with django_assert_num_queries(6):
         assert client.get(corpus_zones_url(corpus)).status_code == 200
+
+
+def test_corpus_zones_pages_through_every_waiting_article(
+    client, corpus, manager, make_article, monkeypatch
+):
+    from annotator.views import segmentation
+
+    monkeypatch.setattr(segmentation, "ARTICLES_LISTED", 2)
+    articles = [make_article(corpus=corpus, text=f"Article {n}. Has text.") for n in range(3)]
+    client.force_login(manager)
+    first = client.get(corpus_zones_url(corpus)).content.decode()
+    assert "3 articles, page 1 of 2." in first
+    assert [f'id="article-{a.pk}"' in first for a in articles] == [True, True, False]
+    assert 'href="?page=2" rel="next"' in first
+    second = client.get(corpus_zones_url(corpus) + "?page=2").content.decode()
+    assert [f'id="article-{a.pk}"' in second for a in articles] == [False, False, True]
+    assert 'href="?page=1">Previous' in second
 
 
 def test_the_articles_table_and_corpus_bar_link_the_pages(
