@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_export  # noqa: E402
+from scratch_db import kept_database_url, recreate_database  # noqa: E402
 
 bench_export.BENCH_DB = "annotator_bench_api"
 bench_export.SIZES = {"api-20k": 1_000}
@@ -73,7 +74,7 @@ def main() -> None:
         subprocess.run([sys.executable, __file__, "--measure"], check=True)
     finally:
         if not args.keep:
-            bench_export.admin_sql(f"DROP DATABASE IF EXISTS {bench_export.BENCH_DB}")
+            recreate_database(kept_database_url("postgres"), bench_export.BENCH_DB, drop_only=True)
 
 
 if __name__ == "__main__":

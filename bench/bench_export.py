@@ -26,29 +26,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scratch_db import kept_database_url, recreate_database  # noqa: E402
+
 BENCH_DB = "annotator_bench_export"
 SENTENCES_PER_ARTICLE = 20
 SIZES = {"export-20k": 1_000, "export-200k": 10_000}  # slug -> articles
 RUNS = 3
 
 
-def database_url(name: str) -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator")
-    return base.rsplit("/", 1)[0] + "/" + name
-
-
-def admin_sql(sql: str) -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(database_url("postgres"))
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-    connection.close()
-
-
 def django_setup() -> None:
-    os.environ["DATABASE_URL"] = database_url(BENCH_DB)
+    os.environ["DATABASE_URL"] = kept_database_url(BENCH_DB)
     # Production mode: DEBUG would keep every query in memory and skew the peak RSS.
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("SECRET_KEY", "bench-export-" + "k" * 40)
@@ -64,8 +51,7 @@ def django_setup() -> None:
 
 def build() -> None:
     """Fresh database with both corpora, generated inside PostgreSQL."""
-    admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    admin_sql(f"CREATE DATABASE {BENCH_DB}")
+    recreate_database(kept_database_url("postgres"), BENCH_DB)
     django_setup()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
@@ -295,7 +281,7 @@ def main() -> None:
             )
     finally:
         if not args.keep:
-            admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+            recreate_database(kept_database_url("postgres"), BENCH_DB, drop_only=True)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scratch_db import kept_database_url, recreate_database  # noqa: E402
+
 BENCH_DB = "annotator_bench_release"
 SENTENCES_PER_ARTICLE = 20
 SIZES = {"release-200k": 10_000, "release-1m": 50_000}  # slug -> articles
@@ -42,23 +44,8 @@ WORDS = sorted(
 )
 
 
-def database_url(name: str) -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator")
-    return base.rsplit("/", 1)[0] + "/" + name
-
-
-def admin_sql(sql: str) -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(database_url("postgres"))
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-    connection.close()
-
-
 def django_setup(storage: str | None = None) -> None:
-    os.environ["DATABASE_URL"] = database_url(BENCH_DB)
+    os.environ["DATABASE_URL"] = kept_database_url(BENCH_DB)
     # Production mode: DEBUG would keep every query in memory and skew the peak RSS.
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("SECRET_KEY", "bench-release-" + "k" * 40)
@@ -74,8 +61,7 @@ def django_setup(storage: str | None = None) -> None:
 
 def build(slugs: list[str]) -> None:
     """Fresh database with the corpora, generated inside PostgreSQL."""
-    admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    admin_sql(f"CREATE DATABASE {BENCH_DB}")
+    recreate_database(kept_database_url("postgres"), BENCH_DB)
     django_setup()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
@@ -287,7 +273,7 @@ def main() -> None:
     finally:
         shutil.rmtree(storage, ignore_errors=True)
         if not args.keep:
-            admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+            recreate_database(kept_database_url("postgres"), BENCH_DB, drop_only=True)
 
 
 if __name__ == "__main__":
