@@ -5,10 +5,10 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from annotator.article_stats import refresh_corpus
-from annotator.models import Corpus
+from annotator.management.corpus_args import add_corpus_arguments, corpora_from
 
 
 class Command(BaseCommand):
@@ -20,22 +20,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("slugs", nargs="*", metavar="SLUG", help="Corpora to recount.")
-        parser.add_argument("--all", action="store_true", help="Every corpus.")
+        add_corpus_arguments(parser, verb="recount")
         parser.add_argument(
             "--changed-only", action="store_true", help="Only articles changed since counted."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        slugs = options["slugs"]
-        if options["all"] == bool(slugs):
-            raise CommandError("name one or more corpora by slug, or pass --all")
-        corpora = list(Corpus.objects.order_by("slug") if options["all"] else [])
-        for slug in slugs:
-            corpus = Corpus.objects.filter(slug=slug).first()
-            if corpus is None:
-                raise CommandError(f"no corpus with slug {slug!r}")
-            corpora.append(corpus)
-        for corpus in corpora:
+        for corpus in corpora_from(options):
             written = refresh_corpus(corpus=corpus, stale_only=options["changed_only"])
             self.stdout.write(f"{corpus.slug}: recounted {written} article(s)")

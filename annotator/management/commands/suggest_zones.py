@@ -5,10 +5,10 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from annotator.models import Corpus
+from annotator.management.corpus_args import add_corpus_arguments, corpora_from
 from annotator.resegmenting import suggest_missing_zones
 
 
@@ -21,20 +21,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("slugs", nargs="*", metavar="SLUG", help="Corpora to go through.")
-        parser.add_argument("--all", action="store_true", help="Every corpus.")
+        add_corpus_arguments(parser, verb="go through")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        slugs = options["slugs"]
-        if options["all"] == bool(slugs):
-            raise CommandError("name one or more corpora by slug, or pass --all")
-        corpora = list(Corpus.objects.order_by("slug")) if options["all"] else []
-        for slug in slugs:
-            corpus = Corpus.objects.filter(slug=slug).first()
-            if corpus is None:
-                raise CommandError(f"no corpus with slug {slug!r}")
-            corpora.append(corpus)
-        for corpus in corpora:
+        for corpus in corpora_from(options):
             with tqdm(total=0, unit=" articles", desc=corpus.slug, file=self.stderr._out) as bar:
 
                 def progress(done: int, total: int) -> None:
