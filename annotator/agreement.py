@@ -521,13 +521,8 @@ class _Table:
         return tuple(np.concatenate(column) for column in zip(*parts, strict=True))  # type: ignore[return-value]
 
     @cached_property
-    def groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Distinct per-unit count vectors, how many units have each, and each unit's group."""
-        return _distinct_rows(self.counts)
-
-    @cached_property
     def pool(self) -> _Pool:
-        rows, size, _ = self.groups
+        rows, size = _distinct_rows(self.counts)
         pairs, confusion = _pair_confusions(
             self.pairs, n_annotators=len(self.annotators), n_categories=len(self.categories)
         )
@@ -549,12 +544,13 @@ class _Table:
 
 def _distinct_rows(
     counts: np.ndarray, weights: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The distinct rows of `counts` in one fixed order (it depends on the rows' values only,
-    not on their order), how many rows (or how much weight) each has, and each row's position
-    among them."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of `counts` (per-unit count vectors) in one fixed order, which depends
+    on the rows' values only, not on their order, and how many rows (or how much weight) each
+    has. The bootstrap draws over them in that order, so the same units give the same interval
+    however they were read."""
     if counts.shape[0] == 0:
-        return counts, np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return counts, np.zeros(0, np.int64)
     base = int(counts.max()) + 1
     n_categories = counts.shape[1]
     if n_categories * math.log2(base) < 62:
@@ -565,10 +561,8 @@ def _distinct_rows(
         rows, inverse = np.unique(counts, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
     if weights is None:
-        size = np.bincount(inverse, minlength=rows.shape[0])
-    else:
-        size = np.bincount(inverse, weights=weights, minlength=rows.shape[0]).astype(np.int64)
-    return rows, size, inverse
+        return rows, np.bincount(inverse, minlength=rows.shape[0])
+    return rows, np.bincount(inverse, weights=weights, minlength=rows.shape[0]).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -1207,7 +1201,7 @@ def _merge_pools(pools: Iterable[_Pool]) -> _Pool | None:
         sizes.append(pool.size)
         if len(rows) > 64:
             # Keep the pending groups few: fold them into their distinct rows now and then.
-            folded, size, _ = _distinct_rows(np.concatenate(rows), np.concatenate(sizes))
+            folded, size = _distinct_rows(np.concatenate(rows), np.concatenate(sizes))
             rows, sizes = [folded], [size]
         for name, n in zip(pool.annotators, pool.n_ratings_by_annotator.tolist(), strict=True):
             n_ratings[name] = n_ratings.get(name, 0) + n
@@ -1220,7 +1214,7 @@ def _merge_pools(pools: Iterable[_Pool]) -> _Pool | None:
         n_units_dropped += pool.n_units_dropped
     if merged is None:
         return None
-    all_rows, size, _ = _distinct_rows(np.concatenate(rows), np.concatenate(sizes))
+    all_rows, size = _distinct_rows(np.concatenate(rows), np.concatenate(sizes))
     # The same annotator order as one table of all the ratings would have; a pair seen in
     # the other order in some chunk adds its matrix transposed.
     annotators = _sorted_if_possible(n_ratings)
