@@ -47,6 +47,17 @@ def test_pages_raise_no_content_security_policy_violation(
             else None
         ),
     )
+    # Every file a page asks for exists (styles, scripts, images), apart from the 404 page
+    # visited on purpose below.
+    failed: list[str] = []
+    page.on(
+        "response",
+        lambda response: (
+            failed.append(f"{response.status} {response.url}")
+            if response.status >= 400 and not response.url.endswith("/articles/987654/")
+            else None
+        ),
+    )
     page.add_init_script(COLLECT_VIOLATIONS)
     article = make_article(corpus=corpus, text=TEXT, title="Exports rise")
     Assignment.objects.create(article=article, annotator=annotator)
@@ -81,4 +92,5 @@ def test_pages_raise_no_content_security_policy_violation(
 
     reported = {path: problems for path, problems in found.items() if problems}
     assert reported == {}
+    assert failed == []
     assert [text for text in console_errors if re.search("Content Security Policy", text)] == []

@@ -34,3 +34,17 @@ def test_home_empty_state_and_login_required(client, outsider):
     assert client.get(reverse("annotator:home")).status_code == 302
     client.force_login(outsider)
     assert "not a member of any corpus" in client.get(reverse("annotator:home")).content.decode()
+
+
+def test_pages_name_an_icon_that_exists(client, annotator):
+    # Without one, every new browser session asks for /favicon.ico and logs a 404.
+    import re
+
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+
+    client.force_login(annotator)
+    html = client.get(reverse("annotator:home")).content.decode()
+    href = re.search(r'<link rel="icon" href="([^"]+)"', html)
+    assert href is not None
+    assert finders.find(href.group(1).removeprefix(settings.STATIC_URL))
