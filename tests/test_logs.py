@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import sys
@@ -48,7 +49,9 @@ def test_a_traceback_is_escaped_into_the_same_record() -> None:
 
 
 def test_records_carry_the_current_request_id_and_none_outside_requests() -> None:
-    outside = json.loads(formatted(record("idle")))
+    # Outside any request: a fresh context, whatever an earlier test's unclosed streaming
+    # response left in this thread's.
+    outside = json.loads(contextvars.Context().run(lambda: formatted(record("idle"))))
     token = REQUEST_ID.set("abc123")
     try:
         inside = json.loads(formatted(record("busy")))
