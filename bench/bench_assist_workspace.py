@@ -20,9 +20,7 @@ Run: `.venv/bin/python bench/bench_assist_workspace.py [--articles 2000]`.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import secrets
 import statistics
 import sys
 import time
@@ -31,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scratch_db import database_urls, recreate_database  # noqa: E402
+from scratch_db import database_urls, plain_static_files, production_environment, recreate_database  # noqa: E402
 
 SENTENCES_PER_ARTICLE = 30
 VALUES = ("factual_claim", "opinion", "user_comment", "not_a_claim")
@@ -53,16 +51,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
     args = parser.parse_args()
     name, bench_url, maintenance_url = database_urls("assist_ws")
-    os.environ.update(
-        {
-            "DATABASE_URL": bench_url,
-            "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "testserver",
-            "SECURE_SSL_REDIRECT": "0",
-            "DJANGO_SETTINGS_MODULE": "annotator.settings",
-        }
-    )
+    production_environment(bench_url)
     recreate_database(maintenance_url, name)
     try:
         run(args)
@@ -82,7 +71,7 @@ def run(args: argparse.Namespace) -> None:
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
     from django.utils import timezone
 
@@ -109,13 +98,7 @@ def run(args: argparse.Namespace) -> None:
     )
     from annotator.uncertainty import refresh_article_uncertainty
 
-    # Production storage needs collectstatic's manifest; plain static URLs cost the same here.
-    override_settings(
-        STORAGES={
-            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
-    ).enable()
+    plain_static_files()
     call_command("migrate", verbosity=0)
     users = get_user_model().objects
     curator = users.create_user("curator", password="pw")

@@ -45,6 +45,8 @@ from scratch_db import (  # noqa: E402
     copy_rows,
     ensure_database,
     kept_database_url,
+    plain_static_files,
+    production_environment,
 )
 
 BENCH_DB = "annotator_bench_console"
@@ -264,31 +266,19 @@ def main() -> None:
 
     url = kept_database_url(BENCH_DB)
     ensure_database(url, rebuild=args.rebuild)
-    os.environ["DATABASE_URL"] = url
-    # Production mode, as bench_workspace: DEBUG would keep every query in memory.
-    os.environ["DEBUG"] = "0"
-    os.environ.setdefault("SECRET_KEY", "bench-console-" + "k" * 40)
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    os.environ["SECURE_SSL_REDIRECT"] = "0"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "annotator.settings"
+    production_environment(url)
     import django
 
     django.setup()
     from django.core.management import call_command
     from django.db import transaction
-    from django.test import Client, override_settings
+    from django.test import Client
 
     from annotator import article_stats
     from annotator.assigning import distribute
     from annotator.models import ArticleStats, Assignment, Corpus, Membership
 
-    # Production storage needs collectstatic's manifest; plain static URLs cost the same here.
-    override_settings(
-        STORAGES={
-            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
-    ).enable()
+    plain_static_files()
     call_command("migrate", verbosity=0)
     if not Corpus.objects.filter(slug=SLUG).exists():
         build()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -26,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scratch_db import kept_database_url, recreate_database  # noqa: E402
+from scratch_db import kept_database_url, production_environment, recreate_database  # noqa: E402
 
 BENCH_DB = "annotator_bench_export"
 SENTENCES_PER_ARTICLE = 20
@@ -35,15 +34,9 @@ RUNS = 3
 
 
 def django_setup() -> None:
-    os.environ["DATABASE_URL"] = kept_database_url(BENCH_DB)
-    # Production mode: DEBUG would keep every query in memory and skew the peak RSS.
-    os.environ["DEBUG"] = "0"
-    os.environ.setdefault("SECRET_KEY", "bench-export-" + "k" * 40)
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    os.environ["SECURE_SSL_REDIRECT"] = "0"
+    production_environment(kept_database_url(BENCH_DB))
     # Production pacing (EXPORT_DUTY_CYCLE) stays on: with nobody using the site, as here, the
     # export must run at full speed.
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings")
     import django
 
     django.setup()

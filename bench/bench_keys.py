@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import statistics
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BENCH_DB = "annotator_bench_keys"
+from scratch_db import database_urls, plain_static_files, production_environment, recreate_database  # noqa: E402
+
 SENTENCES = 25
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
@@ -59,27 +58,6 @@ PROBE = """() => {
 }"""
 
 
-def database_urls() -> tuple[str, str]:
-    """(bench database URL, maintenance database URL) on the server of DATABASE_URL."""
-    base = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator"))
-    return (
-        urlunsplit(base._replace(path=f"/{BENCH_DB}")),
-        urlunsplit(base._replace(path="/postgres")),
-    )
-
-
-def recreate_database(maintenance_url: str, *, drop_only: bool = False) -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(maintenance_url)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        if not drop_only:
-            cursor.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    connection.close()
-
-
 def report(name: str, samples: list[float]) -> None:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -97,31 +75,25 @@ def main() -> None:
         print(f"bench_keys: skipped, no Chromium at {CHROMIUM} (apt-get install chromium)")
         return
 
-    bench_url, maintenance_url = database_urls()
-    os.environ.update(
-        {
-            # Playwright's sync API runs an event loop in this thread; the ORM calls made here
-            # between its calls are still synchronous and safe.
-            "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
-            "DATABASE_URL": bench_url,
-            "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "0",
-            "SESSION_COOKIE_SECURE": "0",
-            "CSRF_COOKIE_SECURE": "0",
-            "AXES_ENABLED": "0",
-            "DJANGO_SETTINGS_MODULE": "annotator.settings",
-        }
+    name, bench_url, maintenance_url = database_urls("keys")
+    production_environment(
+        bench_url,
+        allowed_hosts="127.0.0.1,localhost",
+        # Playwright's sync API runs an event loop in this thread; the ORM calls made here
+        # between its calls are still synchronous and safe.
+        DJANGO_ALLOW_ASYNC_UNSAFE="true",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        AXES_ENABLED="0",
     )
-    recreate_database(maintenance_url)
+    recreate_database(maintenance_url, name)
     try:
         run(args)
     finally:
         from django.db import connections
 
         connections.close_all()
-        recreate_database(maintenance_url, drop_only=True)
+        recreate_database(maintenance_url, name, drop_only=True)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -132,7 +104,6 @@ def run(args: argparse.Namespace) -> None:
     from django.contrib.staticfiles.handlers import StaticFilesHandler
     from django.core.management import call_command
     from django.test.testcases import LiveServerThread
-    from django.test.utils import override_settings
     from playwright.sync_api import expect, sync_playwright
 
     from annotator.models import (
@@ -145,13 +116,7 @@ def run(args: argparse.Namespace) -> None:
     )
     from tests.factories import create_article
 
-    # Production storage needs collectstatic's manifest; the live server reads static/ itself.
-    override_settings(
-        STORAGES={
-            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
-    ).enable()
+    plain_static_files()
     call_command("migrate", verbosity=0)
     corpus = Corpus.objects.create(name="Bench", slug="bench", stance_required=True)
     corpus.ensure_default_schema()

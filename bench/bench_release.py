@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scratch_db import kept_database_url, recreate_database  # noqa: E402
+from scratch_db import kept_database_url, production_environment, recreate_database  # noqa: E402
 
 BENCH_DB = "annotator_bench_release"
 SENTENCES_PER_ARTICLE = 20
@@ -45,15 +45,9 @@ WORDS = sorted(
 
 
 def django_setup(storage: str | None = None) -> None:
-    os.environ["DATABASE_URL"] = kept_database_url(BENCH_DB)
-    # Production mode: DEBUG would keep every query in memory and skew the peak RSS.
-    os.environ["DEBUG"] = "0"
-    os.environ.setdefault("SECRET_KEY", "bench-release-" + "k" * 40)
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    os.environ["SECURE_SSL_REDIRECT"] = "0"
+    production_environment(kept_database_url(BENCH_DB))
     if storage:
         os.environ["RELEASES_STORAGE_OPTIONS"] = json.dumps({"location": storage})
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings")
     import django
 
     django.setup()

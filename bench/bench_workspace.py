@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import os
-import secrets
 import statistics
 import sys
 import time
@@ -31,7 +29,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scratch_db import database_urls, recreate_database  # noqa: E402
+from scratch_db import database_urls, plain_static_files, production_environment, recreate_database  # noqa: E402
 
 SENTENCES = 300
 
@@ -74,16 +72,7 @@ def main() -> None:
     args = parser.parse_args()
 
     name, bench_url, maintenance_url = database_urls("ws")
-    os.environ.update(
-        {
-            "DATABASE_URL": bench_url,
-            "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "testserver",
-            "SECURE_SSL_REDIRECT": "0",
-            "DJANGO_SETTINGS_MODULE": "annotator.settings",
-        }
-    )
+    production_environment(bench_url)
     recreate_database(maintenance_url, name)
     try:
         run(args, name)
@@ -103,7 +92,7 @@ def run(args: argparse.Namespace, database: str) -> None:
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
     from tqdm import tqdm
 
@@ -118,13 +107,7 @@ def run(args: argparse.Namespace, database: str) -> None:
     )
     from tests.factories import create_article
 
-    # Production storage needs collectstatic's manifest; plain static URLs cost the same here.
-    override_settings(
-        STORAGES={
-            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
-    ).enable()
+    plain_static_files()
     call_command("migrate", verbosity=0)
     corpus = Corpus.objects.create(
         name="Bench", slug="bench", guidelines="# Guidelines\n\nBe kind."
