@@ -3,12 +3,10 @@ the capacity rules under thirty concurrent requests."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
@@ -22,6 +20,7 @@ from annotator.assigning import (
     skip_assignment,
 )
 from annotator.models import Assignment, AssignmentStatus, LabelChoice, Layer, Role
+from tests.concurrency import next_article_at_once
 
 
 def label_all(article, user, *, stance: bool = False) -> None:
@@ -169,31 +168,9 @@ def test_thirty_concurrent_next_requests_never_overfill_or_repeat(
     corpus = make_corpus(annotators_per_article=2)
     annotators = [make_member(corpus=corpus, role=Role.ANNOTATOR) for _ in range(10)]
     articles = [make_article(corpus=corpus, text=f"Article number {n}.") for n in range(8)]
-    barrier = threading.Barrier(30)
-    errors: list[BaseException] = []
-    given: set[tuple[int, int]] = set()
-
-    def request(user) -> None:
-        try:
-            barrier.wait()
-            assignment = next_assignment(corpus=corpus, annotator=user)
-            if assignment:
-                given.add((assignment.article_id, user.pk))
-            if assignment:  # finish at once so the annotator's next request takes a new one
-                Assignment.objects.filter(pk=assignment.pk).update(status=AssignmentStatus.DONE)
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
     # Each of the ten annotators sends three requests at once.
-    threads = [threading.Thread(target=request, args=(user,)) for user in annotators * 3]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    given = next_article_at_once(corpus, annotators)
 
-    assert errors == []
     per_article = Counter(
         dict(
             Assignment.objects.filter(status__in=[AssignmentStatus.ASSIGNED, AssignmentStatus.DONE])

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import math
 import random
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 from django.db.models import Count
 
 from annotator.assigning import assign_articles, next_assignment, skip_assignment
@@ -29,6 +27,7 @@ from annotator.uncertainty import refresh_article_uncertainty
 from tests.assist_corpus import load_generated
 from tests.assist_data import model_version, predict
 from tests.claim_corpus import generate_corpus
+from tests.concurrency import next_article_at_once
 
 CLAIM_VALUES = ("factual_claim", "opinion", "user_comment", "not_a_claim")
 
@@ -170,27 +169,8 @@ def test_concurrent_requests_never_overfill_or_repeat_in_uncertainty_order(
         assignment_order=AssignmentOrder.UNCERTAINTY,
     )
     annotators = [make_member(corpus=corpus, role=Role.ANNOTATOR) for _ in range(8)]
-    barrier = threading.Barrier(24)
-    errors: list[BaseException] = []
+    next_article_at_once(corpus, annotators)
 
-    def request(user) -> None:
-        try:
-            barrier.wait()
-            assignment = next_assignment(corpus=corpus, annotator=user)
-            if assignment:
-                Assignment.objects.filter(pk=assignment.pk).update(status=AssignmentStatus.DONE)
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=request, args=(user,)) for user in annotators * 3]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
     per_article = Counter(dict(Assignment.objects.values_list("article").annotate(n=Count("pk"))))
     assert max(per_article.values()) <= 2
     pairs = list(Assignment.objects.values_list("article", "annotator"))
