@@ -234,12 +234,18 @@ class AssistanceRefused(PermissionError):
     """The person may not do this with the corpus's models; the message says who may."""
 
 
+# Who may: managers train; managers and curators import and read predictions (curators see
+# everyone's labels already). Pages and the API scope by these sets too, so that others get 404.
+TRAIN_ROLES = Role.MANAGERS
+PREDICTION_ROLES = Role.REVIEWERS
+
+
 def may_train(user: User | AnonymousUser, corpus: Corpus) -> bool:
-    return corpus.role_of(user) in Role.MANAGERS
+    return corpus.role_of(user) in TRAIN_ROLES
 
 
 def may_import_predictions(user: User | AnonymousUser, corpus: Corpus) -> bool:
-    return corpus.role_of(user) in Role.REVIEWERS
+    return corpus.role_of(user) in PREDICTION_ROLES
 
 
 def _labels_in_corpus(corpus: Corpus) -> int:

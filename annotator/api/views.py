@@ -47,6 +47,7 @@ from annotator.api.permissions import (
     require_role,
     signed_in,
 )
+from annotator.assisting import PREDICTION_ROLES
 from annotator.corpora import (
     ManagementError,
     add_member,
@@ -610,7 +611,7 @@ class PredictionViewSet(
     filterset_class = PredictionFilter
 
     def get_queryset(self) -> QuerySet[Prediction]:
-        reviewed = corpus_ids_with_role(self.request.user, Role.REVIEWERS)
+        reviewed = corpus_ids_with_role(self.request.user, PREDICTION_ROLES)
         return Prediction.objects.filter(model_version__corpus__in=reviewed).select_related(
             "sentence", "model_version", "target", "choice"
         )
@@ -620,7 +621,7 @@ class PredictionViewSet(
 
         data = s.PredictionBatchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        corpus = member_corpus(request.user, data.validated_data["corpus"], roles=Role.REVIEWERS)
+        corpus = member_corpus(request.user, data.validated_data["corpus"], roles=PREDICTION_ROLES)
         records = [
             PredictionRecord(data=record, line=number, source="predictions")
             for number, record in enumerate(data.validated_data["predictions"])
@@ -648,7 +649,7 @@ class PredictionViewSet(
 
         data = s.PredictionImportInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        corpus = member_corpus(request.user, data.validated_data["corpus"], roles=Role.REVIEWERS)
+        corpus = member_corpus(request.user, data.validated_data["corpus"], roles=PREDICTION_ROLES)
         upload = data.validated_data["file"]
         lines = _read_upload(upload).splitlines()
         records = read_jsonl(lines, source=upload.name or "upload", max_lines=MAX_UPLOAD_LINES)

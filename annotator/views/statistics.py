@@ -98,6 +98,7 @@ def _charts(layer: dict[str, Any], chosen_pair: str | None) -> dict[str, Any]:
 @require_GET
 def corpus_statistics_page(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     from annotator.agreement import LEVELS
+    from annotator.assisting import TRAIN_ROLES
     from annotator.statistics import corpus_statistics
 
     corpus = curated_corpus(request, slug)
@@ -125,7 +126,7 @@ def corpus_statistics_page(request: AuthenticatedRequest, slug: str) -> HttpResp
             "layers": layers,
             "level": level or "",
             "levels": LEVELS,
-            "may_train": corpus.role == Role.MANAGER,
+            "may_train": corpus.role in TRAIN_ROLES,
         },
     )
 
