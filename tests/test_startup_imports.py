@@ -35,3 +35,21 @@ def test_loading_every_view_leaves_scikit_learn_and_scipy_sparse_unloaded():
     # go through releases.catalog, so pyarrow and pandas (about 80 MB a process) stay out.
     assert {"annotator.views.releases", "annotator.releases.catalog"} <= imported
     assert not imported & {"pyarrow", "pandas", "annotator.releases.building"}
+
+
+def test_queueing_a_release_build_loads_neither_pyarrow_nor_pandas():
+    # cut_release queues the task from the web process; only the worker builds.
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, sys; django.setup(); import annotator.urls, annotator.releases.tasks; "
+            "print(sorted(m for m in ('pyarrow', 'pandas') if m in sys.modules))",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "annotator.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "[]"
