@@ -194,6 +194,31 @@ def test_a_lost_release_build_fails_and_its_stored_files_are_removed(
     assert kept.read_text() == "another release"
 
 
+def test_a_build_that_finished_after_all_keeps_its_files(
+    corpus: Corpus, settings: object, tmp_path: Path
+) -> None:
+    # The worker was slow, not gone: the recovery finds the release ready and leaves it.
+    from annotator.models import Release, ReleaseStatus
+    from annotator.releases.catalog import ReleaseOptions, cut_release, fail_lost_build
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "releases": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    release = cut_release(corpus=corpus, options=ReleaseOptions(), enqueue=False)
+    Release.objects.filter(pk=release.pk).update(status=ReleaseStatus.READY)
+    stored = tmp_path / corpus.slug / str(release.number) / "README.md"
+    stored.parent.mkdir(parents=True)
+    stored.write_text("the card")
+
+    assert fail_lost_build(release.pk, reason="no heartbeat from its worker") is False
+    release.refresh_from_db()
+    assert release.status == ReleaseStatus.READY and stored.read_text() == "the card"
+
+
 @pytest.mark.usefixtures("queue")
 def test_a_job_no_task_will_finish_is_queued_again_and_old_heartbeats_are_forgotten(
     corpus: Corpus,

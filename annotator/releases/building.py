@@ -146,7 +146,9 @@ def build_release(
                     on_progress=on_progress,
                 )
                 manifest = _store(release, Path(scratch), facts.pop("_files"), storage, stored)
-            Release.objects.filter(pk=release.pk).update(
+            # Only a build still on record as running becomes ready: the worker's recovery may
+            # have failed it meanwhile (taken for lost), and then its files go.
+            ready = Release.objects.filter(pk=release.pk, status=ReleaseStatus.BUILDING).update(
                 status=ReleaseStatus.READY,
                 finished_at=timezone.now(),
                 snapshot_at=facts["_snapshot_at"],
@@ -159,6 +161,9 @@ def build_release(
                 files=manifest,
                 error="",
             )
+            if not ready:
+                for name in stored:
+                    storage.delete(name)
     except Exception as error:
         for name in stored:
             storage.delete(name)

@@ -134,21 +134,22 @@ def release_storage() -> Storage:
 def fail_lost_build(release_id: int, *, reason: str) -> bool:
     """The worker building `release_id` is gone: whatever the build had moved into the
     storage is removed and the release ends failed with `reason` (a new cut builds it
-    afresh). False when it had finished meanwhile."""
-    release = (
-        Release.objects.select_related("corpus")
-        .filter(pk=release_id, status__in=(ReleaseStatus.QUEUED, ReleaseStatus.BUILDING))
-        .first()
-    )
-    if release is None:
-        return False
-    _delete_tree(release_storage(), f"{release.corpus.slug}/{release.number}")
-    Release.objects.filter(pk=release.pk).update(
+    afresh). False when it had finished meanwhile.
+
+    Failed first, by one conditional update, and only then cleaned: a build that finished
+    after all (its worker was slow, not gone) is left ready with its files."""
+    failed = Release.objects.filter(
+        pk=release_id, status__in=(ReleaseStatus.QUEUED, ReleaseStatus.BUILDING)
+    ).update(
         status=ReleaseStatus.FAILED,
         finished_at=timezone.now(),
         error=f"The background worker building this release stopped: {reason}. "
         "Cut a new release to build it again.",
     )
+    if not failed:
+        return False
+    release = Release.objects.select_related("corpus").get(pk=release_id)
+    _delete_tree(release_storage(), f"{release.corpus.slug}/{release.number}")
     return True
 
 
