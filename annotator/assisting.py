@@ -1086,7 +1086,7 @@ def _check(
     if layer == Layer.STANCE:
         if target is None:
             return problem("target", "stance needs a target (its slug)")
-        if target not in targets:
+        if not isinstance(target, str) or target not in targets:
             return problem("target", f"no stance target with slug {target!r} in this corpus")
         target_id = targets[target]
     elif target not in (None, ""):

@@ -356,6 +356,11 @@ def test_bad_predictions_are_all_reported_with_line_and_field_and_nothing_is_sto
         _json({**good, "sentence": None, "article": "a1.txt", "sentence_index": 99}),
         _json({**good, "model": ""}),
         _json({**good, "colour": "red"}),
+        _json({**good, "layer": "stance", "target": ["a", "list"]}),
+        _json({**good, "probabilities": ["opinion"]}),
+        _json({**good, "probabilities": {"favor": 0.5}}),
+        _json({**good, "probabilities": {"opinion": 1.5}}),
+        _json({**good, "probabilities": {"opinion": True}}),
     ]
 
     with pytest.raises(PredictionsRejected) as rejected:
@@ -375,6 +380,11 @@ def test_bad_predictions_are_all_reported_with_line_and_field_and_nothing_is_sto
         (7, "sentence_index"),
         (8, "model"),
         (9, "colour"),
+        (10, "target"),
+        (11, "probabilities"),
+        (12, "probabilities"),
+        (13, "probabilities"),
+        (14, "probabilities"),
     ]
     assert "predictions.jsonl:3: label: must be one of" in str(rejected.value.problems[1])
     assert not Prediction.objects.exists() and not ModelVersion.objects.exists()
