@@ -579,6 +579,10 @@ class ModelVersionAdmin(InspectionAdmin):
     search_fields = ["name", "version"]
     exclude = ["model_bytes"]  # the fitted model: bytes, no use on a page
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[models.ModelVersion]:
+        # Excluding the field hides it from the form; deferring keeps it out of the query.
+        return super().get_queryset(request).defer("model_bytes")
+
 
 @admin.register(models.Prediction)
 class PredictionAdmin(InspectionAdmin):
@@ -589,3 +593,6 @@ class PredictionAdmin(InspectionAdmin):
     # One row per sentence and model version: counting them all on every page would cost more
     # than showing the page.
     show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[models.Prediction]:
+        return super().get_queryset(request).defer("model_version__model_bytes")

@@ -257,8 +257,15 @@ def test_model_versions_and_predictions_are_shown_read_only_without_the_model_by
     body = page.content.decode()
     assert "bert" in body and "secret-model-bytes" not in body
     assert 'name="_save"' not in body  # no form to change it
-    listing = client.get(reverse("admin:annotator_prediction_changelist"))
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        listing = client.get(reverse("admin:annotator_prediction_changelist"))
+        assert client.get(reverse("admin:annotator_modelversion_changelist")).status_code == 200
     assert listing.status_code == 200 and "0.8" in listing.content.decode()
+    # Neither list reads the stored models.
+    assert not [q["sql"] for q in queries.captured_queries if "model_bytes" in q["sql"]]
     prediction = Prediction.objects.get()
     assert (
         client.post(
