@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from annotator import assisting_queue, curating
+from annotator.assisting import choices_of
 from annotator.curating import CurationError, CurationItem, Unit
 from annotator.models import Corpus, GoldLabel, LabelChoice, Sentence
 from annotator.request_types import AuthenticatedRequest
@@ -56,12 +57,8 @@ def _unit_query(unit: Unit) -> dict[str, str | int]:
     return query
 
 
-def _choices(corpus: Corpus, unit: Unit) -> list[LabelChoice]:
-    return list(corpus.choices.filter(layer=unit.layer).order_by("order", "id"))
-
-
 def _item_context(corpus: Corpus, unit: Unit, item: CurationItem, **extra: object) -> dict:
-    choices = _choices(corpus, unit)
+    choices = choices_of(corpus, unit.layer)
     [item] = assisting_queue.with_model_views(corpus, unit, [item], choices=choices)
     return {
         "corpus": corpus,
@@ -107,7 +104,7 @@ def curation_queue(request: AuthenticatedRequest, slug: str) -> HttpResponse:
             sentences = list(page.object_list)
     except CurationError as error:
         return HttpResponseBadRequest(str(error))
-    choices = _choices(corpus, unit)
+    choices = choices_of(corpus, unit.layer)
     items = assisting_queue.with_model_views(
         corpus,
         unit,
