@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from annotator.guidelines import MAX_GUIDELINES_CHARS
+from annotator.numbers import whole_number
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -1128,11 +1129,11 @@ class ArticleStatsQuerySet(models.QuerySet["ArticleStats"]):
         0003_article_stats) answer the "contains" without reading every article.
         """
         text = text.strip()
-        if text.startswith("#") and text[1:].isdigit() and len(text) < 12:
-            return self.filter(article_id=int(text[1:]))
+        if text.startswith("#") and (number := whole_number(text[1:], max_digits=10)) is not None:
+            return self.filter(article_id=number)
         condition = Q(article__title__icontains=text) | Q(article__external_id__icontains=text)
-        if text.isdigit() and len(text) < 11:
-            condition |= Q(article_id=int(text))
+        if (number := whole_number(text, max_digits=10)) is not None:
+            condition |= Q(article_id=number)
         return self.filter(condition)
 
     def changed_since_counted(self) -> ArticleStatsQuerySet:

@@ -6,6 +6,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 
+from annotator.numbers import whole_number
+
 
 class IdCursorPagination(CursorPagination):
     ordering = "id"
@@ -17,6 +19,7 @@ class IdCursorPagination(CursorPagination):
         values = request.query_params.getlist(self.page_size_query_param)
         if not values:
             return self.page_size
-        if len(values) > 1 or not values[0].isdigit() or int(values[0]) < 1:
+        size = whole_number(values[0]) if len(values) == 1 else None
+        if not size:
             raise ValidationError({self.page_size_query_param: ["Must be one integer >= 1."]})
-        return min(int(values[0]), self.max_page_size)
+        return min(size, self.max_page_size)

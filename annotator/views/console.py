@@ -37,6 +37,7 @@ from annotator.models import (
     Membership,
     Role,
 )
+from annotator.numbers import whole_number
 from annotator.request_types import AuthenticatedRequest
 
 PAGE_SIZE = 50
@@ -298,7 +299,7 @@ def article_table_refresh(request: AuthenticatedRequest, slug: str) -> HttpRespo
 
 def _chosen_ids(values: list[str]) -> list[int] | None:
     """Article ids chosen in the table (None when none were: the filters select)."""
-    ids = [int(raw) for raw in values if raw.isdigit() and len(raw) < 12]
+    ids = [number for raw in values if (number := whole_number(raw)) is not None]
     return ids or None
 
 

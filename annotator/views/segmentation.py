@@ -37,6 +37,7 @@ from annotator.models import (
     Zone,
     count_of,
 )
+from annotator.numbers import whole_number
 from annotator.request_types import AuthenticatedRequest
 from annotator.resegmenting import SegmentationRefused
 from annotator.segmentation import split_points
@@ -45,14 +46,6 @@ from annotator.zones import RULES
 # Articles with unconfirmed zones listed on the corpus's zones page.
 ARTICLES_LISTED = 50
 HISTORY_SHOWN = 20
-
-
-def _number(raw: str) -> int | None:
-    """A form's whole number, or None: digits only, and few enough to be an id or an offset
-    (Python refuses to read a number of thousands of digits, and no row has such an id)."""
-    if raw.isascii() and raw.isdigit() and len(raw) <= 12:
-        return int(raw)
-    return None
 
 
 def _corpus(request: AuthenticatedRequest, slug: str, roles: tuple[str, ...]) -> Corpus:
@@ -123,7 +116,10 @@ def _sentence_or_404(article: Article, pk: int) -> Sentence:
 
 def _seen(request: AuthenticatedRequest) -> tuple[int, int] | None:
     """The span the page showed (hidden fields), to refuse a split of a sentence that changed."""
-    start, end = _number(request.POST.get("start", "")), _number(request.POST.get("end", ""))
+    start, end = (
+        whole_number(request.POST.get("start", "")),
+        whole_number(request.POST.get("end", "")),
+    )
     if start is not None and end is not None:
         return start, end
     return None
@@ -143,7 +139,7 @@ def sentence_split(
     error, status = "", 200
     if request.method == "POST":
         # A number typed in wins over a word start chosen from the list.
-        position = _number(request.POST.get("position_at") or request.POST.get("position", ""))
+        position = whole_number(request.POST.get("position_at") or request.POST.get("position", ""))
         if position is None:
             error, status = "Choose where to split the sentence.", 400
         else:
@@ -195,7 +191,7 @@ def sentence_merge(
         try:
             merged = resegmenting.merge_sentences(
                 first_id=first.pk,
-                second_id=_number(shown) or pair[-1].pk,
+                second_id=whole_number(shown) or pair[-1].pk,
                 by=request.user,
             )
         except SegmentationRefused as refused:
@@ -220,8 +216,11 @@ def sentence_merge(
 def _chosen(request: AuthenticatedRequest, article: Article) -> list[int]:
     """Sentence ids from ticked boxes (`sentence`) and from a run (`first`..`last`, numbered
     from 1 as the page shows them)."""
-    chosen = {n for raw in request.POST.getlist("sentence") if (n := _number(raw)) is not None}
-    first, last = _number(request.POST.get("first", "")), _number(request.POST.get("last", ""))
+    chosen = {n for raw in request.POST.getlist("sentence") if (n := whole_number(raw)) is not None}
+    first, last = (
+        whole_number(request.POST.get("first", "")),
+        whole_number(request.POST.get("last", "")),
+    )
     if first is not None and last is not None and 1 <= first <= last:
         chosen.update(
             Sentence.objects.filter(
@@ -289,7 +288,9 @@ def article_zones(request: AuthenticatedRequest, slug: str, pk: int) -> HttpResp
         zones: dict[int, str] = {}
         for name in request.POST:
             # zone-<sentence id>
-            sentence_id = _number(name.removeprefix("zone-")) if name.startswith("zone-") else None
+            sentence_id = (
+                whole_number(name.removeprefix("zone-")) if name.startswith("zone-") else None
+            )
             if sentence_id is not None:
                 zones[sentence_id] = request.POST.get(name, "")
         try:
@@ -340,7 +341,7 @@ def corpus_zones(request: AuthenticatedRequest, slug: str) -> HttpResponse:
                 return redirect(request.path)
             article_ids = list(_matching(corpus, filters).values_list("article_id", flat=True))
         elif scope != "all":
-            article_ids = [pk for pk in map(_number, request.POST.getlist("article")) if pk]
+            article_ids = [pk for pk in map(whole_number, request.POST.getlist("article")) if pk]
             if not article_ids:
                 messages.error(request, "Choose articles, or confirm every suggestion.")
                 return redirect(request.path)

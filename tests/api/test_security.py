@@ -93,6 +93,10 @@ def test_page_size_is_capped_and_cursor_tampering_is_rejected(
     tampered = client.get("/api/v1/sentences/?cursor=not-a-cursor")
 
     assert capped.status_code == 200
+    for bad in ("0", "%C2%B2", "9" * 5000, "1&page_size=2"):
+        answer = client.get(f"/api/v1/sentences/?page_size={bad}")
+        assert answer.status_code == 400, bad
+        assert "page_size" in answer.json()["error"]["fields"]
     assert tampered.status_code == 404
     assert tampered.json()["error"]["code"] == "not_found"
 

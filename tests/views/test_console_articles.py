@@ -120,6 +120,8 @@ def test_rows_show_status_annotators_figures_and_links(client, corpus, manager, 
         ("gold_min=1", []),
         ("q=story+3", [3]),
         ("q=%23{pk2}", [2]),
+        ("q=%23%C2%B2", []),  # "#²": a digit to str.isdigit, not to int()
+        ("q=%C2%B2", []),
     ],
 )
 def test_filters(client, corpus, manager, shelf, query, expected):

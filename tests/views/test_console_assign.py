@@ -192,3 +192,18 @@ def test_links_back_keep_the_filters_but_not_the_table_sort(client, corpus, mana
     table = reverse("annotator:corpus-articles", kwargs={"slug": corpus.slug})
     links = re.findall(rf'<a href="{re.escape(table)}\?([^"]*)">See them in the table</a>', html)
     assert links == ["status=unassigned"]
+
+
+def test_article_ids_that_are_not_plain_digits_are_ignored_not_a_500(
+    client, corpus, manager, articles, team
+):
+    # "²" is a digit to str.isdigit but not to int(); 5,000 digits are more than int() reads.
+    client.force_login(manager)
+    query = urlencode(
+        [("mode", "balanced"), ("limit", "4"), ("preview", "1")]
+        + [("annotators", user.pk) for user in team]
+        + [("article", "²"), ("article", "9" * 5000), ("article", str(articles[0].pk))]
+    )
+    response = client.get(f"{url(corpus)}?{query}")
+    assert response.status_code == 200
+    assert not Assignment.objects.exists()
