@@ -4,7 +4,7 @@ happen. Every entry point (the console pages, tests, scripts) calls these functi
 
 The rules, each written once here:
 - Who: managers and curators may split and merge; managers alone exclude sentences and
-  confirm zones (`may_resegment`, `may_set_zones`).
+  confirm zones (`RESEGMENT_ROLES`, `ZONE_ROLES`, which the pages scope by too).
 - The article's text never changes: a sentence is always `article.text[start:end]`, and
   splitting or merging only moves span boundaries (the Sentence check constraints hold it).
 - A sentence with labels is never split or merged: its labels judged exactly that text, and
@@ -101,14 +101,13 @@ def _role(user: User, corpus_id: int) -> str | None:
     )
 
 
-def may_resegment(user: User, corpus: Corpus) -> bool:
-    """Split and merge: managers and curators of the corpus."""
-    return _role(user, corpus.pk) in Role.REVIEWERS
+# Split and merge: managers and curators; exclude sentences and confirm zones: managers.
+RESEGMENT_ROLES = Role.REVIEWERS
+ZONE_ROLES = Role.MANAGERS
 
 
 def may_set_zones(user: User, corpus: Corpus) -> bool:
-    """Exclude sentences and confirm zones: managers of the corpus."""
-    return _role(user, corpus.pk) in Role.MANAGERS
+    return _role(user, corpus.pk) in ZONE_ROLES
 
 
 def _lock(article_id: int, user: User, roles: tuple[str, ...]) -> Article:
@@ -137,7 +136,9 @@ def _locked_sentence(
     if article_id is None:  # merged away by a correction that committed first
         raise SegmentationRefused(CHANGED_MEANWHILE)
     article = _lock(article_id, user, roles)
-    sentence = Sentence.objects.filter(pk=sentence_id, article=article).first()
+    # The sentence row too, fully: a label being saved holds a key-share lock on it (its
+    # foreign key), so it either committed before (and the check for labels sees it) or waits.
+    sentence = Sentence.objects.select_for_update().filter(pk=sentence_id, article=article).first()
     if sentence is None:
         raise SegmentationRefused(CHANGED_MEANWHILE)
     return article, sentence
@@ -220,7 +221,7 @@ def split_sentence(
     showed: when the sentence has changed since, the split is refused rather than made at a
     position that now means something else."""
     with transaction.atomic():
-        article, sentence = _locked_sentence(sentence_id, by, Role.REVIEWERS)
+        article, sentence = _locked_sentence(sentence_id, by, RESEGMENT_ROLES)
         if seen is not None and seen != (sentence.start, sentence.end):
             raise SegmentationRefused(CHANGED_MEANWHILE)
         ordinal = sentence.ordinal
@@ -272,9 +273,13 @@ def merge_sentences(*, first_id: int, second_id: int, by: User) -> Sentence:
     history of undone labels keeps pointing at its sentence), the other deleted.
     """
     with transaction.atomic():
-        article, first = _locked_sentence(first_id, by, Role.REVIEWERS)
+        article, first = _locked_sentence(first_id, by, RESEGMENT_ROLES)
         ordinal = first.ordinal
-        second = Sentence.objects.filter(article=article, ordinal=ordinal + 1).first()
+        second = (
+            Sentence.objects.select_for_update()
+            .filter(article=article, ordinal=ordinal + 1)
+            .first()
+        )
         if second is None:
             raise SegmentationRefused("The last sentence has no next sentence to merge with.")
         if second.pk != second_id:
@@ -327,7 +332,7 @@ def set_excluded(*, article_id: int, sentence_ids: Iterable[int], excluded: bool
     if not wanted:
         raise SegmentationRefused("Choose at least one sentence.")
     with transaction.atomic():
-        article = _lock(article_id, by, Role.MANAGERS)
+        article = _lock(article_id, by, ZONE_ROLES)
         rows = Sentence.objects.filter(article=article, pk__in=wanted, excluded=not excluded)
         changed = sorted(rows.values_list("ordinal", flat=True))
         if excluded:
@@ -354,7 +359,7 @@ def confirm_zones(*, article_id: int, zones: Mapping[int, str], by: User) -> dic
     if unknown:
         raise SegmentationRefused(f"Unknown zone: {', '.join(sorted(unknown))}.")
     with transaction.atomic():
-        article = _lock(article_id, by, Role.MANAGERS)
+        article = _lock(article_id, by, ZONE_ROLES)
         ordinal_of, current = {}, {}
         for pk, ordinal, zone in Sentence.objects.filter(article=article).values_list(
             "pk", "ordinal", "zone"

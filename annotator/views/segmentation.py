@@ -30,7 +30,6 @@ from annotator.models import (
     Corpus,
     GoldLabel,
     Membership,
-    Role,
     SegmentationChange,
     Sentence,
     SentenceNote,
@@ -95,7 +94,7 @@ def _history(article: Article) -> list[SegmentationChange]:
 @login_required
 @require_GET
 def article_sentences(request: AuthenticatedRequest, slug: str, pk: int) -> HttpResponse:
-    corpus = _corpus(request, slug, Role.REVIEWERS)
+    corpus = _corpus(request, slug, resegmenting.RESEGMENT_ROLES)
     article = _article(corpus, pk)
     return render(
         request,
@@ -104,7 +103,7 @@ def article_sentences(request: AuthenticatedRequest, slug: str, pk: int) -> Http
             "corpus": corpus,
             "article": article,
             "sentences": list(_labelled(article)),
-            "is_manager": corpus.role in Role.MANAGERS,
+            "is_manager": corpus.role in resegmenting.ZONE_ROLES,
             "history": _history(article),
         },
     )
@@ -132,7 +131,7 @@ def sentence_split(
 ) -> HttpResponse:
     """GET: the sentence with the places it can be split and the labels in the way; POST:
     split it at `position` (a character offset in the sentence)."""
-    corpus = _corpus(request, slug, Role.REVIEWERS)
+    corpus = _corpus(request, slug, resegmenting.RESEGMENT_ROLES)
     article = _article(corpus, pk)
     chosen_sentence = _sentence_or_404(article, sentence)
     ordinal = chosen_sentence.ordinal
@@ -180,7 +179,7 @@ def sentence_merge(
 ) -> HttpResponse:
     """GET: the sentence and the next, and the labels in the way; POST: merge them (`next` is
     the id of the next sentence the page showed)."""
-    corpus = _corpus(request, slug, Role.REVIEWERS)
+    corpus = _corpus(request, slug, resegmenting.RESEGMENT_ROLES)
     article = _article(corpus, pk)
     first = _sentence_or_404(article, sentence)
     ordinal = first.ordinal
@@ -233,7 +232,7 @@ def _chosen(request: AuthenticatedRequest, article: Article) -> list[int]:
 @login_required
 @require_POST
 def sentences_exclude(request: AuthenticatedRequest, slug: str, pk: int) -> HttpResponse:
-    corpus = _corpus(request, slug, Role.MANAGERS)
+    corpus = _corpus(request, slug, resegmenting.ZONE_ROLES)
     article = _article(corpus, pk)
     excluded = request.POST.get("action") != "include"
     try:
@@ -282,7 +281,7 @@ def _why(rule: str) -> str:
 @require_http_methods(["GET", "POST"])
 def article_zones(request: AuthenticatedRequest, slug: str, pk: int) -> HttpResponse:
     """The article's sentences with their suggested zones; correct any, then confirm all."""
-    corpus = _corpus(request, slug, Role.MANAGERS)
+    corpus = _corpus(request, slug, resegmenting.ZONE_ROLES)
     article = _article(corpus, pk)
     if request.method == "POST":
         zones: dict[int, str] = {}
@@ -325,7 +324,7 @@ def article_zones(request: AuthenticatedRequest, slug: str, pk: int) -> HttpResp
 def corpus_zones(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     """How many sentences wait in each suggested zone, the articles they are in, and bulk
     confirmation: of the chosen articles, or of every suggestion in the corpus."""
-    corpus = _corpus(request, slug, Role.MANAGERS)
+    corpus = _corpus(request, slug, resegmenting.ZONE_ROLES)
     data = request.POST if request.method == "POST" else request.GET
     # The articles table's filters, when the manager came from there ("Confirm zones of all N
     # matching..."): the same form and query as the table and the assignment page.
