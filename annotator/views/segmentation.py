@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,15 +24,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from annotator import article_stats, resegmenting
 from annotator.console_forms import ArticleFilterForm
 from annotator.models import (
-    Annotation,
     Article,
     ArticleStats,
     Corpus,
-    GoldLabel,
     Membership,
     SegmentationChange,
     Sentence,
-    SentenceNote,
     Zone,
     count_of,
 )
@@ -63,24 +60,6 @@ def _zones_url(article: Article, corpus: Corpus) -> str:
     return reverse("annotator:article-zones", kwargs={"slug": corpus.slug, "pk": article.pk})
 
 
-def _labelled(article: Article) -> QuerySet[Sentence]:
-    """The article's sentences with `labels`: annotations, gold labels and notes with content
-    on each (what a split or merge would refuse over), in one query."""
-    return (
-        Sentence.objects.filter(article=article)
-        .annotate(
-            labels=count_of(Annotation.objects.filter(sentence=OuterRef("pk")))
-            + count_of(GoldLabel.objects.filter(sentence=OuterRef("pk")))
-            + count_of(
-                SentenceNote.objects.filter(sentence=OuterRef("pk")).filter(
-                    Q(unsure=True) | ~Q(note="")
-                )
-            )
-        )
-        .order_by("ordinal")
-    )
-
-
 def _history(article: Article) -> list[SegmentationChange]:
     return list(
         SegmentationChange.objects.filter(article=article).select_related("user")[:HISTORY_SHOWN]
@@ -102,7 +81,7 @@ def article_sentences(request: AuthenticatedRequest, slug: str, pk: int) -> Http
         {
             "corpus": corpus,
             "article": article,
-            "sentences": list(_labelled(article)),
+            "sentences": list(resegmenting.labelled_sentences(article)),
             "is_manager": corpus.role in resegmenting.ZONE_ROLES,
             "history": _history(article),
         },
