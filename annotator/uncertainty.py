@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from typing import cast
 
 import numpy as np
 from django.db import connection, transaction
@@ -131,13 +132,18 @@ def refresh_article_uncertainty(
     dispute_sum: dict[int, float] = defaultdict(float)
     count: dict[int, int] = defaultdict(int)
     for layer, layer_rows in rows.items():
-        p = np.asarray(layer_rows, dtype=np.float64)
-        for article_id, h, d in zip(
-            articles[layer], modelling.entropy(p), modelling.dispute(p), strict=True
+        # Per article within the layer (modelling's own figures), then added up over layers.
+        figures = modelling.article_uncertainty(np.asarray(layer_rows), articles[layer])
+        for article_id, n, h, d in zip(
+            cast(tuple[int, ...], figures.groups),  # the article ids given
+            figures.n_sentences.tolist(),
+            figures.mean_entropy.tolist(),
+            figures.mean_dispute.tolist(),
+            strict=True,
         ):
-            entropy_sum[article_id] += float(h)
-            dispute_sum[article_id] += float(d)
-            count[article_id] += 1
+            entropy_sum[article_id] += h * n
+            dispute_sum[article_id] += d * n
+            count[article_id] += n
 
     now = timezone.now()
     scored = [
