@@ -61,14 +61,7 @@ def check_these(corpus: Corpus, unit: Unit) -> list[CheckEntry]:
 
 
 def _cache_key(corpus: Corpus, unit: Unit) -> str | None:
-    version = (
-        ModelVersion.objects.trained()
-        .done()
-        .for_layer(corpus, unit.layer, unit.target)
-        .order_by("-number")
-        .values_list("pk", flat=True)
-        .first()
-    )
+    version = ModelVersion.objects.current(corpus, unit.layer, unit.target)
     if version is None:
         return None
     # Scoped to the corpus through its own choice ids, as label_issues reads them.
@@ -76,7 +69,7 @@ def _cache_key(corpus: Corpus, unit: Unit) -> str | None:
     same_unit = {"layer": unit.layer, "target": unit.target, "choice_id__in": choice_ids}
     gold = GoldLabel.objects.filter(**same_unit).aggregate(at=Max("decided_at"), n=Count("pk"))
     labels = Annotation.objects.filter(**same_unit).aggregate(at=Max("updated_at"), n=Count("pk"))
-    stamp = f"{version}:{gold['at']}:{gold['n']}:{labels['at']}:{labels['n']}"
+    stamp = f"{version.pk}:{gold['at']}:{gold['n']}:{labels['at']}:{labels['n']}"
     target = unit.target.pk if unit.target is not None else ""
     return f"check-these:{corpus.pk}:{unit.layer}:{target}:{stamp}".replace(" ", "_")
 

@@ -1570,8 +1570,16 @@ class ModelVersionQuerySet(models.QuerySet["ModelVersion"]):
     def current(
         self, corpus: Corpus, layer: str, target: StanceTarget | None
     ) -> ModelVersion | None:
-        """The newest finished trained version of a corpus's layer (and target), or None."""
-        return self.trained().done().for_layer(corpus, layer, target).order_by("-number").first()
+        """The newest finished trained version of a corpus's layer (and target), or None;
+        its stored model (megabytes) is left unread until asked for."""
+        return (
+            self.trained()
+            .done()
+            .for_layer(corpus, layer, target)
+            .defer("model_bytes")
+            .order_by("-number")
+            .first()
+        )
 
 
 class ModelVersion(models.Model):
