@@ -66,6 +66,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# An import of predictions for more sentences than this refreshes the uncertainty of the whole
+# corpus instead of the articles of the sentences named.
+_NAMED_SENTENCES = 5_000
 # A queued or running version older than this is taken for lost (its worker died): asking again
 # queues a new one instead of waiting for it.
 STALE_TRAINING = timedelta(hours=2)
@@ -1003,7 +1006,13 @@ def import_predictions(
             done += len(items)
             if on_progress:
                 on_progress(done)
-    refresh_article_uncertainty(corpus=corpus, sentence_ids={item.sentence_id for item in checked})
+        # In the same transaction: the predictions are stored with the ordering they change,
+        # or not at all. Beyond a few thousand sentences the whole corpus is recomputed at
+        # once rather than named sentence by sentence (SQLite caps a query's parameters).
+        touched = {item.sentence_id for item in checked}
+        refresh_article_uncertainty(
+            corpus=corpus, sentence_ids=touched if len(touched) <= _NAMED_SENTENCES else None
+        )
     return summary
 
 

@@ -178,9 +178,14 @@ def test_concurrent_requests_never_overfill_or_repeat_in_uncertainty_order(
     assert sum(per_article.values()) == 12  # 6 articles x 2 places, all filled
 
 
+@pytest.mark.parametrize("named", [True, False], ids=["articles named", "whole corpus"])
 def test_imported_predictions_refresh_the_uncertainty_of_the_articles_they_touch(
-    make_corpus, make_article
+    make_corpus, make_article, monkeypatch, named
 ):
+    from annotator import assisting
+
+    if not named:  # an import too big to name its sentences refreshes the whole corpus
+        monkeypatch.setattr(assisting, "_NAMED_SENTENCES", 0)
     corpus = make_corpus()
     touched = make_article(corpus=corpus, text="Touched by the import.")
     other = make_article(corpus=corpus, text="Scored before.")
@@ -208,8 +213,8 @@ def test_imported_predictions_refresh_the_uncertainty_of_the_articles_they_touch
     )
     row = ArticleUncertainty.objects.get(article=touched)
     assert row.mean_entropy == pytest.approx(math.log(2) / math.log(4))
-    # The import touched one article only; the other kept its row as it was.
-    assert ArticleUncertainty.objects.get(article=other).computed_at == before
+    # Named: the import touched one article only, the other kept its row as it was.
+    assert (ArticleUncertainty.objects.get(article=other).computed_at == before) is named
 
 
 def test_a_trained_model_orders_next_article_by_its_uncertainty(corpus, make_member):
