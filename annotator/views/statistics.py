@@ -209,9 +209,11 @@ def corpus_predictions_import(request: AuthenticatedRequest, slug: str) -> HttpR
     from annotator.manage_forms import PredictionUploadForm
 
     corpus = curated_corpus(request, slug)
-    form = PredictionUploadForm(request.POST or None, request.FILES or None)
+    # Bound on every POST: an empty one (no file chosen) must say so, not show the form anew.
+    posted = request.method == "POST"
+    form = PredictionUploadForm(request.POST, request.FILES) if posted else PredictionUploadForm()
     problems: list[Any] = []
-    if request.method == "POST" and form.is_valid():
+    if posted and form.is_valid():
         upload = form.cleaned_data["file"]
         lines = upload.read().splitlines()
         try:

@@ -179,3 +179,36 @@ def test_only_managers_and_curators_import_predictions(
     client.force_login(request.getfixturevalue(who))
     assert client.get(import_url()).status_code == 404
     assert client.post(import_url()).status_code == 404
+
+
+def test_pressing_train_again_while_versions_are_queued_queues_nothing_more(
+    client: Client, manager: AbstractUser, corpus: Corpus, settings: object
+) -> None:
+    # With the real queue (not run at once, as elsewhere in the tests) the first press leaves
+    # a queued version per layer; a second press finds them on their way.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    client.force_login(manager)
+    client.post(train_url())
+    first = sorted(ModelVersion.objects.values_list("pk", "status"))
+    response = client.post(train_url(), follow=True)
+
+    assert response.status_code == 200
+    assert sorted(ModelVersion.objects.values_list("pk", "status")) == first
+    assert [status for _, status in first] == [ModelStatus.QUEUED, ModelStatus.QUEUED]
+
+
+def test_the_upload_page_refuses_no_file_and_a_file_over_the_size_limit(
+    client: Client, curator: AbstractUser, corpus: Corpus, settings: object
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from annotator.models import Prediction
+
+    settings.IMPORT_MAX_FILE_BYTES = 10
+    client.force_login(curator)
+    empty = client.post(import_url(), {})
+    assert empty.status_code == 400 and "This field is required." in empty.content.decode()
+    big = client.post(import_url(), {"file": SimpleUploadedFile("big.jsonl", b"x" * 11)})
+    assert big.status_code == 400
+    assert "use manage.py import_predictions for bigger files" in big.content.decode()
+    assert not Prediction.objects.exists()
