@@ -413,3 +413,16 @@ def test_invalid_filters_confirm_nothing(client, corpus, manager, article):
     )
     assert "The filters are not valid" in response.content.decode()
     assert not article.sentences.filter(zone_confirmed=True).exists()
+
+
+def test_sentence_ids_of_another_article_are_ignored(
+    client, corpus, article, manager, make_article
+):
+    other = make_article(corpus=corpus, text="Another article. With two sentences.")
+    theirs = sentence_ids(other, 0)
+    before = list(other.sentences.values_list("pk", "zone", "zone_confirmed", "excluded"))
+    client.force_login(manager)
+    client.post(exclude_url(corpus, article), {"sentence": theirs, "action": "exclude"})
+    client.post(zones_url(corpus, article), {f"zone-{theirs[0]}": Zone.BOILERPLATE})
+    assert list(other.sentences.values_list("pk", "zone", "zone_confirmed", "excluded")) == before
+    assert not SegmentationChange.objects.filter(article=other).exists()
