@@ -109,3 +109,26 @@ def test_hidden_controls_show_nothing_and_record_the_hidden_suggestion(
         (0, "claim_type", "factual_claim", False),
         (0, "stance", "neutral", False),
     ]
+
+
+def test_enter_on_the_last_row_accepts_first_and_finishes_only_when_pressed_again(
+    open_preselected, browser_page, live_server
+):
+    page = browser_page
+    user, sentences = open_preselected()
+    for sentence in sentences[:-1]:
+        expect(page.locator(".sentence-row.is-focused")).to_have_id(f"s-{sentence.pk}")
+        page.keyboard.press("Enter")
+    last = page.locator(f"#s-{sentences[-1].pk}")
+    expect(page.locator(".sentence-row.is-focused")).to_have_id(f"s-{sentences[-1].pk}")
+    # The last row still has open suggestions: Enter accepts them and stays on the article.
+    page.keyboard.press("Enter")
+    expect(last.locator('button.choice[aria-pressed="true"]')).to_have_count(2)
+    wait_until_saved(page)
+    assert Assignment.objects.get(annotator=user).status == "assigned"
+    assert len(stored(user)) == 2 * len(sentences)
+    # Nothing is left to accept: Enter now finishes the article.
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}{sentences[0].article.corpus.get_absolute_url()}")
+    assert Assignment.objects.get(annotator=user).status == "done"
+    assert {visible for *_, visible in stored(user)} == {True}
