@@ -165,3 +165,28 @@ def test_split_and_merge_pages_have_no_accessibility_violations(browser_page, li
     for path in (f"{base}/{first.pk}/split/", f"{base}/{first.pk}/merge/"):
         page.goto(path)
         assert violations(page) == [], path
+
+
+def test_manager_ticks_sentences_to_exclude_then_includes_one_again(
+    browser_page, live_server, setting
+):
+    corpus, manager, article = setting
+    page = browser_page
+    login(page, live_server, manager)
+    page.goto(f"{live_server.url}/corpora/{corpus.slug}/articles/{article.pk}/sentences/")
+    page.get_by_label("Choose sentence 2").check()
+    page.get_by_label("Choose sentence 3").check()
+    page.click("#exclude-button")
+    expect(page.locator(".message.success")).to_contain_text("Excluded: 2 sentence(s)")
+    assert list(article.sentences.filter(excluded=True).values_list("ordinal", flat=True)) == [
+        1,
+        2,
+    ]
+    page.get_by_label("Choose sentence 2").check()
+    page.click("#include-button")
+    expect(page.locator(".message.success")).to_contain_text("1 sentence(s)")
+    assert list(article.sentences.filter(excluded=True).values_list("ordinal", flat=True)) == [2]
+    assert [c.action for c in SegmentationChange.objects.order_by("id")] == [
+        "exclude",
+        "include",
+    ]
