@@ -421,7 +421,7 @@ def confirm_zones(*, article_id: int, zones: Mapping[int, str], by: User) -> dic
 
 
 def confirm_suggested_zones(
-    *, corpus: Corpus, by: User, article_ids: Iterable[int] | None = None
+    *, corpus: Corpus, by: User, article_ids: Iterable[int] | QuerySet | None = None
 ) -> tuple[int, int]:
     """Confirm the suggested zones of every sentence not confirmed yet, in the given articles
     of the corpus or all of them; zones a person already confirmed stay as they are. Returns
@@ -431,7 +431,9 @@ def confirm_suggested_zones(
         raise SegmentationRefused("You may not confirm this corpus's zones.")
     pending = Sentence.objects.filter(article__corpus=corpus, zone_confirmed=False)
     if article_ids is not None:
-        pending = pending.filter(article_id__in=list(article_ids))
+        # A queryset (the articles table's filters) stays a subquery, however many it selects.
+        chosen = article_ids if isinstance(article_ids, QuerySet) else list(article_ids)
+        pending = pending.filter(article_id__in=chosen)
     ids = list(pending.order_by("article_id").values_list("article_id", flat=True).distinct())
     articles = sentences = 0
     for batch in article_stats.batched(ids, BULK_BATCH):

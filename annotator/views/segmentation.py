@@ -312,12 +312,12 @@ def corpus_zones(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     filtered = data.get("scope") == "filter" and filters.is_valid()
     if request.method == "POST":
         scope = request.POST.get("scope")
-        article_ids: list[int] | None = None
+        article_ids: list[int] | QuerySet | None = None
         if scope == "filter":
             if not filtered:
                 messages.error(request, "The filters are not valid; open the articles table.")
                 return redirect(request.path)
-            article_ids = list(_matching(corpus, filters).values_list("article_id", flat=True))
+            article_ids = _matching(corpus, filters).values("article_id")
         elif scope != "all":
             article_ids = [pk for pk in map(whole_number, request.POST.getlist("article")) if pk]
             if not article_ids:
