@@ -11,6 +11,7 @@ import itertools
 import os
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -211,3 +212,17 @@ def quiet_site(transactional_db: None) -> Iterator[None]:
     SiteActivity.objects.all().delete()
     yield
     _stop_activity_writers()
+
+
+@pytest.fixture
+def release_storage(settings: object, tmp_path: Path) -> Path:
+    """A release storage folder of the test's own (Django resets its storages on change)."""
+    location = tmp_path / "releases"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "releases": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(location)},
+        },
+    }
+    return location

@@ -162,25 +162,18 @@ def test_a_lost_training_run_fails_saying_why_and_the_next_request_trains_afresh
 
 @pytest.mark.usefixtures("queue")
 def test_a_lost_release_build_fails_and_its_stored_files_are_removed(
-    corpus: Corpus, settings: object, tmp_path: Path
+    corpus: Corpus, release_storage: Path
 ) -> None:
     from annotator.models import Release, ReleaseStatus
     from annotator.releases.catalog import ReleaseOptions, cut_release
 
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "releases": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
     release = cut_release(corpus=corpus, options=ReleaseOptions())
     Release.objects.filter(pk=release.pk).update(status=ReleaseStatus.BUILDING)
-    folder = tmp_path / corpus.slug / str(release.number)
+    folder = release_storage / corpus.slug / str(release.number)
     (folder / "data").mkdir(parents=True)
     (folder / "data" / "train.parquet").write_bytes(b"half")
     (folder / "sentences.jsonl.gz").write_bytes(b"half")
-    kept = tmp_path / corpus.slug / "10" / "README.md"
+    kept = release_storage / corpus.slug / "10" / "README.md"
     kept.parent.mkdir()
     kept.write_text("another release")
     heartbeat("dead", seconds_ago=60)
@@ -195,22 +188,15 @@ def test_a_lost_release_build_fails_and_its_stored_files_are_removed(
 
 
 def test_a_build_that_finished_after_all_keeps_its_files(
-    corpus: Corpus, settings: object, tmp_path: Path
+    corpus: Corpus, release_storage: Path
 ) -> None:
     # The worker was slow, not gone: the recovery finds the release ready and leaves it.
     from annotator.models import Release, ReleaseStatus
     from annotator.releases.catalog import ReleaseOptions, cut_release, fail_lost_build
 
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "releases": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
     release = cut_release(corpus=corpus, options=ReleaseOptions(), enqueue=False)
     Release.objects.filter(pk=release.pk).update(status=ReleaseStatus.READY)
-    stored = tmp_path / corpus.slug / str(release.number) / "README.md"
+    stored = release_storage / corpus.slug / str(release.number) / "README.md"
     stored.parent.mkdir(parents=True)
     stored.write_text("the card")
 

@@ -27,17 +27,9 @@ from annotator.releases.catalog import ReleaseOptions, cut_release
 
 
 @pytest.fixture(autouse=True)
-def release_storage(settings: object, tmp_path: Path) -> Path:
-    """Every test gets its own release storage folder (Django resets its storages on change)."""
-    location = tmp_path / "releases"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "releases": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(location)},
-        },
-    }
-    return location
+def own_release_storage(release_storage: Path) -> Path:
+    """Every test here gets its own release storage folder (tests/conftest.py)."""
+    return release_storage
 
 
 @pytest.fixture
